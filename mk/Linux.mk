@@ -1,0 +1,3 @@
+# The Linux backend.
+OS_SRCS := $(wildcard lib/os/linux/*.c)
+LDLIBS += -lcap -lseccomp
