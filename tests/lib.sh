@@ -141,3 +141,103 @@ status_of() {
 }
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
+
+# ---- lifecycle and leftover helpers ----
+
+# add_bind DIR HOSTDIR DEST: adds a read-write bind mount of HOSTDIR at DEST to DIR/config.json.
+add_bind() {
+	python3 - "$1/config.json" "$2" "$3" <<'PY'
+import json, sys
+path, src, dst = sys.argv[1:]
+with open(path) as f:
+    c = json.load(f)
+c.setdefault('mounts', []).append(
+    {'destination': dst, 'type': 'bind', 'source': src, 'options': ['rbind', 'rw']})
+with open(path, 'w') as f:
+    json.dump(c, f, indent=2)
+PY
+}
+
+# cgroup_dirs PID: the host directories of PID's cgroups that this shell is not in, one a line.
+cgroup_dirs() {
+	python3 - "$1" "$$" <<'PY'
+import sys
+def groups(pid):
+    out = {}
+    with open('/proc/%s/cgroup' % pid) as f:
+        for line in f:
+            hid, ctrls, path = line.rstrip('\n').split(':', 2)
+            out[(hid, ctrls)] = path
+    return out
+mounts = []
+with open('/proc/self/mountinfo') as f:
+    for line in f:
+        a, b = line.split(' - ', 1)
+        a, b = a.split(), b.split()
+        if b[0] in ('cgroup', 'cgroup2'):
+            mounts.append((b[0], a[3], a[4], set(b[2].split(','))))
+mine, theirs = groups(sys.argv[2]), groups(sys.argv[1])
+for key, path in theirs.items():
+    if mine.get(key) == path:
+        continue
+    hid, ctrls = key
+    for fstype, root, point, opts in mounts:
+        if (hid == '0' and fstype == 'cgroup2') or \
+           (fstype == 'cgroup' and ctrls and set(ctrls.split(',')) <= opts):
+            rel = path[len(root):] if root != '/' and path.startswith(root) else path
+            print(point.rstrip('/') + rel)
+            break
+PY
+}
+
+# cgroup_named ID: any cgroup directory named ID on the host, one a line.
+cgroup_named() { find /sys/fs/cgroup -maxdepth 7 -type d -name "$1" 2>/dev/null; }
+
+# pid_snapshot: the pids that exist now, one a line (compare with new_runtime_pids).
+pid_snapshot() { ls /proc | grep -E '^[0-9]+$' | sort; }
+
+# new_runtime_pids SNAPSHOT: live pids not in SNAPSHOT that belong to a container or the runtime
+# (another pid namespace, the runtime's executable, or a root inside this test's work dir).
+new_runtime_pids() {
+	local snap=$1 p exe myns rt_exe
+	myns=$(readlink /proc/self/ns/pid)
+	rt_exe=$(readlink -f "$(command -v "$FERRY")")
+	for p in $(pid_snapshot | comm -13 <(printf '%s\n' "$snap") -); do
+		[ -d "/proc/$p" ] || continue
+		[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = Z ] && continue
+		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
+		if [ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" != "$myns" ] ||
+			[ "$exe" = "$rt_exe" ] ||
+			[[ "$(readlink "/proc/$p/root" 2>/dev/null)" == "$T_WORK"* ]]; then
+			echo "$p"
+		fi
+	done
+}
+
+# leftovers ID BUNDLE SNAPSHOT: describes whatever a failed command left behind for container ID
+# (state dir, cgroup dir, mount of BUNDLE, new runtime or container process); empty when clean.
+leftovers() {
+	local id=$1 bundle=$2 snap=$3 out=""
+	[ -n "$id" ] && [ -e "$T_ROOT/$id" ] && out+="state dir $T_ROOT/$id; "
+	[ -n "$id" ] && [ -n "$(cgroup_named "$id")" ] && out+="cgroup $(cgroup_named "$id" | tr '\n' ' '); "
+	grep -qF "$bundle" /proc/self/mountinfo && out+="mount of $bundle; "
+	local pids
+	pids=$(new_runtime_pids "$snap" | tr '\n' ' ')
+	[ -n "$pids" ] && out+="processes $pids; "
+	printf '%s' "$out"
+}
+
+# is_ferry: true when the runtime under test is ferry (for checks of ferry-only behaviour).
+is_ferry() { [ "$(basename "$FERRY")" = ferry ]; }
+
+# json_get EXPR: evaluates EXPR over `d`, the JSON document on stdin, and prints the result.
+json_get() { python3 -c 'import json,sys; d=json.load(sys.stdin); r=eval(sys.argv[1]); print(json.dumps(r) if isinstance(r,(dict,list,bool)) or r is None else r)' "$1"; }
+
+# skip REASON [COUNT]: records COUNT (default 1) skipped tests.
+skip() {
+	local i
+	for ((i = 0; i < ${2:-1}; i++)); do
+		T_NUM=$((T_NUM + 1))
+		echo "ok $T_NUM # SKIP $1"
+	done
+}
