@@ -241,3 +241,23 @@ skip() {
 		echo "ok $T_NUM # SKIP $1"
 	done
 }
+
+# clone_bundle SRC DST [ARGS...]: a bundle at DST with SRC's config.json and SRC's rootfs (by
+# absolute path), running ARGS (default: SRC's args). Much cheaper than another make_bundle.
+clone_bundle() {
+	local src=$1 dst=$2
+	shift 2
+	mkdir -p "$dst" || return 1
+	python3 - "$src" "$dst" "$@" <<'PY'
+import json, os, sys
+src, dst, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+with open(os.path.join(src, 'config.json')) as f:
+    c = json.load(f)
+root = c['root']['path']
+c['root']['path'] = root if os.path.isabs(root) else os.path.abspath(os.path.join(src, root))
+if args:
+    c['process']['args'] = args
+with open(os.path.join(dst, 'config.json'), 'w') as f:
+    json.dump(c, f, indent=2)
+PY
+}
