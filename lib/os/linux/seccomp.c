@@ -187,10 +187,6 @@ static int rule_validate(const struct ferry_seccomp *sc, size_t i, ferry_err_t *
 	if (action_validate(r->action, r->has_errno_ret, r->errno_ret, sc->listener_path, field,
 			    err) < 0)
 		return -1;
-	for (size_t n = 0; n < r->n_names; n++)
-		if (!r->names[n] || !r->names[n][0])
-			return ferry_error(
-			    err, 0, "linux.seccomp.syscalls[%zu].names[%zu]: empty name", i, n);
 	for (size_t a = 0; a < r->n_args; a++) {
 		const struct ferry_seccomp_arg *arg = &r->args[a];
 
@@ -314,7 +310,7 @@ static int rule_add(scmp_filter_ctx ctx, const struct ferry_seccomp *sc, size_t 
 			split = true;
 	}
 	for (size_t n = 0; n < r->n_names; n++) {
-		int nr = seccomp_syscall_resolve_name(r->names[n]);
+		int nr = r->names[n] ? seccomp_syscall_resolve_name(r->names[n]) : __NR_SCMP_ERROR;
 		int rc;
 
 		if (nr == __NR_SCMP_ERROR)
