@@ -362,20 +362,21 @@ static void test_lifecycle(void)
 	ok(!stalls(0), "thawed child makes progress");
 	test_v2_freezer();
 
-	ok(lx_cgroup_freeze(c1, true, &err) == 0, "freeze before destroy");
+	ok(lx_cgroup_freeze(c1, true, &err) == 0, "freeze again");
 	ok(lx_cgroup_kill(c1, SIGKILL, &err) == 0, "kill SIGKILL (%s)", err ? err->msg : "");
-	lx_cgroup_freeze(c1, false, NULL);
+	/* The frozen child cannot exit until destroy thaws it; destroy waits for it. */
+	ok(lx_cgroup_destroy(c1, &err) == 0, "destroy of a frozen cgroup (%s)",
+	   err ? err->msg : "");
 	ok(waitpid(child, &status, 0) == child && WIFSIGNALED(status) &&
 	       WTERMSIG(status) == SIGKILL,
 	   "child reaped with SIGKILL");
 	forget(child);
+	check_removed(c1);
 	free(pids);
 	pids = NULL;
-	ok(lx_cgroup_pids(c1, &pids, &n, &err) == 0 && n == 0, "no pids left");
-	ok(lx_cgroup_kill(c1, SIGTERM, &err) == 0, "kill of an empty cgroup succeeds");
-
-	ok(lx_cgroup_destroy(c1, &err) == 0, "destroy (%s)", err ? err->msg : "");
-	check_removed(c1);
+	ok(lx_cgroup_pids(c1, &pids, &n, &err) < 0 && err && err->errnum == ENOENT,
+	   "pids of a missing cgroup: ENOENT");
+	ferry_error_free(&err);
 	ok(lx_cgroup_destroy(c1, &err) == 0, "destroy of a missing cgroup succeeds");
 	ok(lx_cgroup_frozen(c1, &frozen, &err) == 0 && !frozen, "missing cgroup is not frozen");
 }
@@ -454,6 +455,21 @@ static void test_bad_paths(void)
 	}
 }
 
+/* A failing create removes the directories it made: the kernel refuses a name with a newline. */
+static void test_create_rollback(void)
+{
+	_cleanup_err_ ferry_err_t err = NULL;
+	char path[512], top[128];
+	size_t total, left;
+
+	snprintf(top, sizeof(top), "%s/c3", base);
+	snprintf(path, sizeof(path), "%s/a\nb", top);
+	ok(lx_cgroup_create(path, &err) < 0 && err && err->errnum == EINVAL,
+	   "create of a name with a newline fails");
+	left = dirs_present(top, &total);
+	ok(left == 0, "failed create left nothing behind (%zu of %zu)", left, total);
+}
+
 static void test_layout(void)
 {
 	char mnts[32][256];
@@ -490,6 +506,7 @@ int main(void)
 	signal(SIGALRM, on_alarm);
 	alarm(60);
 	test_bad_paths();
+	test_create_rollback();
 	test_lifecycle();
 	test_recursive();
 	cleanup();
