@@ -4,7 +4,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Werror=implicit-function-declaration -Werror=incompatible-pointer-types \
-	-D_GNU_SOURCE -Iinclude -Ilib -MMD -MP
+	-D_GNU_SOURCE -Ulinux -Iinclude -Ilib -I. -MMD -MP
 LDLIBS := -ljansson
 B := build
 

@@ -28,10 +28,10 @@ void ferry_error_free(ferry_err_t *err);
 /* Moves an error out: returns *err and sets *err to NULL. */
 ferry_err_t ferry_error_steal(ferry_err_t *err);
 
-/* Writes err to fd as one message (errno + text); returns 0 or -1 (errno set). */
-int ferry_error_send(int fd, const struct ferry_err *e);
+/* Encodes an error (errno + text, cut to fit) into buf for another process; returns the length. */
+size_t ferry_error_to_wire(const struct ferry_err *e, void *buf, size_t size);
 
-/* Builds an error from a message written by ferry_error_send; returns -1 with *err set. */
+/* Builds an error from ferry_error_to_wire's bytes; returns -1 with *err set. */
 int ferry_error_from_wire(ferry_err_t *err, const void *buf, size_t len);
 
 #endif

@@ -85,17 +85,19 @@ ferry_err_t ferry_error_steal(ferry_err_t *err)
 }
 
 /* Wire form: int32 errnum, then the message bytes (no terminator). */
-int ferry_error_send(int fd, const struct ferry_err *e)
+size_t ferry_error_to_wire(const struct ferry_err *e, void *buf, size_t size)
 {
-	size_t len = strlen(e->msg);
-	char buf[4096];
-	int32_t num = e->errnum;
+	int32_t num = e ? e->errnum : 0;
+	const char *msg = e && e->msg ? e->msg : "unknown error";
+	size_t len = strlen(msg);
 
-	if (len > sizeof(buf) - sizeof(num))
-		len = sizeof(buf) - sizeof(num);
+	if (size < sizeof(num))
+		return 0;
+	if (len > size - sizeof(num))
+		len = size - sizeof(num);
 	memcpy(buf, &num, sizeof(num));
-	memcpy(buf + sizeof(num), e->msg, len);
-	return write(fd, buf, sizeof(num) + len) < 0 ? -1 : 0;
+	memcpy((char *)buf + sizeof(num), msg, len);
+	return sizeof(num) + len;
 }
 
 int ferry_error_from_wire(ferry_err_t *err, const void *buf, size_t len)

@@ -19,7 +19,6 @@
 #include "os/linux/security.h"
 
 /* Defined in rlimits.c: checks process.rlimits (names, soft <= hard). Returns 0 or -1. */
-int lx_rlimits_validate(const struct ferry_process *proc, ferry_err_t *err);
 
 static const char *const cap_set_names[FERRY_CAP__COUNT] = {
     [FERRY_CAP_BOUNDING] = "bounding",	     [FERRY_CAP_EFFECTIVE] = "effective",
@@ -97,7 +96,8 @@ static int caps_validate_set(const struct ferry_process *proc, enum ferry_cap_se
 		char canon[32];
 
 		cap_parse(name, &c);
-		if (!cap_kernel_knows(c) || cap_get_bound(c) > 0)
+		/* Listing it in the bounding set only keeps what is there: harmless. */
+		if (set == FERRY_CAP_BOUNDING || !cap_kernel_knows(c) || cap_get_bound(c) > 0)
 			continue;
 		return ferry_error(
 		    err, 0,
@@ -108,7 +108,7 @@ static int caps_validate_set(const struct ferry_process *proc, enum ferry_cap_se
 	return 0;
 }
 
-/* Checks the relations the kernel enforces: E within P, ambient within P and I. */
+/* Checks the relation the kernel enforces: E within P. */
 static int caps_validate_relations(const struct ferry_process *proc, ferry_err_t *err)
 {
 	uint64_t m[FERRY_CAP__COUNT];
@@ -126,18 +126,8 @@ static int caps_validate_relations(const struct ferry_process *proc, ferry_err_t
 		    err, 0, "process.capabilities.effective[%zu]: %s is not in the permitted set",
 		    i, proc->caps.names[FERRY_CAP_EFFECTIVE][i]);
 	}
-	for (size_t i = 0; i < proc->caps.n[FERRY_CAP_AMBIENT]; i++) {
-		cap_value_t c;
-
-		if (cap_parse(proc->caps.names[FERRY_CAP_AMBIENT][i], &c) < 0 ||
-		    !cap_kernel_knows(c) ||
-		    ((m[FERRY_CAP_PERMITTED] >> c) & 1 && (m[FERRY_CAP_INHERITABLE] >> c) & 1))
-			continue;
-		return ferry_error(err, 0,
-				   "process.capabilities.ambient[%zu]: %s must also be in the "
-				   "permitted and inheritable sets",
-				   i, proc->caps.names[FERRY_CAP_AMBIENT][i]);
-	}
+	/* An ambient capability outside P and I is not raised (runc only warns): runc's own
+	 * default spec lists ambient capabilities without inheritable ones. */
 	return 0;
 }
 
@@ -251,7 +241,7 @@ static int caps_apply_ambient(const struct ferry_process *proc, ferry_err_t *err
 	for (cap_value_t c = 0; c < 64; c++) {
 		if (!((mask >> c) & 1))
 			continue;
-		if (cap_set_ambient(c, CAP_SET) < 0) {
+		if (cap_set_ambient(c, CAP_SET) < 0 && errno != EPERM) {
 			char name[32];
 
 			return ferry_error_errno(err, "process.capabilities.ambient: raise %s",

@@ -14,7 +14,6 @@
 #include "core/cleanup.h"
 #include "os/linux/security.h"
 
-int lx_rlimits_validate(const struct ferry_process *proc, ferry_err_t *err);
 
 static const struct {
 	const char *name;

@@ -20,6 +20,9 @@
 int lx_process_validate(const struct ferry_process *proc, ferry_err_t *err);
 int lx_seccomp_validate(const struct ferry_seccomp *sc, ferry_err_t *err);
 
+/* Checks rlimit names and soft <= hard; returns 0 or -1. */
+int lx_rlimits_validate(const struct ferry_process *proc, ferry_err_t *err);
+
 /* Applies process.rlimits with setrlimit; raising a hard limit above the current one without
  * CAP_SYS_RESOURCE is a clear error naming the limit. Returns 0 or -1. */
 int lx_rlimits_apply(const struct ferry_process *proc, ferry_err_t *err);

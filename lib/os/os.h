@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The backend contract: the operations each OS implements. lib/core calls only these; the build
+ * links exactly one backend (mk/$(OS).mk), which defines `os_ops`.
+ */
+#ifndef FERRY_OS_H
+#define FERRY_OS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ferry/error.h"
+#include "ferry/spec.h"
+
+/* Called by the backend once the container's namespaces exist and before its root is pivoted:
+ * runs the prestart and createRuntime hooks for init `pid` and returns in *state_json (new string)
+ * the state that the hooks inside the container will get. Returns 0 or -1. */
+typedef int (*os_hooks_cb)(void *arg, pid_t pid, char **state_json, ferry_err_t *err);
+
+struct os_create_req {
+	const struct ferry_spec *spec;
+	const char *id;
+	const char *cgroup;     /* resolved cgroup path (from os_ops.cgroup_resolve) */
+	const char *exec_fifo;  /* the init blocks writing to this fifo until `start` */
+	const char *console_socket;
+	bool no_pivot;
+	bool no_new_keyring;
+	int preserve_fds;
+	bool keep_console;      /* no console socket: hand the pty master to the caller */
+	os_hooks_cb hooks;
+	void *hooks_arg;
+};
+
+struct os_exec_req {
+	const struct ferry_spec *spec; /* the container's config (seccomp, namespaces) */
+	const struct ferry_process *process;
+	pid_t init_pid;
+	const char *cgroup;
+	const char *console_socket;
+	bool keep_console;
+	int preserve_fds;
+};
+
+struct os_ops {
+	/* Checks everything OS-specific in the spec before anything is made; returns 0 or -1. */
+	int (*validate)(const struct ferry_spec *spec, ferry_err_t *err);
+	/* Checks an exec'd process's OS-specific fields; returns 0 or -1. */
+	int (*validate_process)(const struct ferry_process *proc, ferry_err_t *err);
+	/* Resolves the config's cgroupsPath into the stored path; returns a new string or NULL. */
+	char *(*cgroup_resolve)(const char *cgroups_path, const char *id, ferry_err_t *err);
+	/* Makes the container's cgroup; returns 0 or -1. */
+	int (*cgroup_create)(const char *cgroup, ferry_err_t *err);
+	/* Creates the container's init, stopped before exec; returns its pid or -1. *console_fd
+	 * gets the pty master with keep_console (else -1). */
+	pid_t (*create)(const struct os_create_req *req, int *console_fd, ferry_err_t *err);
+	/* Starts a process in a running container; returns its pid or -1. */
+	pid_t (*exec)(const struct os_exec_req *req, int *console_fd, ferry_err_t *err);
+	/* A process's start time (an opaque number that differs when a pid is reused); 0 when
+	 * it is gone or a zombie. */
+	unsigned long long (*proc_start_time)(pid_t pid);
+	int (*cgroup_pids)(const char *cgroup, pid_t **pids, size_t *n, ferry_err_t *err);
+	int (*cgroup_freeze)(const char *cgroup, bool frozen, ferry_err_t *err);
+	int (*cgroup_frozen)(const char *cgroup, bool *frozen, ferry_err_t *err);
+	int (*cgroup_kill)(const char *cgroup, int sig, ferry_err_t *err);
+	int (*cgroup_destroy)(const char *cgroup, ferry_err_t *err);
+	/* Facts for `ferry features`: a JSON object text for the "linux" key (new string). */
+	char *(*features_json)(void);
+};
+
+extern const struct os_ops os_ops;
+
+#endif
