@@ -27,6 +27,10 @@ struct spec_ctx {
 /* Decodes text into an object; returns it or NULL with "<file>: line L, column C: ..." set. */
 json_t *spec_json_load(struct spec_ctx *c, const char *text, size_t len);
 
+/* Returns v as compact JSON text with the literals spec_json_load() held aside restored, or NULL
+ * when out of memory. */
+char *spec_json_dump(struct spec_ctx *c, const json_t *v);
+
 /* Releases what the context owns (not the error). */
 void spec_ctx_done(struct spec_ctx *c);
 

@@ -199,6 +199,49 @@ json_t *spec_json_load(struct spec_ctx *c, const char *text, size_t len)
 	return root;
 }
 
+/* Length of a placeholder `"\u0000<index>"` at s in dumped text, with its value, or 0. */
+static size_t placeholder_at(const struct spec_ctx *c, const char *s, uint64_t *value)
+{
+	static const char head[] = "\"\\u0000";
+	size_t n = sizeof(head) - 1, idx = 0;
+
+	if (strncmp(s, head, n) != 0 || s[n] < '0' || s[n] > '9')
+		return 0;
+	for (; s[n] >= '0' && s[n] <= '9' && idx < c->n_bigints; n++)
+		idx = idx * 10 + (size_t)(s[n] - '0');
+	if (s[n] != '"' || idx >= c->n_bigints)
+		return 0;
+	*value = c->bigints[idx];
+	return n + 1;
+}
+
+char *spec_json_dump(struct spec_ctx *c, const json_t *v)
+{
+	_cleanup_free_ char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *out, *o;
+
+	if (!text || c->n_bigints == 0)
+		return steal_ptr(text);
+	/* a placeholder (at least 9 bytes) stands for at most 20 digits */
+	out = malloc(strlen(text) * 3 + 1);
+	if (!out)
+		return NULL;
+	o = out;
+	for (const char *s = text; *s;) {
+		uint64_t value;
+		size_t n = placeholder_at(c, s, &value);
+
+		if (n) {
+			o += sprintf(o, "%" PRIu64, value);
+			s += n;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 void spec_ctx_done(struct spec_ctx *c)
 {
 	free(c->bigints);

@@ -252,7 +252,7 @@ static int parse_resources(struct spec_ctx *c, const json_t *lx, struct ferry_li
 		return -1;
 	if (!obj)
 		return 0;
-	l->resources_json = json_dumps(obj, JSON_COMPACT);
+	l->resources_json = spec_json_dump(c, obj);
 	if (!l->resources_json)
 		return spec_fail_at(c, "resources", "out of memory");
 	return 0;

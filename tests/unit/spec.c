@@ -61,7 +61,7 @@ static const char full_config_text[] =
     "  'devices': [{'path': '/dev/fuse', 'type': 'c', 'major': 10, 'minor': 229,"
     "               'fileMode': 438, 'uid': 0, 'gid': 5}, {'path': '/dev/fifo', 'type': 'p'}],"
     "  'cgroupsPath': '/ferry/box',"
-    "  'resources': {'memory': {'limit': 536870912}, 'pids': {'limit': 64}},"
+    "  'resources': {'memory': {'limit': 536870912, 'swap': @BIG@}, 'pids': {'limit': 64}},"
     "  'rootfsPropagation': 'rslave', 'maskedPaths': ['/proc/kcore'],"
     "  'readonlyPaths': ['/proc/sys', '/proc/bus'],"
     "  'mountLabel': 'system_u:object_r:container_file_t:s0',"
@@ -221,8 +221,10 @@ static void test_full_linux_ids(const struct ferry_linux *l)
 static void test_full_linux_rest(const struct ferry_linux *l)
 {
 	str_is(l->cgroups_path, "/ferry/box", "cgroupsPath");
-	str_is(l->resources_json, "{\"memory\":{\"limit\":536870912},\"pids\":{\"limit\":64}}",
-	       "resources kept as compact JSON");
+	str_is(l->resources_json,
+	       "{\"memory\":{\"limit\":536870912,\"swap\":18446744073709551615},"
+	       "\"pids\":{\"limit\":64}}",
+	       "resources kept as compact JSON, integers above INT64_MAX included");
 	str_is(l->rootfs_propagation, "rslave", "rootfsPropagation");
 	ok(l->n_masked_paths == 1 && !l->masked_paths[1], "maskedPaths");
 	str_is(l->masked_paths[0], "/proc/kcore", "maskedPaths[0]");
