@@ -196,19 +196,19 @@ cgroup_named() { find /sys/fs/cgroup -maxdepth 7 -type d -name "$1" 2>/dev/null;
 # pid_snapshot: the pids that exist now, one a line (compare with new_runtime_pids).
 pid_snapshot() { ls /proc | grep -E '^[0-9]+$' | sort; }
 
-# new_runtime_pids SNAPSHOT: live pids not in SNAPSHOT that belong to a container or the runtime
-# (another pid namespace, the runtime's executable, or a root inside this test's work dir).
+# new_runtime_pids SNAPSHOT: live pids not in SNAPSHOT that belong to this test's containers or
+# runtime: their root or working directory is inside this test's work dir, or their command line
+# names it (other tests' containers on the same host are not counted).
 new_runtime_pids() {
-	local snap=$1 p exe myns rt_exe
-	myns=$(readlink /proc/self/ns/pid)
-	rt_exe=$(readlink -f "$(command -v "$FERRY")")
+	local snap=$1 p st args
 	for p in $(pid_snapshot | comm -13 <(printf '%s\n' "$snap") -); do
-		[ -d "/proc/$p" ] || continue
-		[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = Z ] && continue
-		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
-		if [ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" != "$myns" ] ||
-			[ "$exe" = "$rt_exe" ] ||
-			[[ "$(readlink "/proc/$p/root" 2>/dev/null)" == "$T_WORK"* ]]; then
+		[ -r "/proc/$p/status" ] || continue
+		st=$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
+		[ -z "$st" ] || [ "$st" = Z ] && continue
+		mapfile -d '' args <"/proc/$p/cmdline" 2>/dev/null
+		if [[ "$(readlink "/proc/$p/root" 2>/dev/null)" == "$T_WORK"* ]] ||
+			[[ "$(readlink "/proc/$p/cwd" 2>/dev/null)" == "$T_WORK"* ]] ||
+			[[ " ${args[*]} " == *"$T_WORK"* ]]; then
 			echo "$p"
 		fi
 	done
@@ -260,4 +260,23 @@ if args:
 with open(os.path.join(dst, 'config.json'), 'w') as f:
     json.dump(c, f, indent=2)
 PY
+}
+
+# copy_bundle SRC DST [ARGS...]: a full copy of bundle SRC (its own rootfs, which the test may
+# change) at DST, running ARGS (default: SRC's args). Much cheaper than another make_bundle.
+copy_bundle() {
+	local src=$1 dst=$2
+	shift 2
+	mkdir -p "$dst" && cp -a "$src/rootfs" "$src/config.json" "$dst/" || return 1
+	[ $# -eq 0 ] && return 0
+	jq_edit "$dst" ".process.args = $(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@")"
+}
+
+# state_field ID KEY: one field (string or number) of the container's state, without a JSON parser.
+state_field() {
+	local out re
+	out=$(rt state "$1" 2>/dev/null) || return 1
+	re="\"$2\": *(\"([^\"]*)\"|([0-9]+))"
+	[[ $out =~ $re ]] || return 1
+	echo "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"
 }

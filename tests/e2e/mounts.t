@@ -2,6 +2,9 @@
 # Mounts from config.json: tmpfs options, binds (ro, rbind), flags, readonly root, masked and
 # readonly paths, sysctl, default and configured devices, root propagation, a failing mount.
 . "$(dirname "$0")/../lib.sh"
+# The system python3 starts much faster than a version-manager shim.
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+make_bundle "$T_WORK/base" || exit 1
 
 # val OUTPUT KEY: the value of the line "KEY=value" in OUTPUT.
 val() { sed -n "s/^$2=//p" <<<"$1" | head -n1; }
@@ -32,7 +35,7 @@ echo 1 2>/dev/null >/proc/sys/net/ipv4/ip_forward && echo procsys_write=ok || ec
 echo x 2>/dev/null >/etc/new && echo etc_write=ok || echo etc_write=fail
 echo forward=$(cat /proc/sys/net/ipv4/ip_forward)
 cat /proc/self/mountinfo'
-make_bundle "$B" sh -c "$script"
+copy_bundle "$T_WORK/base" "$B" sh -c "$script"
 echo top-secret >"$B/rootfs/etc/secret"
 jq_edit "$B" '.root.readonly = True
 .mounts += [
@@ -87,7 +90,7 @@ echo fd=$(readlink /dev/fd) stdin=$(readlink /dev/stdin)
 echo shm=$(stat -c %F /dev/shm)
 echo x >/root-file && echo root_write=ok
 cat /proc/self/mountinfo'
-make_bundle "$B" sh -c "$script"
+copy_bundle "$T_WORK/base" "$B" sh -c "$script"
 jq_edit "$B" '.root.readonly = False
 .linux.devices = [{"path": "/dev/mydev", "type": "c", "major": 1, "minor": 5, "fileMode": 416,
  "uid": 0, "gid": 0}]
@@ -110,7 +113,7 @@ rm -f "$B/rootfs/root-file"
 
 # A mount that fails: create fails and leaves nothing behind.
 B=$T_WORK/badmount
-make_bundle "$B" true
+copy_bundle "$T_WORK/base" "$B" true
 jq_edit "$B" '.mounts += [{"destination": "/bad", "type": "nosuchfs", "source": "none"}]'
 err=$(rt create --bundle "$B" "$T_PREFIX-bad" 2>&1 </dev/null)
 ok $((! $?)) "a mount of type nosuchfs makes create fail"

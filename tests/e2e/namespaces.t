@@ -2,6 +2,9 @@
 # Namespaces from config.json: new ones (uts, ipc, pid, net, mnt, cgroup, time) and joining one by
 # path.
 . "$(dirname "$0")/../lib.sh"
+# The system python3 starts much faster than a version-manager shim.
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+make_bundle "$T_WORK/base" || exit 1
 
 # val OUTPUT KEY: the value of the line "KEY=value" in OUTPUT.
 val() { sed -n "s/^$2=//p" <<<"$1" | head -n1; }
@@ -12,7 +15,7 @@ B=$T_WORK/new
 script='echo host=$(hostname); echo domain=$(cat /proc/sys/kernel/domainname); echo pid=$$
 echo ifaces=$(sed -n "s/^ *\([^ :]*\):.*/\1/p" /proc/net/dev | sort | tr "\n" " ")
 for k in '"$kinds"' time; do echo "ns_$k=$(readlink /proc/self/ns/$k)"; done'
-make_bundle "$B" sh -c "$script"
+copy_bundle "$T_WORK/base" "$B" sh -c "$script"
 jq_edit "$B" '.hostname = "ns-e2e-host"; .domainname = "ns-e2e.example"
 .linux.namespaces += [{"type": "cgroup"}]'
 out=$(rt run --bundle "$B" "$T_PREFIX-new" 2>&1)
@@ -40,7 +43,7 @@ ip netns add "$netns" || exit 1
 at_exit ip netns del "$netns"
 ip netns exec "$netns" sysctl -qw net.ipv4.ip_default_ttl=42 || exit 1
 B=$T_WORK/join
-make_bundle "$B" sh -c 'readlink /proc/self/ns/net; cat /proc/sys/net/ipv4/ip_default_ttl'
+copy_bundle "$T_WORK/base" "$B" sh -c 'readlink /proc/self/ns/net; cat /proc/sys/net/ipv4/ip_default_ttl'
 jq_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
 .linux.namespaces += [{"type": "network", "path": "/var/run/netns/'"$netns"'"}]'
 out=$(rt run --bundle "$B" "$T_PREFIX-join" 2>&1)
@@ -52,7 +55,7 @@ is "$(ip netns exec "$netns" readlink /proc/self/ns/net)" "$want" "the joined na
 
 # A path that is not a namespace fails.
 B=$T_WORK/badpath
-make_bundle "$B" true
+copy_bundle "$T_WORK/base" "$B" true
 jq_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
 .linux.namespaces += [{"type": "network", "path": "/proc/self/exe"}]'
 rt run --bundle "$B" "$T_PREFIX-badpath" >/dev/null 2>&1
@@ -61,7 +64,7 @@ ok "$([ ! -d "$T_ROOT/$T_PREFIX-badpath" ]; echo $?)" "and leaves no container s
 
 # Time namespace with offsets (runc 1.1 does not know the time namespace).
 B=$T_WORK/time
-make_bundle "$B" sh -c 'readlink /proc/self/ns/time; cut -d. -f1 /proc/uptime'
+copy_bundle "$T_WORK/base" "$B" sh -c 'readlink /proc/self/ns/time; cut -d. -f1 /proc/uptime'
 jq_edit "$B" '.linux.namespaces += [{"type": "time"}]
 .linux.timeOffsets = {"boottime": {"secs": 1000000}, "monotonic": {"secs": 1000000}}'
 if [ "$runtime" = runc ]; then

@@ -2,6 +2,9 @@
 # The process from config.json: args, env, cwd, user, umask, rlimits, oomScoreAdj,
 # noNewPrivileges, exit status.
 . "$(dirname "$0")/../lib.sh"
+# The system python3 starts much faster than a version-manager shim.
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+make_bundle "$T_WORK/base" || exit 1
 
 # val OUTPUT KEY: the value of the line "KEY=value" in OUTPUT.
 val() { sed -n "s/^$2=//p" <<<"$1" | head -n1; }
@@ -18,7 +21,7 @@ ulimit -n 50 && echo lowered=$(ulimit -n)
 echo oom=$(cat /proc/self/oom_score_adj)
 echo nnp=$(sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status)
 touch /tmp/made && echo made=$(stat -c "%u:%g %a" /tmp/made)'
-make_bundle "$B" sh -c "$script" e2e-zero "arg one" arg-two
+copy_bundle "$T_WORK/base" "$B" sh -c "$script" e2e-zero "arg one" arg-two
 mkdir -p "$B/rootfs/work/dir"
 chmod 1777 "$B/rootfs/tmp"
 jq_edit "$B" '.process.env += ["E2E_VAR=value with spaces"]
@@ -44,14 +47,14 @@ is "$(val "$out" oom)" 500 "oomScoreAdj"
 is "$(val "$out" nnp)" 1 "noNewPrivileges true: NoNewPrivs 1"
 
 B=$T_WORK/defaults
-make_bundle "$B" sh -c 'sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status; id -u; pwd; umask'
+copy_bundle "$T_WORK/base" "$B" sh -c 'sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status; id -u; pwd; umask'
 jq_edit "$B" '.process.noNewPrivileges = False'
 out=$(rt run --bundle "$B" "$T_PREFIX-defaults" 2>&1)
 is "$(echo $out)" "0 0 / 0022" "noNewPrivileges false, root user, cwd / and umask 0022 by default"
 
 # Exit status.
 B=$T_WORK/exit
-make_bundle "$B" sh -c 'exit 42'
+copy_bundle "$T_WORK/base" "$B" sh -c 'exit 42'
 rt run --bundle "$B" "$T_PREFIX-exit" >/dev/null 2>&1
 is "$?" 42 "exit status of the process is run's exit status"
 ok "$([ ! -d "$T_ROOT/$T_PREFIX-exit" ] || [ "$(status_of "$T_PREFIX-exit")" = stopped ]; echo $?)" \
@@ -59,13 +62,13 @@ ok "$([ ! -d "$T_ROOT/$T_PREFIX-exit" ] || [ "$(status_of "$T_PREFIX-exit")" = s
 
 # A command that does not exist.
 B=$T_WORK/noexec
-make_bundle "$B" /no/such/binary
+copy_bundle "$T_WORK/base" "$B" /no/such/binary
 rt run --bundle "$B" "$T_PREFIX-noexec" >/dev/null 2>&1
 ok $((! $?)) "a process whose binary does not exist makes run fail"
 
 # Raising the hard limit above the host's needs CAP_SYS_RESOURCE, which this host lacks.
 B=$T_WORK/rlimit
-make_bundle "$B" sh -c 'ulimit -Hn'
+copy_bundle "$T_WORK/base" "$B" sh -c 'ulimit -Hn'
 host_hard=$(ulimit -Hn)
 if (($((16#$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status))) & (1 << 24))); then
 	skip "the host has CAP_SYS_RESOURCE" 2
