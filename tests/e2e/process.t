@@ -50,7 +50,7 @@ B=$T_WORK/defaults
 copy_bundle "$T_WORK/base" "$B" sh -c 'sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status; id -u; pwd; umask'
 jq_edit "$B" '.process.noNewPrivileges = False'
 out=$(rt run --bundle "$B" "$T_PREFIX-defaults" 2>&1)
-is "$(echo $out)" "0 0 / 0022" "noNewPrivileges false, root user, cwd / and umask 0022 by default"
+is "$(xargs <<<"$out")" "0 0 / 0022" "noNewPrivileges false, root user, cwd / and umask 0022 by default"
 
 # Exit status.
 B=$T_WORK/exit
