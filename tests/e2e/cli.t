@@ -73,7 +73,7 @@ is "$got" found "--log-format json: the log file has a JSON line with level erro
 
 # the state document
 B=$T_WORK/bundle
-if make_bundle "$B" sleep 100 >/dev/null; then
+if make_bundle_fast "$B" sleep 100 >/dev/null; then
 	id=$T_PREFIX-state
 	rt create --bundle "$B" --pid-file "$T_WORK/pid" "$id" </dev/null >>"$LOG" 2>&1
 	ok $? "create a container for state"

@@ -5,7 +5,7 @@
 
 LOG=$T_WORK/container.log
 B=$T_WORK/bundle
-if ! make_bundle "$B" sh -c 'trap "exit 0" TERM; while :; do sleep 1; done' >/dev/null; then
+if ! make_bundle_fast "$B" sh -c 'trap "exit 0" TERM; while :; do sleep 1; done' >/dev/null; then
 	ok 1 "make bundle"
 	done_testing
 	exit 1
@@ -14,7 +14,7 @@ jq_edit "$B" '.hostname = "e2e-exec-host"; .process.noNewPrivileges = False'
 id=$T_PREFIX-c
 rt run --detach --bundle "$B" "$id" </dev/null >>"$LOG" 2>&1
 ok $? "run --detach the container to exec into"
-init=$(rt state "$id" | json_get 'd["pid"]')
+init=$(state_field "$id" pid)
 like "$init" '^[0-9]+$' "the container's init pid"
 
 # xrt ARGS...: exec in the container with no stdin; stderr to the log.
@@ -91,7 +91,7 @@ is "$(nnp --no-new-privs)" 1 "exec --no-new-privs: NoNewPrivs 1"
 RECVTTY=${RECVTTY:-$TOP/tests/tools/recvtty}
 if [ -x "$RECVTTY" ]; then
 	sock=$T_WORK/tty.sock
-	"$RECVTTY" --mode single "$sock" </dev/null >"$T_WORK/tty.out" 2>>"$LOG" &
+	"$RECVTTY" --once --output "$T_WORK/tty.out" "$sock" </dev/null >>"$LOG" 2>&1 &
 	rpid=$!
 	at_exit "kill -9 $rpid"
 	wait_for test -S "$sock"

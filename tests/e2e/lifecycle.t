@@ -9,7 +9,7 @@ LOG=$T_WORK/container.log
 
 # bundle NAME ARGS...: a bundle at $T_WORK/NAME running ARGS, with $SHARED bound at /shared
 # (all bundles share one rootfs).
-if ! make_bundle "$T_WORK/base" >/dev/null || ! add_bind "$T_WORK/base" "$SHARED" /shared; then
+if ! make_bundle_fast "$T_WORK/base" >/dev/null || ! add_bind "$T_WORK/base" "$SHARED" /shared; then
 	ok 1 "make bundle"
 	done_testing
 	exit 1
@@ -25,7 +25,7 @@ pid_alive() {
 	[ -d "/proc/$1" ] && [ "$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" != Z ]
 }
 pid_gone() { ! pid_alive "$1"; }
-is_status() { [ "$(status_of "$1")" = "$2" ]; }
+is_status() { [ "$(state_field "$1" status)" = "$2" ]; }
 
 # A process that writes /shared/up.<name> once started and exits 0 on SIGTERM.
 WAITER='trap "exit 0" TERM; echo up > /shared/up.$0; while :; do sleep 0.1; done'
@@ -42,8 +42,8 @@ for sig in TERM SIGTERM 15; do
 	ok "$(pid_alive "$pid" && echo 0 || echo 1)" "the pid from the pid file exists"
 	ok "$([ "$(readlink "/proc/$pid/ns/pid")" != "$(readlink /proc/self/ns/pid)" ] && echo 0 || echo 1)" \
 		"that pid lives in its own pid namespace"
-	is "$(status_of "$id")" created "state says created"
-	is "$(rt state "$id" | json_get 'd["pid"]')" "$pid" "state pid matches the pid file"
+	is "$(state_field "$id" status)" created "state says created"
+	is "$(state_field "$id" pid)" "$pid" "state pid matches the pid file"
 	ok "$([ ! -e "$SHARED/up.$T_PREFIX" ] && echo 0 || echo 1)" "the user process has not run before start"
 	cgroups=$(cgroup_dirs "$pid")
 	ok "$([ -n "$cgroups" ] && echo 0 || echo 1)" "the container has cgroups of its own"
@@ -54,12 +54,12 @@ for sig in TERM SIGTERM 15; do
 	ok $? "start $id"
 	wait_for test -e "$SHARED/up.$T_PREFIX"
 	ok $? "the process really runs (wrote to the bound host dir)"
-	is "$(status_of "$id")" running "state says running"
+	is "$(state_field "$id" status)" running "state says running"
 
 	rt kill "$id" "$sig"
 	ok $? "kill $id $sig"
 	wait_for is_status "$id" stopped
-	is "$(status_of "$id")" stopped "state says stopped after $sig"
+	is "$(state_field "$id" status)" stopped "state says stopped after $sig"
 	wait_for pid_gone "$pid"
 	ok $? "the init process is gone"
 
@@ -101,10 +101,10 @@ rt run --detach --bundle "$B" "$id" </dev/null >>"$LOG" 2>&1
 ok $? "run --detach returns"
 wait_for test -e "$SHARED/up.detach"
 ok $? "run --detach: the process runs"
-is "$(status_of "$id")" running "run --detach: state says running"
+is "$(state_field "$id" status)" running "run --detach: state says running"
 
 # delete --force of a running container
-pid=$(rt state "$id" | json_get 'd["pid"]')
+pid=$(state_field "$id" pid)
 cgroups=$(cgroup_dirs "$pid")
 rt delete --force "$id"
 ok $? "delete --force of a running container"
@@ -134,7 +134,7 @@ ok $? "run the counter"
 wait_for test -s "$SHARED/count"
 rt pause "$id"
 ok $? "pause"
-is "$(status_of "$id")" paused "state says paused"
+is "$(state_field "$id" status)" paused "state says paused"
 sleep 0.2
 c1=$(cat "$SHARED/count")
 sleep 0.6
@@ -142,7 +142,7 @@ c2=$(cat "$SHARED/count")
 is "$c2" "$c1" "the counter does not advance while paused"
 rt resume "$id"
 ok $? "resume"
-is "$(status_of "$id")" running "state says running after resume"
+is "$(state_field "$id" status)" running "state says running after resume"
 counter_past() { [ "$(cat "$SHARED/count" 2>/dev/null || echo 0)" -gt "$1" ]; }
 wait_for counter_past "$((c2 + 3))"
 ok $? "the counter advances after resume"
@@ -154,7 +154,7 @@ id=$T_PREFIX-family
 rt run --detach --bundle "$B" "$id" </dev/null >>"$LOG" 2>&1
 ok $? "run a container with children"
 wait_for test -e "$SHARED/up.family"
-init=$(rt state "$id" | json_get 'd["pid"]')
+init=$(state_field "$id" pid)
 
 table=$(rt list)
 like "$(head -n1 <<<"$table")" '^ID +PID +STATUS +BUNDLE +CREATED +OWNER *$' "list: table header"
@@ -168,7 +168,8 @@ col=$(head -n1 <<<"$table" | awk '{for (i = 1; i <= NF; i++) if ($i == "PID") pr
 like "$col" '^[0-9]+$' "ps: the table has a PID column"
 tpids=$(tail -n +2 <<<"$table" | awk -v c="${col:-2}" '{print $c}' | sort -n | tr '\n' ' ')
 jpids=$(rt ps --format json "$id" | json_get '" ".join(str(p) for p in sorted(d))')
-real=$(cat $(cgroup_dirs "$init" | head -n1)/cgroup.procs | sort -n | tr '\n' ' ')
+cgroups=$(cgroup_dirs "$init")
+real=$(sort -n "${cgroups%%$'\n'*}/cgroup.procs" | tr '\n' ' ')
 like " $jpids " " $init " "ps --format json includes the init pid"
 is "$jpids " "$real" "ps --format json lists exactly the container's processes"
 is "$tpids" "$real" "ps: the PID column lists the container's processes"
@@ -185,7 +186,7 @@ all_gone() {
 wait_for all_gone
 ok $? "kill --all: every process of the container is gone"
 wait_for is_status "$id" stopped
-is "$(status_of "$id")" stopped "kill --all: state says stopped"
+is "$(state_field "$id" status)" stopped "kill --all: state says stopped"
 rt delete "$id"
 ok $? "delete after kill --all"
 
