@@ -269,15 +269,14 @@ static char *own_cgroup(const char *opts)
 }
 
 /* Binds (or with a cgroup namespace, mounts) one host v1 hierarchy under the cgroup tmpfs. */
-static int cgroup_v1_one(const struct lx_mountinfo *mi, void *arg, ferry_err_t *err)
+static int cgroup_v1_one(struct mnt *x, const struct lx_mountinfo *mi, ferry_err_t *err)
 {
-	struct mnt *x = arg;
 	const char *name = strrchr(mi->mountpoint, '/');
 	_cleanup_free_ char *dest = NULL, *src = NULL, *own = NULL;
 	_cleanup_close_ int dir = -1;
 	struct mnt sub = *x;
 
-	if (strcmp(mi->fstype, "cgroup") != 0 || !name || !name[1])
+	if (!name || !name[1])
 		return 0;
 	name++;
 	if (asprintf(&dest, "%s/%s", x->dest, name) < 0)
@@ -325,11 +324,40 @@ static int cgroup_v1_one(const struct lx_mountinfo *mi, void *arg, ferry_err_t *
 	return 0;
 }
 
+struct v1_hierarchies {
+	struct lx_mountinfo *v;
+	size_t n;
+};
+
+/* Lists the host's v1 hierarchies first: the binds made below appear in mountinfo too. */
+static int collect_v1(const struct lx_mountinfo *mi, void *arg, ferry_err_t *err)
+{
+	struct v1_hierarchies *h = arg;
+	struct lx_mountinfo *v, *e;
+
+	if (strcmp(mi->fstype, "cgroup") != 0)
+		return 0;
+	v = realloc(h->v, (h->n + 1) * sizeof(*v));
+	if (!v)
+		return ferry_error(err, ENOMEM, "cgroup");
+	h->v = v;
+	e = &v[h->n++];
+	memset(e, 0, sizeof(*e));
+	e->mountpoint = strdup(mi->mountpoint);
+	e->root = strdup(mi->root);
+	e->superopts = strdup(mi->superopts);
+	if (!e->mountpoint || !e->root || !e->superopts)
+		return ferry_error(err, ENOMEM, "cgroup");
+	return 0;
+}
+
 /* runc's cgroup mount: v2 mounts cgroup2 (or binds the host's when refused); v1 mounts a tmpfs
  * and binds the container's cgroup of each hierarchy into it. */
 static int mount_cgroup(struct mnt *x, ferry_err_t *err)
 {
+	struct v1_hierarchies h = {0};
 	struct statfs st;
+	int r = 0;
 
 	if (statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC) {
 		if (mount_on(x, x->m->source ? x->m->source : "cgroup2", "cgroup2", x->o.flags,
@@ -342,9 +370,18 @@ static int mount_cgroup(struct mnt *x, ferry_err_t *err)
 			return -1;
 		return remount_flags(x, MS_BIND | x->o.flags, err);
 	}
-	if (mount_on(x, "tmpfs", "tmpfs", DEFAULT_FLAGS, "mode=755", false, err) < 0)
-		return -1;
-	return lx_mountinfo_foreach(cgroup_v1_one, x, err);
+	if (lx_mountinfo_foreach(collect_v1, &h, err) < 0 ||
+	    mount_on(x, "tmpfs", "tmpfs", DEFAULT_FLAGS, "mode=755", false, err) < 0)
+		r = -1;
+	for (size_t i = 0; i < h.n; i++) {
+		if (r == 0)
+			r = cgroup_v1_one(x, &h.v[i], err);
+		free(h.v[i].mountpoint);
+		free(h.v[i].root);
+		free(h.v[i].superopts);
+	}
+	free(h.v);
+	return r;
 }
 
 static int resolve_source(struct mnt *x, ferry_err_t *err)

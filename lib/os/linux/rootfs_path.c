@@ -99,7 +99,41 @@ static int create_component(int parent, const char *comp, bool file)
 	return 0;
 }
 
+static int mkpath(int rootfd, const char *path, bool file, int depth, ferry_err_t *err);
+
+/* comp (at path[start]) in parent may be a symlink to nothing yet: as "mkdir -p" through a
+ * symlink does, its target is created (inside the root). Returns 1 when it was a symlink, 0 when
+ * not, -1 on error. */
+static int create_link_target(int rootfd, int parent, const char *path, size_t start,
+			      const char *comp, bool file, int depth, ferry_err_t *err)
+{
+	char target[PATH_MAX], next[PATH_MAX];
+	ssize_t n = readlinkat(parent, comp, target, sizeof(target) - 1);
+	int fd;
+
+	if (n < 0)
+		return 0;
+	target[n] = '\0';
+	if (depth >= 40)
+		return ferry_error(err, ELOOP, "create %s", path);
+	if (target[0] == '/')
+		snprintf(next, sizeof(next), "%s", target);
+	else if (snprintf(next, sizeof(next), "%.*s%s", (int)start, path, target) >=
+		 (int)sizeof(next))
+		return ferry_error(err, ENAMETOOLONG, "create %s", path);
+	fd = mkpath(rootfd, next, file, depth + 1, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 1;
+}
+
 int lx_inroot_mkpath(int rootfd, const char *path, bool file, ferry_err_t *err)
+{
+	return mkpath(rootfd, path, file, 0, err);
+}
+
+static int mkpath(int rootfd, const char *path, bool file, int depth, ferry_err_t *err)
 {
 	char prefix[PATH_MAX], comp[PATH_MAX];
 	size_t len = strlen(path), i = 0;
@@ -133,7 +167,12 @@ int lx_inroot_mkpath(int rootfd, const char *path, bool file, ferry_err_t *err)
 		last = path[i + strspn(path + i, "/")] == '\0';
 		fd = lx_inroot_open(rootfd, prefix, O_PATH);
 		if (fd < 0 && errno == ENOENT) {
-			if (create_component(parent, comp, file && last) < 0)
+			int r = create_link_target(rootfd, parent, prefix, start, comp,
+						   file && last, depth, err);
+
+			if (r < 0)
+				return -1;
+			if (r == 0 && create_component(parent, comp, file && last) < 0)
 				return ferry_error_errno(err, "create %s", prefix);
 			fd = lx_inroot_open(rootfd, prefix, O_PATH);
 		}
