@@ -249,6 +249,15 @@ static void run_container(const struct ferry_spec *spec)
 	check_inside();
 }
 
+static pid_t container_pid;
+
+/* A container process that hangs is killed, and the test goes on. */
+static void on_alarm(int sig)
+{
+	if (container_pid > 0)
+		kill(container_pid, SIGKILL);
+}
+
 /* Runs fn(spec) as pid 1 of new namespaces (flags); its reports go to report_fd. */
 static void in_namespaces(int flags, void (*fn)(const struct ferry_spec *),
 			  const struct ferry_spec *spec)
@@ -267,6 +276,9 @@ static void in_namespaces(int flags, void (*fn)(const struct ferry_spec *),
 		fn(spec);
 		_exit(0);
 	}
+	container_pid = pid;
+	signal(SIGALRM, on_alarm);
+	alarm(60);
 	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		report(0, "container process ended badly");
 	_exit(0);
