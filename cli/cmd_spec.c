@@ -39,7 +39,7 @@ int cmd_spec(const struct ferry_ctx *ctx, int argc, char **argv)
 	}
 	json = ferry_spec_default_json();
 	len = json ? (ssize_t)strlen(json) : 0;
-	if (!json || write(fd, json, len) != len || write(fd, "\n", 1) != 1) {
+	if (!json || write(fd, json, len) != len) {
 		fprintf(stderr, "ferry spec: write %s: %s\n", path, strerror(errno));
 		close(fd);
 		unlink(path);
