@@ -5,19 +5,23 @@
 # The system python3 starts much faster than a version-manager shim.
 [ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
 
-# The hook logs its first argument, argc, args, env, mount namespace and stdin (the state) as one
-# JSON-ish record per line to LOG; createContainer and startContainer hooks run inside.
+# The hook appends its first argument to LOG/order and keeps its argc and args, env, mount
+# namespace and stdin (the state) in LOG/KIND/; createContainer and startContainer hooks run in
+# the container's mount namespace (the log directory is bind-mounted there at /e2e-log).
 L=$T_WORK/log
 mkdir -p "$L"
-hook_body='printf "%s|%s|%s|%s|%s|" "$1" "$#" "$*" "$E2E_HOOK" "$(readlink /proc/self/ns/mnt)" >>LOG
-tr -d "\n" >>LOG
-echo >>LOG'
-printf '#!/bin/sh\n%s\n' "${hook_body//LOG/$L/log}" >"$L/hook"
+hook_body='echo "$1" >>LOG/order
+mkdir -p "LOG/$1"
+echo "$# $*" >"LOG/$1/args"
+echo "$E2E_HOOK" >"LOG/$1/env"
+readlink /proc/self/ns/mnt >"LOG/$1/mnt"
+cat >"LOG/$1/state"'
+printf '#!/bin/sh\n%s\n' "${hook_body//LOG/$L}" >"$L/hook"
 chmod +x "$L/hook"
 
 B=$T_WORK/hooks
 make_bundle "$B" sleep 30 || exit 1
-printf '#!/bin/sh\n%s\n' "${hook_body//LOG//e2e-log/log}" >"$B/rootfs/bin/hook"
+printf '#!/bin/sh\n%s\n' "${hook_body//LOG//e2e-log}" >"$B/rootfs/bin/hook"
 chmod +x "$B/rootfs/bin/hook"
 # hk KIND PATH: a hook entry for KIND.
 hk() { echo '[{"path": "'"$2"'", "args": ["hook", "'"$1"'", "two words"], "env": ["E2E_HOOK=env-'"$1"'"]}]'; }
@@ -32,21 +36,21 @@ rt create --bundle "$B" "$id" </dev/null >/dev/null 2>&1
 is "$?" 0 "create with every kind of hook exits 0"
 pid=$(rt state "$id" | json_get 'd["pid"]')
 cmnt=$(readlink "/proc/$pid/ns/mnt")
-created=$(cut -d'|' -f1 "$L/log" | tr '\n' ' ')
+created=$(tr '\n' ' ' <"$L/order")
 rt start "$id"
 is "$?" 0 "start exits 0"
-wait_for grep -q '^poststart|' "$L/log"
+wait_for grep -qx poststart "$L/order"
 rt kill "$id" KILL
 wait_for [ "$(status_of "$id")" = stopped ]
 rt delete "$id"
 is "$?" 0 "delete exits 0"
 
-order=$(cut -d'|' -f1 "$L/log" | tr '\n' ' ')
+order=$(tr '\n' ' ' <"$L/order")
 is "${created//poststart /}" "prestart createRuntime createContainer " \
 	"create runs prestart, createRuntime, createContainer"
 is "${order//poststart /}" "prestart createRuntime createContainer startContainer poststop " \
 	"start runs startContainer, delete runs poststop, each once, in order"
-is "$(grep -c '^poststart|' "$L/log")" 1 "poststart ran once"
+is "$(grep -cx poststart "$L/order")" 1 "poststart ran once"
 if [ "$(basename "$FERRY")" = runc ]; then
 	skip "runc 1.1 runs poststart hooks at create" 2
 else
@@ -55,10 +59,13 @@ else
 		"poststart runs after startContainer"
 fi
 hostmnt=$(readlink /proc/self/ns/mnt)
-while IFS='|' read -r kind argc args env mnt state; do
-	is "$argc $args" "2 $kind two words" "$kind: args"
-	is "$env" "env-$kind" "$kind: env"
-	fields=$(json_get '"%s %s" % (d["id"], d["status"])' <<<"$state")
+for kind in prestart createRuntime createContainer startContainer poststart poststop; do
+	d=$L/$kind
+	is "$(cat "$d/args" 2>&1)" "2 $kind two words" "$kind: args"
+	is "$(cat "$d/env" 2>&1)" "env-$kind" "$kind: env"
+	mnt=$(cat "$d/mnt" 2>&1)
+	state=$(cat "$d/state" 2>&1)
+	fields=$(json_get '"%s %s" % (d["id"], d["status"])' <<<"$state" 2>&1)
 	case $kind in
 	prestart | createRuntime | createContainer) want=creating ;;
 	startContainer) want=created ;;
@@ -69,15 +76,15 @@ while IFS='|' read -r kind argc args env mnt state; do
 	case $kind in
 	createContainer | startContainer)
 		is "$mnt" "$cmnt" "$kind: runs in the container's mount namespace"
-		like "$(json_get 'd.get("pid")' <<<"$state")" "^($pid|1)$" "$kind: state has the pid"
+		like "$(json_get 'd.get("pid")' <<<"$state" 2>&1)" "^($pid|1)$" "$kind: state has the pid"
 		;;
 	poststop) is "$mnt" "$hostmnt" "$kind: runs in the runtime's mount namespace" ;;
 	*)
 		is "$mnt" "$hostmnt" "$kind: runs in the runtime's mount namespace"
-		is "$(json_get 'd.get("pid")' <<<"$state")" "$pid" "$kind: state has the container's pid"
+		is "$(json_get 'd.get("pid")' <<<"$state" 2>&1)" "$pid" "$kind: state has the container's pid"
 		;;
 	esac
-done <"$L/log"
+done
 
 # A failing createRuntime hook makes create fail and leaves nothing behind; poststop is not a
 # substitute for cleanup.
