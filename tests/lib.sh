@@ -322,3 +322,17 @@ with open(path, 'w') as f:
     json.dump(c, f, indent=2)
 PY
 }
+
+# pid_alive PID: true while PID exists and is not a zombie.
+pid_alive() {
+	local k v _
+	[ -r "/proc/$1/status" ] || return 1
+	while read -r k v _; do
+		[ "$k" = State: ] && { [ "$v" != Z ]; return; }
+	done 2>/dev/null <"/proc/$1/status"
+	return 1
+}
+
+# rt_limited ARGS...: rt, killed when it takes more than RT_LIMIT seconds (default 30; exit 124),
+# so that a hung runtime fails one test instead of hanging the suite.
+rt_limited() { timeout -k 5 "${RT_LIMIT:-30}" "$FERRY" --root "$T_ROOT" "$@"; }

@@ -26,9 +26,9 @@ console() {
 	pid=$!
 	at_exit kill "$pid"
 	wait_for test -S "$sock" || return 1
-	rt create --bundle "$bundle" --console-socket "$sock" "$id" </dev/null >/dev/null 2>"$out.err" ||
+	rt_limited create --bundle "$bundle" --console-socket "$sock" "$id" </dev/null >/dev/null 2>"$out.err" ||
 		return 1
-	rt start "$id" 2>>"$out.err" || return 1
+	rt_limited start "$id" 2>>"$out.err" || return 1
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
@@ -71,7 +71,7 @@ is "$LAST_STATUS" stopped "typed exit stopped the container"
 # terminal true without a console socket is refused.
 B=$T_WORK/nosock
 copy_bundle "$T_WORK/base" "$B" true
-rt create --bundle "$B" "$T_PREFIX-nosock" </dev/null >/dev/null 2>&1
+rt_limited create --bundle "$B" "$T_PREFIX-nosock" </dev/null >/dev/null 2>&1
 ok $((!$?)) "create with terminal true and no --console-socket fails"
 ok "$( ! rt state "$T_PREFIX-nosock" >/dev/null 2>&1; echo $?)" "and leaves no container"
 

@@ -32,12 +32,12 @@ jq_edit "$B" '.mounts += [{"destination": "/e2e-log", "type": "bind", "source": 
  "startContainer": '"$(hk startContainer /bin/hook)"',
  "poststart": '"$(hk poststart "$L/hook")"', "poststop": '"$(hk poststop "$L/hook")"'}'
 id=$T_PREFIX-hooks
-rt create --bundle "$B" "$id" </dev/null >/dev/null 2>&1
+rt_limited create --bundle "$B" "$id" </dev/null >/dev/null 2>&1
 is "$?" 0 "create with every kind of hook exits 0"
 pid=$(rt state "$id" | json_get 'd["pid"]')
 cmnt=$(readlink "/proc/$pid/ns/mnt")
 created=$(tr '\n' ' ' <"$L/order")
-rt start "$id"
+rt_limited start "$id"
 is "$?" 0 "start exits 0"
 wait_for grep -qx poststart "$L/order"
 rt kill "$id" KILL
@@ -92,7 +92,7 @@ F=$T_WORK/fail
 copy_bundle "$B" "$F"
 jq_edit "$F" '.hooks = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 1"]}]}'
 snap=$(pid_snapshot)
-rt create --bundle "$F" "$T_PREFIX-fail" </dev/null >/dev/null 2>&1
+rt_limited create --bundle "$F" "$T_PREFIX-fail" </dev/null >/dev/null 2>&1
 ok $((!$?)) "a createRuntime hook that exits 1 makes create fail"
 sleep 0.2
 is "$(leftovers "$T_PREFIX-fail" "$F" "$snap")" "" "and leaves nothing behind"
@@ -103,7 +103,7 @@ jq_edit "$F.timeout" '.hooks = {"createRuntime": [{"path": "/bin/sleep", "args":
  "timeout": 1}]}'
 snap=$(pid_snapshot)
 t0=$(date +%s%N)
-rt create --bundle "$F.timeout" "$T_PREFIX-timeout" </dev/null >/dev/null 2>&1
+rt_limited create --bundle "$F.timeout" "$T_PREFIX-timeout" </dev/null >/dev/null 2>&1
 rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 ok $((!rc)) "a createRuntime hook past its timeout makes create fail"

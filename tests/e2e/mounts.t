@@ -50,7 +50,7 @@ jq_edit "$B" '.root.readonly = True
 .linux.readonlyPaths += ["/etc"]
 .linux.sysctl = {"net.ipv4.ip_forward": "1"}'
 host_forward=$(cat /proc/sys/net/ipv4/ip_forward)
-out=$(rt run --bundle "$B" "$T_PREFIX-mounts" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-mounts" 2>&1)
 is "$?" 0 "run with mounts exits 0"
 is "$(val "$out" tmpfs_mode)" 1750 "tmpfs mode= option sets the root mode"
 like "$(mount_line "$out" /data)" " - tmpfs .*size=1024k" "tmpfs size= option in mountinfo"
@@ -96,7 +96,7 @@ jq_edit "$B" '.root.readonly = False
  "uid": 0, "gid": 0}]
 .linux.resources.devices += [{"allow": True, "type": "c", "major": 1, "minor": 5, "access": "rwm"}]
 .linux.rootfsPropagation = "private"'
-out=$(rt run --bundle "$B" "$T_PREFIX-devices" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-devices" 2>&1)
 is "$?" 0 "run with devices exits 0"
 for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
 	is "$(val "$out" "${d%%:*}")" "character special file ${d#*:}" "/dev/${d%%:*} is char ${d#*:}"
@@ -115,7 +115,7 @@ rm -f "$B/rootfs/root-file"
 B=$T_WORK/badmount
 copy_bundle "$T_WORK/base" "$B" true
 jq_edit "$B" '.mounts += [{"destination": "/bad", "type": "nosuchfs", "source": "none"}]'
-err=$(rt create --bundle "$B" "$T_PREFIX-bad" 2>&1 </dev/null)
+err=$(rt_limited create --bundle "$B" "$T_PREFIX-bad" 2>&1 </dev/null)
 ok $((! $?)) "a mount of type nosuchfs makes create fail"
 like "$err" "nosuchfs|/bad|no such device" "the error names the mount"
 ok "$(! grep -q "$B" /proc/self/mountinfo; echo $?)" "no mounts of the bundle left on the host"

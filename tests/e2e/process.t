@@ -31,7 +31,7 @@ jq_edit "$B" '.process.env += ["E2E_VAR=value with spaces"]
 .process.oomScoreAdj = 500
 .process.noNewPrivileges = True
 .root.readonly = False'
-out=$(rt run --bundle "$B" "$T_PREFIX-proc" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-proc" 2>&1)
 is "$?" 0 "run exits 0"
 is "$(val "$out" args)" "2:arg one:arg-two" "args reach the process unchanged"
 is "$(val "$out" env)" "value with spaces" "env variable visible"
@@ -49,13 +49,13 @@ is "$(val "$out" nnp)" 1 "noNewPrivileges true: NoNewPrivs 1"
 B=$T_WORK/defaults
 copy_bundle "$T_WORK/base" "$B" sh -c 'sed -n "s/^NoNewPrivs:[[:space:]]*//p" /proc/self/status; id -u; pwd; umask'
 jq_edit "$B" '.process.noNewPrivileges = False'
-out=$(rt run --bundle "$B" "$T_PREFIX-defaults" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-defaults" 2>&1)
 is "$(xargs <<<"$out")" "0 0 / 0022" "noNewPrivileges false, root user, cwd / and umask 0022 by default"
 
 # Exit status.
 B=$T_WORK/exit
 copy_bundle "$T_WORK/base" "$B" sh -c 'exit 42'
-rt run --bundle "$B" "$T_PREFIX-exit" >/dev/null 2>&1
+rt_limited run --bundle "$B" "$T_PREFIX-exit" >/dev/null 2>&1
 is "$?" 42 "exit status of the process is run's exit status"
 ok "$([ ! -d "$T_ROOT/$T_PREFIX-exit" ] || [ "$(status_of "$T_PREFIX-exit")" = stopped ]; echo $?)" \
 	"the container is gone or stopped after run"
@@ -63,7 +63,7 @@ ok "$([ ! -d "$T_ROOT/$T_PREFIX-exit" ] || [ "$(status_of "$T_PREFIX-exit")" = s
 # A command that does not exist.
 B=$T_WORK/noexec
 copy_bundle "$T_WORK/base" "$B" /no/such/binary
-rt run --bundle "$B" "$T_PREFIX-noexec" >/dev/null 2>&1
+rt_limited run --bundle "$B" "$T_PREFIX-noexec" >/dev/null 2>&1
 ok $((! $?)) "a process whose binary does not exist makes run fail"
 
 # Raising the hard limit above the host's needs CAP_SYS_RESOURCE, which this host lacks.
@@ -74,7 +74,7 @@ if (($((16#$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status))) & (1 << 24)
 	skip "the host has CAP_SYS_RESOURCE" 2
 else
 	jq_edit "$B" '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": '"$((host_hard * 10))"'}]'
-	err=$(rt run --bundle "$B" "$T_PREFIX-rlimit" 2>&1)
+	err=$(rt_limited run --bundle "$B" "$T_PREFIX-rlimit" 2>&1)
 	is "$?" 1 "raising the hard RLIMIT_NOFILE above the host's fails with exit 1"
 	if [ "$(basename "$FERRY")" = ferry ]; then
 		like "$err" "CAP_SYS_RESOURCE" "the error mentions CAP_SYS_RESOURCE"

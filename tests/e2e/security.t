@@ -29,7 +29,7 @@ jq_edit "$B" '.process.capabilities = {
  "permitted": '"$(capjson CAP_KILL CAP_CHOWN CAP_FOWNER)"',
  "inheritable": '"$(capjson CAP_KILL)"',
  "ambient": '"$(capjson CAP_KILL)"'}'
-out=$(rt run --bundle "$B" "$T_PREFIX-caps-root" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-caps-root" 2>&1)
 is "$?" 0 "run with capability sets as root exits 0"
 bnd=$(mask $KILL $CHOWN $FOWNER $NET_BIND_SERVICE)
 is "$(val "$out" Bnd)" "$bnd" "root: CapBnd is the bounding set"
@@ -39,12 +39,12 @@ is "$(val "$out" Amb)" "$(mask $KILL)" "root: CapAmb is the ambient set"
 is "$(val "$out" Prm)" "$(mask $KILL $CHOWN $FOWNER)" "root, NNP: CapPrm is the permitted set"
 is "$(val "$out" Eff)" "$(mask $KILL $CHOWN $FOWNER)" "root, NNP: CapEff is the permitted set"
 jq_edit "$B" '.process.noNewPrivileges = False'
-out=$(rt run --bundle "$B" "$T_PREFIX-caps-root-nnp" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-caps-root-nnp" 2>&1)
 is "$(val "$out" Prm)" "$bnd" "root, no NNP: CapPrm after execve is bounding | inheritable"
 is "$(val "$out" Eff)" "$bnd" "root, no NNP: CapEff after execve is bounding | inheritable"
 
 jq_edit "$B" '.process.user = {"uid": 1000, "gid": 1000}'
-out=$(rt run --bundle "$B" "$T_PREFIX-caps-user" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-caps-user" 2>&1)
 is "$?" 0 "run with capability sets as uid 1000 exits 0"
 is "$(val "$out" Bnd)" "$bnd" "user: CapBnd is the bounding set"
 is "$(val "$out" Inh)" "$(mask $KILL)" "user: CapInh is the inheritable set"
@@ -63,7 +63,7 @@ for set in "CAP_KILL" "CAP_KILL CAP_CHOWN CAP_SYS_ADMIN"; do
 	l=$(capjson $set)
 	jq_edit "$B" '.root.readonly = False; .process.capabilities = {"bounding": '"$l"',
  "effective": '"$l"', "permitted": '"$l"'}'
-	out=$(rt run --bundle "$B" "$T_PREFIX-drop" 2>&1)
+	out=$(rt_limited run --bundle "$B" "$T_PREFIX-drop" 2>&1)
 	if [ "$set" = CAP_KILL ]; then
 		is "$(val "$out" chown)" fail "without CAP_CHOWN, root cannot chown"
 		like "$out" "Operation not permitted" "with EPERM"
@@ -85,7 +85,7 @@ jq_edit "$B" '.root.readonly = False
   {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
   {"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
    "args": [{"index": 1, "value": 15, "op": "SCMP_CMP_EQ"}]}]}'
-out=$(rt run --bundle "$B" "$T_PREFIX-seccomp" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-seccomp" 2>&1)
 is "$(val "$out" mkdir)" 1 "seccomp: mkdir fails"
 like "$out" "Function not implemented" "seccomp: with errnoRet 38 (ENOSYS)"
 ok "$([ ! -e "$B/rootfs/tmp/x" ]; echo $?)" "seccomp: no directory made"
@@ -109,7 +109,7 @@ copy_bundle "$T_WORK/base" "$B" sh -c 'echo allowed; mkdir /tmp/y 2>&1; echo mkd
 jq_edit "$B" '.root.readonly = False
 .linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
  "syscalls": [{"names": '"$(capjson $allow)"', "action": "SCMP_ACT_ALLOW"}]}'
-out=$(rt run --bundle "$B" "$T_PREFIX-seccomp-deny" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-seccomp-deny" 2>&1)
 like "$out" "^allowed" "seccomp deny-by-default: an allowed program runs"
 is "$(val "$out" mkdir)" 1 "seccomp deny-by-default: mkdir, not in the list, fails"
 like "$out" "Operation not permitted" "seccomp deny-by-default: with EPERM"
@@ -121,7 +121,7 @@ else
 	B=$T_WORK/nosysres
 	copy_bundle "$T_WORK/base" "$B" sh -c "$caps_script"
 	jq_edit "$B" '.process.capabilities.bounding += ["CAP_SYS_RESOURCE"]'
-	out=$(rt run --bundle "$B" "$T_PREFIX-nosysres" 2>&1)
+	out=$(rt_limited run --bundle "$B" "$T_PREFIX-nosysres" 2>&1)
 	rc=$?
 	if [ "$(basename "$FERRY")" = ferry ]; then
 		ok $((!rc)) "CAP_SYS_RESOURCE the host lacks: run fails"
@@ -137,7 +137,7 @@ fi
 B=$T_WORK/apparmor
 copy_bundle "$T_WORK/base" "$B" true
 jq_edit "$B" '.process.apparmorProfile = "e2e-profile"'
-out=$(rt run --bundle "$B" "$T_PREFIX-apparmor" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-apparmor" 2>&1)
 ok $((!$?)) "apparmorProfile without AppArmor: run fails"
 if [ "$(basename "$FERRY")" = ferry ]; then
 	like "$out" "[Aa]pp[Aa]rmor" "the error names AppArmor"

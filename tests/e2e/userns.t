@@ -25,7 +25,7 @@ jq_edit "$B" '.linux.namespaces += [{"type": "user"}]
 .linux.gidMappings = [{"containerID": 0, "hostID": '"$HOSTID"', "size": 65536}]
 .mounts += [{"destination": "/shared", "type": "bind", "source": "'"$S"'",
  "options": ["bind", "rw"]}]'
-out=$(rt run --bundle "$B" "$T_PREFIX-userns" 2>&1)
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-userns" 2>&1)
 is "$?" 0 "run with a user namespace exits 0"
 is "$(val "$out" uid)" "0 gid=0" "id -u and id -g print 0 inside"
 is "$(val "$out" uid_map | xargs)" "0 $HOSTID 65536" "/proc/self/uid_map shows the mapping"
@@ -42,7 +42,7 @@ echo secret >"$S/hostfile"
 chmod 0600 "$S/hostfile"
 B2=$T_WORK/userns2
 copy_bundle "$B" "$B2" sh -c 'cat /shared/hostfile 2>&1; echo rc=$?'
-out=$(rt run --bundle "$B2" "$T_PREFIX-userns2" 2>&1)
+out=$(rt_limited run --bundle "$B2" "$T_PREFIX-userns2" 2>&1)
 is "$(val "$out" rc)" 1 "root inside cannot read a host root's 0600 file"
 like "$out" "Permission denied" "with EACCES"
 
