@@ -32,9 +32,14 @@ PY
 }
 
 # --- two creates of one id at once ------------------------------------------------------------------
+# runc 1.1.5 fails this now and then: both creates fail, or the loser removes the winner's state and
+# leaves its init and cgroups behind. With runc only "at most one succeeds" is checked (and the
+# leftovers are removed at exit); exactly one winner that runs normally is ferry's promise.
 for round in 1 2 3; do
 	id=$T_PREFIX-dup$round
 	rm -f "$SHARED/up.race"
+	at_exit "kill -9 \$(cat $T_WORK/a$round.pid $T_WORK/b$round.pid 2>/dev/null) 2>/dev/null; sleep 0.2; \
+find /sys/fs/cgroup -depth -type d -name $id -exec rmdir {} +"
 	snap=$(pid_snapshot)
 	"${F[@]}" create --bundle "$BASE" --pid-file "$T_WORK/a$round.pid" "$id" </dev/null \
 		>/dev/null 2>"$T_WORK/a$round.err" &
@@ -46,11 +51,16 @@ for round in 1 2 3; do
 	ra=$?
 	wait $b
 	rb=$?
+	cat "$T_WORK/a$round.err" "$T_WORK/b$round.err" >>"$LOG"
+	if ! is_ferry; then
+		like "$ra $rb" '^(0 1|1 0|1 1)$' "round $round: of two racing creates of one id, at most one succeeds"
+		rt delete --force "$id" >/dev/null 2>&1
+		continue
+	fi
 	is "$(printf '%s\n' "$ra" "$rb" | sort | tr '\n' ' ')" "0 1 " \
 		"round $round: of two racing creates of one id, one succeeds and one fails with 1"
 	if [ $ra -eq 0 ]; then win=a lose=b; else win=b lose=a; fi
 	is "$(grep -c '' "$T_WORK/$lose$round.err")" 1 "round $round: the loser prints one line"
-	cat "$T_WORK/a$round.err" "$T_WORK/b$round.err" >>"$LOG"
 	pid=$(cat "$T_WORK/$win$round.pid" 2>/dev/null)
 	is "$(state_field "$id" pid)" "$pid" "round $round: state has the winner's pid"
 	is "$(state_field "$id" status)" created "round $round: the winner is created"
@@ -119,7 +129,9 @@ ok "$([ $? -ne 0 ] && echo 0 || echo 1)" "the container is gone after the race"
 ok "$(rt list --format json | python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null && echo 0 || echo 1)" \
 	"list --format json still parses"
 is "$(ls -A "$T_ROOT")" "" "the root holds nothing after the race"
-ok "$([ -d "/proc/$init" ] && echo 1 || echo 0)" "the init is gone"
+pid_gone() { ! pid_alive "$1"; }
+wait_for pid_gone "$init"
+ok $? "the init is gone"
 is "$(new_runtime_pids "$snap")" "" "no process of the container is left"
 left=$(for d in $cgroups; do [ -e "$d" ] && echo "$d"; done)
 is "$left" "" "its cgroup directories are gone"

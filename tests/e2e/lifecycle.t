@@ -20,10 +20,6 @@ bundle() {
 	clone_bundle "$T_WORK/base" "$dir" "$@" && echo "$dir"
 }
 
-# pid_alive PID: true while PID exists and is not a zombie.
-pid_alive() {
-	[ -d "/proc/$1" ] && [ "$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" != Z ]
-}
 pid_gone() { ! pid_alive "$1"; }
 is_status() { [ "$(state_field "$1" status)" = "$2" ]; }
 
