@@ -19,7 +19,9 @@ copy_bundle "$T_WORK/base" "$B" sh -c "$script"
 jq_edit "$B" '.hostname = "ns-e2e-host"; .domainname = "ns-e2e.example"
 .linux.namespaces += [{"type": "cgroup"}]'
 out=$(rt_limited run --bundle "$B" "$T_PREFIX-new" 2>&1)
-is "$?" 0 "run with new namespaces exits 0"
+rc=$?
+is "$rc" 0 "run with new namespaces exits 0"
+[ "$rc" -eq 0 ] || sed 's/^/# /' <<<"$out"
 is "$(val "$out" host)" ns-e2e-host "hostname inside is config's hostname"
 if [ "$runtime" = runc ]; then
 	skip "runc 1.1 ignores domainname"
@@ -48,7 +50,9 @@ echo ttl=$(cat /proc/sys/net/ipv4/ip_default_ttl)'
 jq_edit "$B" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
 .linux.namespaces += [{"type": "network", "path": "/var/run/netns/'"$netns"'"}]'
 out=$(rt_limited run --bundle "$B" "$T_PREFIX-join" 2>&1)
-is "$?" 0 "run joining a network namespace by path exits 0"
+rc=$?
+is "$rc" 0 "run joining a network namespace by path exits 0"
+[ "$rc" -eq 0 ] || sed 's/^/# /' <<<"$out"
 want="net:[$(stat -L -c %i "/var/run/netns/$netns")]"
 is "$(val "$out" net)" "$want" "the process is in the namespace at the path"
 is "$(val "$out" ttl)" 42 "it sees that namespace's sysctl (ip_default_ttl 42)"

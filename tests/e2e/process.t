@@ -32,7 +32,9 @@ jq_edit "$B" '.process.env += ["E2E_VAR=value with spaces"]
 .process.noNewPrivileges = True
 .root.readonly = False'
 out=$(rt_limited run --bundle "$B" "$T_PREFIX-proc" 2>&1)
-is "$?" 0 "run exits 0"
+rc=$?
+is "$rc" 0 "run exits 0"
+[ "$rc" -eq 0 ] || sed 's/^/# /' <<<"$out"
 is "$(val "$out" args)" "2:arg one:arg-two" "args reach the process unchanged"
 is "$(val "$out" env)" "value with spaces" "env variable visible"
 is "$(val "$out" cwd)" /work/dir "cwd"
