@@ -209,7 +209,8 @@ static int create_in_dir(const struct ferry_ctx *ctx, const struct ferry_create_
 		return -1;
 	if (save_config(dirfd, spec->bundle, err) < 0 || state_write(dirfd, rec, err) < 0)
 		return -1;
-	if (mkfifo(fifo, 0622) < 0)
+	/* 0622: the init may run as a user that only a user namespace makes root. */
+	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
 		return ferry_error_errno(err, "mkfifo %s", fifo);
 	if (os_ops.cgroup_create(rec->pub.cgroup, err) < 0)
 		return -1;
@@ -245,7 +246,7 @@ int ferry_container_create(const struct ferry_ctx *ctx, const struct ferry_creat
 	if (!spec)
 		return -1;
 	if (!spec->has_process)
-		return ferry_error(err, EINVAL, "config.json: process: missing");
+		return ferry_error(err, 0, "config.json: process: missing");
 	if (os_ops.validate(spec, err) < 0)
 		return -1;
 	rec.pub.cgroup = os_ops.cgroup_resolve(spec->has_linux ? spec->linux.cgroups_path : NULL,
@@ -277,30 +278,45 @@ int ferry_container_create(const struct ferry_ctx *ctx, const struct ferry_creat
 	return 0;
 }
 
-/* Lets the init exec: read its byte from the fifo, watching that it stays alive. */
+/* Reads the fifo until want (1: the init's byte, 0: EOF once it has exec'd), watching that the
+ * init stays alive. */
+static int fifo_wait(int fd, const struct state_rec *rec, bool eof, ferry_err_t *err)
+{
+	char c;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, 100);
+
+		if (r > 0) {
+			ssize_t n = read(fd, &c, 1);
+
+			if (n == (eof ? 0 : 1))
+				return 0;
+		}
+		if (os_ops.proc_start_time(rec->pub.pid) != rec->start_time)
+			return eof ? 0
+				   : ferry_error(err, 0,
+						 "container \"%s\": its init exited before start",
+						 rec->pub.id);
+	}
+}
+
+/* Lets the init exec and waits until it has: read its byte from the fifo, then EOF. */
 static int release_init(const char *dir, const struct state_rec *rec, ferry_err_t *err)
 {
 	_cleanup_free_ char *fifo = NULL;
 	_cleanup_close_ int fd = -1;
-	char c;
 
 	if (asprintf(&fifo, "%s/exec.fifo", dir) < 0)
 		return ferry_error(err, ENOMEM, "fifo path");
 	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return ferry_error_errno(err, "open %s", fifo);
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, 100);
-
-		if (r > 0 && read(fd, &c, 1) == 1)
-			break;
-		if (os_ops.proc_start_time(rec->pub.pid) != rec->start_time)
-			return ferry_error(err, ESRCH, "container \"%s\": its init exited before start",
-					   rec->pub.id);
-	}
+	if (fifo_wait(fd, rec, false, err) < 0)
+		return -1;
 	unlink(fifo);
-	return 0;
+	return fifo_wait(fd, rec, true, err);
 }
 
 int ferry_container_start(const struct ferry_ctx *ctx, const char *id, ferry_err_t *err)
@@ -315,7 +331,7 @@ int ferry_container_start(const struct ferry_ctx *ctx, const char *id, ferry_err
 	if (dirfd < 0 || state_read(ctx, id, &rec, err) < 0)
 		return -1;
 	if (rec.pub.status != FERRY_STATUS_CREATED)
-		return ferry_error(err, EINVAL, "cannot start a container that is %s",
+		return ferry_error(err, 0, "cannot start a container that is %s",
 				   ferry_status_name(rec.pub.status));
 	dir = state_dir(ctx, id, err);
 	spec = ferry_container_spec(ctx, id, err);
@@ -394,7 +410,7 @@ int ferry_container_kill(const struct ferry_ctx *ctx, const char *id, int sig, b
 	if (state_read(ctx, id, &rec, err) < 0)
 		return -1;
 	if (rec.pub.status == FERRY_STATUS_STOPPED)
-		return ferry_error(err, ESRCH, "container \"%s\" is not running", id);
+		return ferry_error(err, 0, "container \"%s\" is not running", id);
 	if (all && rec.pub.cgroup)
 		return os_ops.cgroup_kill(rec.pub.cgroup, sig, err);
 	if (kill(rec.pub.pid, sig) < 0)
@@ -419,7 +435,7 @@ static int stop_all(const struct state_rec *rec, ferry_err_t *err)
 			return 0;
 		poll(NULL, 0, 5);
 	}
-	return ferry_error(err, ETIMEDOUT, "container \"%s\": init %d did not exit", rec->pub.id,
+	return ferry_error(err, 0, "container \"%s\": init %d did not exit", rec->pub.id,
 			   rec->pub.pid);
 }
 
@@ -435,7 +451,7 @@ int ferry_container_delete(const struct ferry_ctx *ctx, const char *id, bool for
 		return -1;
 	if ((rec.pub.status == FERRY_STATUS_RUNNING || rec.pub.status == FERRY_STATUS_PAUSED) &&
 	    !force)
-		return ferry_error(err, EBUSY, "cannot delete container \"%s\" that is %s", id,
+		return ferry_error(err, 0, "cannot delete container \"%s\" that is %s", id,
 				   ferry_status_name(rec.pub.status));
 	if (rec.pub.status != FERRY_STATUS_STOPPED && stop_all(&rec, err) < 0)
 		return -1;
@@ -463,7 +479,7 @@ int ferry_container_pause(const struct ferry_ctx *ctx, const char *id, bool paus
 	if (dirfd < 0 || state_read(ctx, id, &rec, err) < 0)
 		return -1;
 	if (rec.pub.status != want)
-		return ferry_error(err, EINVAL, "container \"%s\" is %s, not %s", id,
+		return ferry_error(err, 0, "container \"%s\" is %s, not %s", id,
 				   ferry_status_name(rec.pub.status), ferry_status_name(want));
 	return os_ops.cgroup_freeze(rec.pub.cgroup, pause, err);
 }
@@ -498,13 +514,13 @@ int ferry_container_exec(const struct ferry_ctx *ctx, const struct ferry_exec_op
 	if (state_read(ctx, opts->id, &rec, err) < 0)
 		return -1;
 	if (rec.pub.status != FERRY_STATUS_RUNNING && rec.pub.status != FERRY_STATUS_CREATED)
-		return ferry_error(err, EINVAL, "cannot exec in a container that is %s",
+		return ferry_error(err, 0, "cannot exec in a container that is %s",
 				   ferry_status_name(rec.pub.status));
 	if (opts->process->terminal && opts->detach && !opts->console_socket)
-		return ferry_error(err, EINVAL,
+		return ferry_error(err, 0,
 				   "exec --detach with a terminal needs --console-socket");
 	if (!opts->process->n_args)
-		return ferry_error(err, EINVAL, "exec: no command given");
+		return ferry_error(err, 0, "exec: no command given");
 	if (os_ops.validate_process(opts->process, err) < 0)
 		return -1;
 	spec = ferry_container_spec(ctx, opts->id, err);

@@ -95,10 +95,10 @@ static int hook_run_one(const struct ferry_hook *h, const char *what, const char
 	}
 	status = hook_wait(pid, h->timeout);
 	if (status < 0)
-		return ferry_error(err, ETIMEDOUT, "%s %s: timed out after %d s", what, h->path,
+		return ferry_error(err, 0, "%s %s: timed out after %d s", what, h->path,
 				   h->timeout);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return ferry_error(err, ENOENT, "%s %s: could not be executed", what, h->path);
+		return ferry_error(err, 0, "%s %s: could not be executed", what, h->path);
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		return ferry_error(err, 0, "%s %s: exited with status %d", what, h->path,
 				   WEXITSTATUS(status));

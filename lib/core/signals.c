@@ -27,11 +27,11 @@ int ferry_signal_parse(const char *s, ferry_err_t *err)
 	long n;
 
 	if (!s || !*s)
-		return ferry_error(err, EINVAL, "empty signal");
+		return ferry_error(err, 0, "empty signal");
 	n = strtol(s, &end, 10);
 	if (*end == '\0') {
 		if (n <= 0 || n >= NSIG)
-			return ferry_error(err, EINVAL, "invalid signal number %s", s);
+			return ferry_error(err, 0, "invalid signal number %s", s);
 		return (int)n;
 	}
 	if (strncasecmp(s, "SIG", 3) == 0)
@@ -52,5 +52,5 @@ int ferry_signal_parse(const char *s, ferry_err_t *err)
 			return strncasecmp(s, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX;
 		}
 	}
-	return ferry_error(err, EINVAL, "unknown signal \"%s\"", s);
+	return ferry_error(err, 0, "unknown signal \"%s\"", s);
 }

@@ -18,18 +18,18 @@ int ferry_id_validate(const char *id, ferry_err_t *err)
 	size_t len;
 
 	if (!id || !*id)
-		return ferry_error(err, EINVAL, "container id must not be empty");
+		return ferry_error(err, 0, "container id must not be empty");
 	len = strlen(id);
 	if (len > FERRY_ID_MAX)
-		return ferry_error(err, EINVAL, "container id is too long (%zu bytes, at most %d)", len,
+		return ferry_error(err, 0, "container id is too long (%zu bytes, at most %d)", len,
 				   FERRY_ID_MAX);
 	if (!strcmp(id, ".") || !strcmp(id, ".."))
-		return ferry_error(err, EINVAL, "invalid container id \"%s\"", id);
+		return ferry_error(err, 0, "invalid container id \"%s\"", id);
 	for (const char *p = id; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '/' || !isgraph(c))
-			return ferry_error(err, EINVAL,
+			return ferry_error(err, 0,
 					   "invalid container id \"%.64s\": it may not contain '/', "
 					   "spaces or control characters",
 					   id);
@@ -90,7 +90,7 @@ int state_dir_create(const struct ferry_ctx *ctx, const char *id, ferry_err_t *e
 		return ferry_error_wrap(err, "state root");
 	if (mkdir(dir, 0711) < 0) {
 		if (errno == EEXIST)
-			return ferry_error(err, EEXIST, "container \"%s\" already exists", id);
+			return ferry_error(err, 0, "container \"%s\" already exists", id);
 		return ferry_error_errno(err, "mkdir %s", dir);
 	}
 	return lock_dir(dir, err);
@@ -104,7 +104,7 @@ int state_dir_lock(const struct ferry_ctx *ctx, const char *id, ferry_err_t *err
 	if (!dir)
 		return -1;
 	if (stat(dir, &st) < 0)
-		return ferry_error(err, ENOENT, "container \"%s\" does not exist", id);
+		return ferry_error(err, 0, "container \"%s\" does not exist", id);
 	return lock_dir(dir, err);
 }
 
@@ -192,7 +192,7 @@ static int parse_state(json_t *o, struct state_rec *rec, ferry_err_t *err)
 	s->created = dup_str(o, "created");
 	s->cgroup = dup_str(o, "cgroup");
 	if (!s->id || !s->bundle || !s->rootfs || !s->created)
-		return ferry_error(err, EINVAL, "state.json: missing fields");
+		return ferry_error(err, 0, "state.json: missing fields");
 	if (json_is_object(ann) && json_object_size(ann)) {
 		s->annotations = calloc(json_object_size(ann), sizeof(*s->annotations));
 		if (!s->annotations)
@@ -243,7 +243,7 @@ int state_read(const struct ferry_ctx *ctx, const char *id, struct state_rec *re
 	o = json_load_file(path, 0, &jerr);
 	if (!o) {
 		if (access(dir, F_OK) < 0)
-			return ferry_error(err, ENOENT, "container \"%s\" does not exist", id);
+			return ferry_error(err, 0, "container \"%s\" does not exist", id);
 		/* A directory without state: a create that did not finish. */
 		rec->pub.id = strdup(id);
 		rec->pub.bundle = strdup("");

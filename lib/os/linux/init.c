@@ -105,11 +105,25 @@ static __attribute__((noreturn)) void init_fatal(ferry_err_t *err)
 	_exit(127);
 }
 
-/* Waits until `start` reads the fifo; the fifo was opened O_PATH before the pivot. */
+/* The state startContainer hooks get: the same, with status "created" (start has been called). */
+static void mark_created(char *state_json)
+{
+	static const char from[] = "\"status\":\"creating\"", to[] = "\"status\":\"created\"";
+	char *p = state_json ? strstr(state_json, from) : NULL;
+	size_t lf = sizeof(from) - 1, lt = sizeof(to) - 1;
+
+	if (!p)
+		return;
+	memcpy(p, to, lt);
+	memmove(p + lt, p + lf, strlen(p + lf) + 1);
+}
+
+/* Waits until `start` reads the fifo; the fifo was opened O_PATH before the pivot. The write end
+ * stays open, close-on-exec, so that `start` sees EOF when the process has exec'd. */
 static int wait_for_start(int fifo_path_fd, ferry_err_t *err)
 {
 	char path[64];
-	_cleanup_close_ int fd = -1;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_path_fd);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -154,6 +168,7 @@ void lx_init_main(const struct os_create_req *req, int sock)
 	/* From here on `create` has returned: errors go to the container's stderr. */
 	if (wait_for_start(fifo, &err) < 0)
 		init_fatal(&err);
+	mark_created(state_json);
 	if (hooks_run(spec, FERRY_HOOK_START_CONTAINER, state_json, &err) < 0)
 		init_fatal(&err);
 	lx_exec_process(proc, path, filter, req->preserve_fds, -1);

@@ -57,11 +57,11 @@ static int check_ns_path(const struct ferry_namespace *ns, size_t i, ferry_err_t
 					 ns->path);
 	type = ioctl(fd, NS_GET_NSTYPE);
 	if (type < 0)
-		return ferry_error(err, EINVAL,
+		return ferry_error(err, 0,
 				   "config.json: linux.namespaces[%zu].path: %s is not a namespace", i,
 				   ns->path);
 	if (type != lx_ns_flag(ns->type))
-		return ferry_error(err, EINVAL,
+		return ferry_error(err, 0,
 				   "config.json: linux.namespaces[%zu].path: %s is not a %s namespace",
 				   i, ns->path, ferry_ns_name(ns->type));
 	return 0;
@@ -72,23 +72,23 @@ int lx_ns_validate(const struct ferry_spec *spec, ferry_err_t *err)
 	const struct ferry_namespace *user = ferry_spec_namespace(spec, FERRY_NS_USER);
 
 	if (!ferry_spec_namespace(spec, FERRY_NS_MOUNT))
-		return ferry_error(err, EINVAL,
+		return ferry_error(err, 0,
 				   "config.json: linux.namespaces: a mount namespace is required");
 	for (size_t i = 0; i < spec->linux.n_namespaces; i++)
 		if (spec->linux.namespaces[i].path &&
 		    check_ns_path(&spec->linux.namespaces[i], i, err) < 0)
 			return -1;
 	if (user && !user->path && (!spec->linux.n_uid_mappings || !spec->linux.n_gid_mappings))
-		return ferry_error(err, EINVAL,
+		return ferry_error(err, 0,
 				   "config.json: linux.uidMappings/gidMappings: a new user namespace "
 				   "needs both");
 	if (!(user && !user->path) && (spec->linux.n_uid_mappings || spec->linux.n_gid_mappings))
-		return ferry_error(err, EINVAL,
+		return ferry_error(err, 0,
 				   "config.json: linux.uidMappings: given without a new user namespace");
 	if ((spec->linux.time_boottime.set || spec->linux.time_monotonic.set) &&
 	    !(ferry_spec_namespace(spec, FERRY_NS_TIME) &&
 	      !ferry_spec_namespace(spec, FERRY_NS_TIME)->path))
-		return ferry_error(err, EINVAL,
+		return ferry_error(err, 0,
 				   "config.json: linux.timeOffsets: needs a new time namespace");
 	return 0;
 }
@@ -131,7 +131,7 @@ static int write_map(pid_t pid, const char *file, const struct ferry_id_map *m, 
 		len += snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
 				m[i].host_id, m[i].size);
 	if (len >= sizeof(buf))
-		return ferry_error(err, E2BIG, "%s: too many mappings", file);
+		return ferry_error(err, 0, "%s: too many mappings", file);
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)

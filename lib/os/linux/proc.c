@@ -127,9 +127,9 @@ char *lx_find_executable(const char *name, char *const *env, ferry_err_t *err)
 		free(full);
 	}
 missing:
-	ferry_error(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+	ferry_error(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
 	return NULL;
 noexec:
-	ferry_error(err, EACCES, "exec: \"%s\": not an executable file", name);
+	ferry_error(err, 0, "exec: \"%s\": not an executable file", name);
 	return NULL;
 }

@@ -145,7 +145,7 @@ pid_t lx_create(const struct os_create_req *req, int *console_fd, ferry_err_t *e
 
 	*console_fd = -1;
 	if (req->spec->process.terminal && !req->console_socket && !req->keep_console)
-		return ferry_error(err, EINVAL,
+		return ferry_error(err, 0,
 				   "process.terminal is true: --console-socket is required");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ferry_error_errno(err, "socketpair");
