@@ -73,7 +73,7 @@ like "$(awk '$1 == 1' <<<"$ps_out")" '^ *1 +sh -c trap' "ps inside shows the con
 like "$(xrt cat /proc/1/cmdline | tr '\0' ' ')" '^sh -c trap' "pid 1 inside is the init"
 
 # capabilities and no_new_privs
-capeff() { xrt "$@" sh -c 'grep ^CapEff: /proc/self/status' | awk '{print $2}'; }
+capeff() { xrt sh -c 'grep ^CapEff: /proc/self/status' | awk '{print $2}'; }
 has_bit() { [ -n "$1" ] && (((0x$1 >> $2) & 1)); }
 base=$(capeff)
 like "$base" '^[0-9a-f]+$' "CapEff of a plain exec: $base"
