@@ -11,6 +11,7 @@ struct create_flags {
 	struct ferry_create_opts o;
 	bool detach;
 	bool keep;
+	bool no_subreaper; /* accepted: the foreground run reaps its init itself */
 };
 
 static int parse_create(const char *cmd, int argc, char **argv, struct create_flags *f, int *i)
@@ -24,12 +25,13 @@ static int parse_create(const char *cmd, int argc, char **argv, struct create_fl
 		{"preserve-fds", 0, OPT_INT, &f->o.preserve_fds},
 		{"detach", 'd', OPT_BOOL, &f->detach},
 		{"keep", 0, OPT_BOOL, &f->keep},
+		{"no-subreaper", 0, OPT_BOOL, &f->no_subreaper},
 		{NULL, 0, 0, NULL},
 	};
 	int r;
 
 	*i = 1;
-	r = opts_parse(cmd, !strcmp(cmd, "run") ? opts : opts, argc, argv, i);
+	r = opts_parse(cmd, opts, argc, argv, i);
 	if (r != 0)
 		return r > 0 ? cli_help(cmd) + 2 : 1;
 	if (*i != argc - 1)

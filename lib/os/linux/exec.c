@@ -62,12 +62,16 @@ fail:
 
 static void exec_stage1(const struct os_exec_req *req, int sock)
 {
-	int keep[] = {sock};
+	int keep[1];
 	ferry_err_t err = NULL;
 	pid_t child;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	keep[0] = sock = lx_fd_move_above(sock, 3 + req->preserve_fds);
+	if (sock < 0)
+		_exit(1);
 	lx_close_fds_from(3 + req->preserve_fds, keep, 1);
+	lx_close_cloexec_range(3, 3 + req->preserve_fds);
 	if (lx_ns_join_process(req->init_pid, &err) < 0) {
 		lx_sync_send_error(sock, err);
 		_exit(1);

@@ -74,6 +74,28 @@ int lx_close_fds_from(int from, const int *keep, size_t n)
 	return 0;
 }
 
+void lx_close_cloexec_range(int from, int to)
+{
+	for (int fd = from; fd < to; fd++) {
+		int flags = fcntl(fd, F_GETFD);
+
+		if (flags >= 0 && (flags & FD_CLOEXEC))
+			close(fd);
+	}
+}
+
+int lx_fd_move_above(int fd, int min)
+{
+	int moved;
+
+	if (fd >= min)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, min);
+	if (moved >= 0)
+		close(fd);
+	return moved;
+}
+
 int lx_cloexec_from(int from)
 {
 	DIR *d;

@@ -14,6 +14,13 @@ unsigned long long lx_proc_start_time(pid_t pid);
 /* Closes every descriptor >= from except the `n` listed in keep; returns 0 or -1. */
 int lx_close_fds_from(int from, const int *keep, size_t n);
 
+/* Closes the close-on-exec descriptors in [from, to): in the preserved range they are the
+ * runtime's own, not the caller's. */
+void lx_close_cloexec_range(int from, int to);
+
+/* Moves fd to a number >= min (close-on-exec) unless it is there already; returns the fd or -1. */
+int lx_fd_move_above(int fd, int min);
+
 /* Marks every descriptor >= from close-on-exec; returns 0 or -1. */
 int lx_cloexec_from(int from);
 

@@ -45,7 +45,7 @@ static int stage1_userns(const struct ferry_spec *spec, int sock, ferry_err_t *e
 static void stage1_main(const struct os_create_req *req, int sock)
 {
 	const struct ferry_spec *spec = req->spec;
-	int keep[] = {sock};
+	int keep[1];
 	int flags = lx_ns_new_flags(spec);
 	ferry_err_t err = NULL;
 	struct lx_sync_msg msg;
@@ -53,7 +53,11 @@ static void stage1_main(const struct os_create_req *req, int sock)
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Nothing of the runtime's may follow the container, preserved fds apart. */
+	keep[0] = sock = lx_fd_move_above(sock, 3 + req->preserve_fds);
+	if (sock < 0)
+		_exit(1);
 	lx_close_fds_from(3 + req->preserve_fds, keep, 1);
+	lx_close_cloexec_range(3, 3 + req->preserve_fds);
 	if (lx_sync_expect(sock, LX_SYNC_GO, &msg, &err) < 0)
 		_exit(1);
 	lx_sync_msg_clear(&msg);
