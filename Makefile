@@ -5,6 +5,9 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Werror=implicit-function-declaration -Werror=incompatible-pointer-types \
 	-D_GNU_SOURCE -Ulinux -Iinclude -Ilib -I. -MMD -MP
+# A static binary: no dynamic loading on every `create`, `start` and `delete` (a third of the
+# time of `run` on a VM).
+LDFLAGS ?= -static
 LDLIBS := -ljansson
 B := build
 
@@ -21,7 +24,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,tests/tools/%,$(wildcard tests/tools/*.c
 all: ferry $(TOOL_BINS)
 
 ferry: $(CLI_OBJS) $(B)/libferry.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libferry.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libferry.a $(LDLIBS)
 
 $(B)/libferry.a: $(LIB_OBJS)
 	@rm -f $@

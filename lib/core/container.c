@@ -355,6 +355,7 @@ int ferry_container_state(const struct ferry_ctx *ctx, const char *id, struct fe
 
 	if (state_read(ctx, id, &rec, err) < 0)
 		return -1;
+	rec.pub.owner = state_owner(ctx, id);
 	*st = rec.pub;
 	return 0;
 }
@@ -387,6 +388,7 @@ int ferry_container_list(const struct ferry_ctx *ctx, struct ferry_state **out, 
 			ferry_error_free(&ignored);
 			continue;
 		}
+		rec.pub.owner = state_owner(ctx, de->d_name);
 		nl = realloc(list, (count + 1) * sizeof(*list));
 		if (!nl) {
 			ferry_state_clear(&rec.pub);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -129,7 +128,8 @@ int state_write_file(int dirfd, const char *name, const char *data, size_t len, 
 		}
 		off += n;
 	}
-	if (fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
+	/* The rename is the atomic step; --root lives on a tmpfs (/run), so no fsync. */
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
 		unlinkat(dirfd, tmp, 0);
 		return ferry_error_errno(err, "write %s", name);
 	}
@@ -159,15 +159,39 @@ int state_write(int dirfd, const struct state_rec *rec, ferry_err_t *err)
 	return state_write_file(dirfd, "state.json", text, strlen(text), err);
 }
 
-static char *owner_of(const char *dir)
+/* The user name of uid from /etc/passwd (the binary is static: no NSS). */
+static char *user_name(uid_t uid)
 {
-	struct stat st;
-	struct passwd *pw;
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	char line[1024];
 
-	if (stat(dir, &st) < 0)
+	while (f && fgets(line, sizeof(line), f)) {
+		char *name = line, *colon = strchr(line, ':'), *pw, *id;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		pw = colon + 1;
+		id = strchr(pw, ':');
+		if (id && strtoul(id + 1, NULL, 10) == uid && id[1] != ':')
+			return strdup(name);
+	}
+	return NULL;
+}
+
+char *state_owner(const struct ferry_ctx *ctx, const char *id)
+{
+	_cleanup_free_ char *dir = state_dir(ctx, id, NULL);
+	struct stat st;
+	char *name, buf[32];
+
+	if (!dir || stat(dir, &st) < 0)
 		return strdup("");
-	pw = getpwuid(st.st_uid);
-	return strdup(pw ? pw->pw_name : "");
+	name = user_name(st.st_uid);
+	if (name)
+		return name;
+	snprintf(buf, sizeof(buf), "#%u", (unsigned)st.st_uid);
+	return strdup(buf);
 }
 
 static char *dup_str(json_t *o, const char *key)
@@ -249,7 +273,6 @@ int state_read(const struct ferry_ctx *ctx, const char *id, struct state_rec *re
 		rec->pub.bundle = strdup("");
 		rec->pub.rootfs = strdup("");
 		rec->pub.created = strdup("");
-		rec->pub.owner = owner_of(dir);
 		rec->pub.status = FERRY_STATUS_STOPPED;
 		return 0;
 	}
@@ -259,7 +282,6 @@ int state_read(const struct ferry_ctx *ctx, const char *id, struct state_rec *re
 		ferry_state_clear(&rec->pub);
 		return ferry_error_wrap(err, "container \"%s\"", id);
 	}
-	rec->pub.owner = owner_of(dir);
 	rec->pub.status = derive_status(dir, rec);
 	if (rec->pub.status == FERRY_STATUS_STOPPED)
 		rec->pub.pid = 0;

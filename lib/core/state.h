@@ -31,6 +31,9 @@ int state_write(int dirfd, const struct state_rec *rec, ferry_err_t *err);
 int state_read(const struct ferry_ctx *ctx, const char *id, struct state_rec *rec,
 	       ferry_err_t *err);
 
+/* Returns the user name owning the container's state (new string, "" when unknown). */
+char *state_owner(const struct ferry_ctx *ctx, const char *id);
+
 /* Writes `len` bytes to name inside dirfd atomically (temp file + rename); returns 0 or -1. */
 int state_write_file(int dirfd, const char *name, const char *data, size_t len, ferry_err_t *err);
 
