@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,22 +43,29 @@ static int stage1_userns(const struct ferry_spec *spec, int sock, ferry_err_t *e
 	return 0;
 }
 
+/* In the child: nothing of the runtime's may follow the container, preserved fds apart. Returns
+ * the sync socket, moved above the preserved range. */
+static int child_sock_prepare(const struct os_create_req *req, int sock)
+{
+	int keep[1];
+
+	keep[0] = sock = lx_fd_move_above(sock, 3 + req->preserve_fds);
+	if (sock < 0)
+		_exit(1);
+	lx_close_fds_from(3 + req->preserve_fds, keep, 1);
+	lx_close_cloexec_range(3, 3 + req->preserve_fds);
+	return sock;
+}
+
 static void stage1_main(const struct os_create_req *req, int sock)
 {
 	const struct ferry_spec *spec = req->spec;
-	int keep[1];
 	int flags = lx_ns_new_flags(spec);
 	ferry_err_t err = NULL;
 	struct lx_sync_msg msg;
 	pid_t init;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Nothing of the runtime's may follow the container, preserved fds apart. */
-	keep[0] = sock = lx_fd_move_above(sock, 3 + req->preserve_fds);
-	if (sock < 0)
-		_exit(1);
-	lx_close_fds_from(3 + req->preserve_fds, keep, 1);
-	lx_close_cloexec_range(3, 3 + req->preserve_fds);
 	if (lx_sync_expect(sock, LX_SYNC_GO, &msg, &err) < 0)
 		_exit(1);
 	lx_sync_msg_clear(&msg);
@@ -82,12 +90,11 @@ static void stage1_main(const struct os_create_req *req, int sock)
 	_exit(0);
 }
 
-/* Runs the runtime's part of the conversation with stage 1 and the init. */
-static pid_t create_talk(const struct os_create_req *req, int sock, pid_t stage1, int *console_fd,
+/* The runtime's part with stage 1: cgroup, id maps; returns the init's pid or -1. */
+static pid_t talk_stage1(const struct os_create_req *req, int sock, pid_t stage1,
 			 ferry_err_t *err)
 {
 	const struct ferry_namespace *user = ferry_spec_namespace(req->spec, FERRY_NS_USER);
-	_cleanup_free_ char *state_json = NULL;
 	struct lx_sync_msg msg;
 	pid_t init;
 
@@ -106,46 +113,100 @@ static pid_t create_talk(const struct os_create_req *req, int sock, pid_t stage1
 		return -1;
 	init = msg.value;
 	lx_sync_msg_clear(&msg);
-	if (lx_sync_send(sock, LX_SYNC_GO, 0, NULL, 0, -1, err) < 0)
-		goto fail;
-	if (lx_sync_expect(sock, LX_SYNC_HOOKS, &msg, err) < 0)
-		goto fail;
+	return init;
+}
+
+/* The runtime's part with the init, from GO to READY; returns 0 or -1. */
+static int talk_init(const struct os_create_req *req, int sock, pid_t init, int *console_fd,
+		     ferry_err_t *err)
+{
+	_cleanup_free_ char *state_json = NULL;
+	struct lx_sync_msg msg;
+
+	if (lx_sync_send(sock, LX_SYNC_GO, 0, NULL, 0, -1, err) < 0 ||
+	    lx_sync_expect(sock, LX_SYNC_HOOKS, &msg, err) < 0)
+		return -1;
 	lx_sync_msg_clear(&msg);
 	if (req->hooks(req->hooks_arg, init, &state_json, err) < 0) {
 		lx_sync_send_error(sock, *err);
-		goto fail;
+		return -1;
 	}
 	if (lx_sync_send(sock, LX_SYNC_HOOKS_DONE, 0, state_json, strlen(state_json), -1, err) < 0)
-		goto fail;
+		return -1;
 	if (req->spec->process.terminal) {
-		if (lx_sync_expect(sock, LX_SYNC_CONSOLE, &msg, err) < 0)
-			goto fail;
-		if (req->console_socket) {
-			int r = lx_console_send(req->console_socket, msg.fd, err);
+		int r = 0;
 
-			lx_sync_msg_clear(&msg);
-			if (r < 0)
-				goto fail;
-		} else if (req->keep_console) {
+		if (lx_sync_expect(sock, LX_SYNC_CONSOLE, &msg, err) < 0)
+			return -1;
+		if (req->console_socket)
+			r = lx_console_send(req->console_socket, msg.fd, err);
+		else if (req->keep_console)
 			*console_fd = steal_fd(msg.fd);
-		}
 		lx_sync_msg_clear(&msg);
+		if (r < 0)
+			return -1;
 	}
 	if (lx_sync_expect(sock, LX_SYNC_READY, &msg, err) < 0)
-		goto fail;
+		return -1;
 	lx_sync_msg_clear(&msg);
+	return 0;
+}
+
+/* Whether the init can be cloned straight into its namespaces, with no stage 1: nothing to join,
+ * no user namespace to map, no time offsets and no cgroup namespace (whose root must be the
+ * container's cgroup, which the init enters only after the clone). */
+static bool direct_clone(const struct ferry_spec *spec)
+{
+	int flags = lx_ns_new_flags(spec);
+
+	for (size_t i = 0; i < spec->linux.n_namespaces; i++)
+		if (spec->linux.namespaces[i].path)
+			return false;
+	return !(flags & (CLONE_NEWUSER | CLONE_NEWCGROUP | lx_ns_flag(FERRY_NS_TIME)));
+}
+
+/* Starts the init (directly, or through stage 1); returns its pid or -1. */
+static pid_t spawn_init(const struct os_create_req *req, int sock, int child_sock,
+			ferry_err_t *err)
+{
+	pid_t child, init;
+	int status;
+
+	if (direct_clone(req->spec)) {
+		child = (pid_t)syscall(SYS_clone, lx_ns_new_flags(req->spec) | SIGCHLD, NULL, NULL,
+				       NULL, 0);
+		if (child < 0)
+			return ferry_error_errno(err, "create the container's namespaces");
+		if (child == 0) {
+			close(sock);
+			lx_init_main(req, child_sock_prepare(req, child_sock));
+		}
+		if (lx_cgroup_enter(req->cgroup, child, err) < 0) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+			return -1;
+		}
+		return child;
+	}
+	child = fork();
+	if (child < 0)
+		return ferry_error_errno(err, "fork");
+	if (child == 0) {
+		close(sock);
+		stage1_main(req, child_sock_prepare(req, child_sock));
+	}
+	init = talk_stage1(req, sock, child, err);
+	if (init < 0)
+		kill(child, SIGKILL);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
 	return init;
-fail:
-	kill(init, SIGKILL);
-	waitpid(init, NULL, 0);
-	return -1;
 }
 
 pid_t lx_create(const struct os_create_req *req, int *console_fd, ferry_err_t *err)
 {
 	int sv[2];
-	pid_t stage1, init;
-	int status;
+	pid_t init;
 
 	*console_fd = -1;
 	if (req->spec->process.terminal && !req->console_socket && !req->keep_console)
@@ -153,22 +214,13 @@ pid_t lx_create(const struct os_create_req *req, int *console_fd, ferry_err_t *e
 				   "process.terminal is true: --console-socket is required");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ferry_error_errno(err, "socketpair");
-	stage1 = fork();
-	if (stage1 < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return ferry_error_errno(err, "fork");
-	}
-	if (stage1 == 0) {
-		close(sv[0]);
-		stage1_main(req, sv[1]);
-	}
+	init = spawn_init(req, sv[0], sv[1], err);
 	close(sv[1]);
-	init = create_talk(req, sv[0], stage1, console_fd, err);
+	if (init >= 0 && talk_init(req, sv[0], init, console_fd, err) < 0) {
+		kill(init, SIGKILL);
+		waitpid(init, NULL, 0);
+		init = -1;
+	}
 	close(sv[0]);
-	if (init < 0)
-		kill(stage1, SIGKILL);
-	while (waitpid(stage1, &status, 0) < 0 && errno == EINTR)
-		;
 	return init;
 }
