@@ -115,6 +115,29 @@ int ferry_container_exec(const struct ferry_ctx *ctx, const struct ferry_exec_op
 struct ferry_spec *ferry_container_spec(const struct ferry_ctx *ctx, const char *id,
 					ferry_err_t *err);
 
+/* Changes the resource limits of a running (or created/paused) container live; resources_json is
+ * OCI linux.resources JSON with only the values to change. *warnings (new string or NULL) lists
+ * settings this host cannot apply. Returns 0 or -1. */
+int ferry_container_update(const struct ferry_ctx *ctx, const char *id, const char *resources_json,
+			   char **warnings, ferry_err_t *err);
+
+/* The container's live limits as linux.resources JSON (new string), or NULL. */
+char *ferry_container_limits(const struct ferry_ctx *ctx, const char *id, ferry_err_t *err);
+
+/* runc's `events --stats` object {"type":"stats","id":...,"data":{...}} as JSON (new string). */
+char *ferry_container_stats(const struct ferry_ctx *ctx, const char *id, ferry_err_t *err);
+
+/* The number of OOM kills in the container so far; returns 0 or -1. */
+int ferry_container_oom_count(const struct ferry_ctx *ctx, const char *id,
+			      unsigned long long *count, ferry_err_t *err);
+
+/* Translates linux.resources JSON into `format`: "json" (normalised OCI), "cgroup1", "cgroup2"
+ * (one "file value" a line, v1 prefixed with the controller), or "rctl" (one RCTL rule a line
+ * for jail `name`, then cpuset and devfs lines; nofile >= 0 adds openfiles from RLIMIT_NOFILE);
+ * warnings follow as "# warning: ..." lines. Returns a new string or NULL. */
+char *ferry_limits_format(const char *resources_json, const char *format, const char *name,
+			  long long nofile, ferry_err_t *err);
+
 /* Signal name ("TERM", "SIGTERM", "15") to number; returns the number or -1. */
 int ferry_signal_parse(const char *s, ferry_err_t *err);
 
