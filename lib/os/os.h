@@ -63,10 +63,12 @@ struct os_ops {
 	int (*cgroup_frozen)(const char *cgroup, bool *frozen, ferry_err_t *err);
 	int (*cgroup_kill)(const char *cgroup, int sig, ferry_err_t *err);
 	int (*cgroup_destroy)(const char *cgroup, ferry_err_t *err);
-	/* Applies resource limits (linux.resources JSON) to the cgroup; warnings (a new string of
-	 * lines, or NULL) name settings this host cannot express. Returns 0 or -1. */
-	int (*limits_apply)(const char *cgroup, const char *resources_json, char **warnings,
-			    ferry_err_t *err);
+	/* Applies resource limits (linux.resources JSON) to the cgroup. At create, spec is the
+	 * container's config (its devices and the default ones are then allowed, as runc does); on
+	 * update it is NULL. *warnings (new string of lines, or NULL) names settings this host cannot
+	 * express. Returns 0 or -1. */
+	int (*limits_apply)(const char *cgroup, const char *resources_json,
+			    const struct ferry_spec *spec, char **warnings, ferry_err_t *err);
 	/* Reads the live limits as linux.resources JSON (new string); returns NULL on error. */
 	char *(*limits_read)(const char *cgroup, ferry_err_t *err);
 	/* runc's events --stats "data" object as JSON (new string), or NULL. */
