@@ -61,12 +61,14 @@ drun() {
 out=$(drun cat /etc/debian_version)
 is "$?" 0 "run cat /etc/debian_version exits 0"
 like "$out" '^12\.[0-9]+$' "/etc/debian_version is bookworm (12.x): $out"
+# shellcheck disable=SC2016 # expanded by the container's bash
 out=$(drun /bin/bash -c 'echo "$BASH_VERSION"')
 is "$?" 0 "run /bin/bash -c exits 0"
 like "$out" '^5\.[0-9]+\.' "bash runs and reports its version: $out"
 out=$(drun apt-get --version)
 is "$?" 0 "run apt-get --version exits 0 (dynamically linked against the rootfs's libraries)"
-like "$(head -n 1 <<<"$out")" '^apt 2\.[0-9.]+ \(amd64|^apt 2\.' "apt-get --version: $(head -n 1 <<<"$out")"
+out=$(head -n 1 <<<"$out")
+like "$out" '^apt [0-9]+\.[0-9.]+ \(' "apt-get --version: $out"
 out=$(drun sh -c 'echo data >/tmp/f && cat /tmp/f && ! touch /etc/ferry-e2e 2>/dev/null && echo ro')
 is "$out" $'data\nro' "/tmp is writable (tmpfs), the root is read-only"
 out=$(drun sh -c 'exit 3')
@@ -87,7 +89,8 @@ is "$(tr '\0' ' ' <"/proc/$init/cmdline" 2>/dev/null)" "sleep 1000 " "the init i
 
 # xrt ARGS...: exec in the container with no stdin; stderr to the log.
 xrt() { rt exec "$@" </dev/null 2>>"$LOG"; }
-is "$(xrt "$id" cat /proc/1/cmdline | tr '\0' ' ')" "sleep 1000 " "exec: /proc/1/cmdline is the init"
+is "$(xrt "$id" cat /proc/1/cmdline | tr '\0' ' ')" "sleep 1000 " \
+	"exec: /proc/1/cmdline is the init"
 is "$(xrt "$id" cat /etc/debian_version)" "$(cat "$ROOTFS/etc/debian_version")" \
 	"exec sees the Debian rootfs"
 is "$(xrt --user 65534:65534 "$id" id -u)" 65534 "exec --user 65534:65534: id -u"
@@ -102,7 +105,7 @@ pids=" $(rt ps --format json "$id" 2>>"$LOG" | json_get '" ".join(map(str, sorte
 # has_pid PID: true when PID is a number in $pids.
 has_pid() { [[ $1 =~ ^[0-9]+$ && $pids == *" $1 "* ]]; }
 ok "$(has_pid "$init" && echo 0 || echo 1)" "ps --format json lists the init ($init): $pids"
-ok "$(has_pid "$xpid" && echo 0 || echo 1)" "ps --format json lists the exec'd process ($xpid)"
+ok "$(has_pid "$xpid" && echo 0 || echo 1)" "ps --format json lists the exec'd process"
 table=$(rt ps "$id" 2>>"$LOG")
 like "$table" 'sleep 1000' "ps (table) shows sleep 1000"
 like "$table" 'sleep 999' "ps (table) shows sleep 999"
@@ -129,7 +132,8 @@ ok "$([ -n "$xpid" ] && ! pid_alive "$xpid" && echo 0 || echo 1)" "the exec'd pr
 # --- nothing left behind ----------------------------------------------------------------------
 is "$(ls "$T_ROOT")" "" "no container state left in the root"
 is "$(grep -F " $ROOTFS" /proc/self/mountinfo)" "" "nothing mounted on the rootfs on the host"
-changed=$(find "$ROOTFS" -xdev \( -newer "$MARK" -o -cnewer "$MARK" \) -print 2>/dev/null | head -n 5)
+changed=$(find "$ROOTFS" -xdev \( -newer "$MARK" -o -cnewer "$MARK" \) -print 2>/dev/null |
+	head -n 5)
 is "$changed" "" "the shared rootfs is unchanged"
 [ -s "$LOG" ] && [ "$T_FAILED" -ne 0 ] && sed 's/^/# log: /' "$LOG"
 done_testing
