@@ -46,6 +46,17 @@ int lim_dev_push(struct lim_dev_value **list, size_t *n, const struct lim_dev_va
 /* Sets *out to a copy of s (NULL stays NULL); returns 0 or -1. */
 int lim_dup(char **out, const char *s, ferry_err_t *err);
 
+/* Reads controller/file through read and returns its contents trimmed (new string), or NULL. */
+char *lim_read_trim(lim_read_fn read, void *arg, const char *controller, const char *file);
+
+/* Huge page sizes tried when reading limits and stats back, NULL-terminated. */
+extern const char *const lim_hugepage_sizes[];
+
+/* Reads hugetlb.<size>.<suffix> for every size in lim_hugepage_sizes into r->hugepages, skipping
+ * sizes with no limit; returns 0 or -1. */
+int lim_read_hugepages(lim_read_fn read, void *arg, const char *ctl, const char *suffix,
+		       struct lim_resources *r, ferry_err_t *err);
+
 /* Returns -1 with *err set to an out-of-memory error. */
 int lim_oom(ferry_err_t *err);
 

@@ -205,3 +205,10 @@ int lim_parse_majmin(const char *s, int64_t *major, int64_t *minor)
 		return -1;
 	return parse_dev_num(colon + 1, strlen(colon + 1), minor);
 }
+
+char *lim_read_trim(lim_read_fn read, void *arg, const char *controller, const char *file)
+{
+	_cleanup_free_ char *raw = read(arg, controller, file);
+
+	return raw ? lim_strdup_trim(raw) : NULL;
+}
