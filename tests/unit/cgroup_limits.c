@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,7 +24,7 @@
 #define MIB (1024 * 1024)
 #define MAX_KIDS 16
 
-static char cgpath[64], bpfdir[256];
+static char cgpath[64], bpfdir[256], v2host[320], v2ctl_before[256];
 static pid_t kids[MAX_KIDS];
 static size_t nkids;
 
@@ -46,6 +48,40 @@ static void kill_kids(void)
 	nkids = 0;
 }
 
+static bool mount_of(const char *ctl, char *out, size_t size);
+
+/* Disables in the cgroup2 root the controllers the v2 test enabled there. */
+static void restore_subtree_control(void)
+{
+	char mnt[200], file[256], now[256] = "";
+	FILE *f;
+
+	if (!mount_of("", mnt, sizeof(mnt)))
+		return;
+	snprintf(file, sizeof(file), "%s/cgroup.subtree_control", mnt);
+	f = fopen(file, "re");
+	if (!f)
+		return;
+	if (!fgets(now, sizeof(now), f))
+		now[0] = '\0';
+	fclose(f);
+	for (char *save = NULL, *c = strtok_r(now, " \n", &save); c;
+	     c = strtok_r(NULL, " \n", &save)) {
+		char want[64];
+		int fd;
+
+		snprintf(want, sizeof(want), " %s ", c);
+		if (strstr(v2ctl_before, want))
+			continue;
+		snprintf(want, sizeof(want), "-%s", c);
+		fd = open(file, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && write(fd, want, strlen(want)) < 0)
+			diag("could not disable %s again in %s", c, file);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 static void cleanup(void)
 {
 	kill_kids();
@@ -57,6 +93,11 @@ static void cleanup(void)
 	}
 	if (bpfdir[0])
 		rmdir(bpfdir);
+	if (v2host[0]) {
+		rmdir(v2host);
+		restore_subtree_control();
+		v2host[0] = '\0';
+	}
 }
 
 static void on_alarm(int sig)
@@ -365,6 +406,10 @@ static void test_read(void)
 	ok(got.cpu.shares.set && got.cpu.shares.v == 512, "cpu.shares %llu",
 	   (unsigned long long)got.cpu.shares.v);
 	is_str(got.cpu.cpus, "0", "cpu.cpus");
+	ok(got.n_devices == 2 && !got.devices[0].allow && got.devices[0].type == 'a' &&
+	       got.devices[1].allow && got.devices[1].type == 'c' && got.devices[1].major == 1 &&
+	       got.devices[1].minor == 3 && strcmp(got.devices[1].access, "rwm") == 0,
+	   "devices: deny all, allow c 1:3 rwm (%zu rules)", got.n_devices);
 	lim_free(&got);
 }
 
@@ -538,6 +583,142 @@ static void test_bpf(void)
 	bpfdir[0] = '\0';
 }
 
+/* ---- the v2 layout: a mount namespace where only the host's cgroup2 is mounted ---- */
+
+#define V2_MAX 24
+
+struct v2_results {
+	int n;
+	struct {
+		bool ok;
+		char what[200];
+	} r[V2_MAX];
+};
+
+static struct v2_results *v2r;
+
+#define v2ok(cond, ...)                                                                     \
+	do {                                                                                \
+		if (v2r->n < V2_MAX) {                                                      \
+			v2r->r[v2r->n].ok = (cond);                                         \
+			snprintf(v2r->r[v2r->n].what, sizeof(v2r->r[0].what), __VA_ARGS__); \
+			v2r->n++;                                                           \
+		}                                                                           \
+	} while (0)
+
+/* The checks of v2_child that need the limits applied. */
+static void v2_checks(void)
+{
+	_cleanup_free_ char *huge = cg_file("", "hugetlb.2MB.max"),
+			    *ctls = cg_file("", "cgroup.controllers");
+	_cleanup_free_ char *json = NULL;
+	_cleanup_err_ ferry_err_t e1 = NULL, e2 = NULL;
+	struct lim_resources got = {0};
+	uint64_t n = 0;
+	json_t *root;
+	bool has_huge = ctls && strstr(ctls, "hugetlb"), has_mem = ctls && strstr(ctls, "memory");
+
+	if (has_huge)
+		v2ok(huge && strcmp(huge, "4194304") == 0, "v2: hugetlb.2MB.max reads %s",
+		     huge ? huge : "(none)");
+	v2ok(exit_code(run_in(NULL, open_devices)) == 0,
+	     "v2: the device program refuses /dev/zero with EPERM, /dev/null opens");
+	v2ok(lx_limits_read(cgpath, &got, &e1) == 0, "v2: read the live limits (%s)",
+	     e1 ? e1->msg : "ok");
+	if (has_huge)
+		v2ok(got.n_hugepages == 1 && got.hugepages[0].limit == 4 * MIB,
+		     "v2: hugepages read back");
+	lim_free(&got);
+	if (!has_mem)
+		v2ok(lx_limits_oom_count(cgpath, &n, &e2) < 0 && strstr(e2->msg, "memory.events"),
+		     "v2: no memory controller: OOM count is an error naming memory.events");
+	json = lx_limits_stats(cgpath, NULL);
+	root = json ? json_loads(json, 0, NULL) : NULL;
+	v2ok(root != NULL, "v2: stats are JSON");
+	json_decref(root);
+}
+
+/* In a new mount namespace with only cgroup2 mounted: apply the model through the v2 files and
+ * the device program. */
+static void v2_child(void)
+{
+	struct lim_resources r;
+	struct lim_warnings warn = {0};
+	_cleanup_err_ ferry_err_t err = NULL;
+	_cleanup_free_ char *ctls = NULL;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    umount2("/sys/fs/cgroup", MNT_DETACH) < 0 ||
+	    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0) {
+		v2ok(0, "v2: a mount namespace with only cgroup2: %s", strerror(errno));
+		return;
+	}
+	v2ok(lx_cgroup_layout(NULL) == LX_CGROUP_V2, "v2: the layout is v2 only");
+	if (lx_cgroup_create(cgpath, &err) < 0) {
+		v2ok(0, "v2: create %s: %s", cgpath, err->msg);
+		return;
+	}
+	full_model(&r);
+	r.cpu.cpus = NULL;
+	r.has_cpu = false;
+	r.has_blkio = false;
+	v2ok(lx_limits_apply(cgpath, &r, &warn, &err) == 0, "v2: apply the model (%s)",
+	     err ? err->msg : "ok");
+	ctls = cg_file("", "cgroup.controllers");
+	if (!ctls || !strstr(ctls, "memory"))
+		v2ok(has_warning(&warn, "memory.max: not available on this host"),
+		     "v2: warning: memory.max: not available on this host");
+	if (!ctls || !strstr(ctls, "pids"))
+		v2ok(has_warning(&warn, "pids.max: not available on this host"),
+		     "v2: warning: pids.max: not available on this host");
+	lim_warnings_free(&warn);
+	v2_checks();
+	v2ok(lx_cgroup_destroy(cgpath, &err) == 0, "v2: cgroup removed");
+}
+
+static void test_v2_layout(void)
+{
+	char mnt[200], file[256];
+	_cleanup_free_ char *before = NULL;
+	FILE *f;
+	int st = -1;
+	pid_t pid;
+
+	if (!mount_of("", mnt, sizeof(mnt)))
+		return;
+	v2r = mmap(NULL, sizeof(*v2r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (v2r == MAP_FAILED) {
+		ok(0, "mmap");
+		return;
+	}
+	snprintf(file, sizeof(file), "%s/cgroup.subtree_control", mnt);
+	f = fopen(file, "re");
+	snprintf(v2ctl_before, sizeof(v2ctl_before), " ");
+	if (f && fgets(v2ctl_before + 1, sizeof(v2ctl_before) - 2, f))
+		v2ctl_before[strcspn(v2ctl_before, "\n")] = '\0';
+	strcat(v2ctl_before, " ");
+	if (f)
+		fclose(f);
+	snprintf(cgpath, sizeof(cgpath), "/ferry-test-limits-v2-%d", (int)getpid());
+	snprintf(v2host, sizeof(v2host), "%s%s", mnt, cgpath);
+	pid = fork();
+	if (pid == 0) {
+		v2_child();
+		_exit(0);
+	}
+	if (pid > 0)
+		kids[nkids++] = pid;
+	if (pid > 0 && waitpid(pid, &st, 0) == pid)
+		reap(pid);
+	ok(exit_code(st) == 0, "v2 test process exited");
+	for (int i = 0; i < v2r->n; i++)
+		ok(v2r->r[i].ok, "%s", v2r->r[i].what);
+	cgpath[0] = '\0';
+	cleanup();
+	ok(access(v2host, F_OK) < 0, "v2 test cgroup removed");
+	munmap(v2r, sizeof(*v2r));
+}
+
 int main(void)
 {
 	_cleanup_err_ ferry_err_t err = NULL;
@@ -572,5 +753,6 @@ int main(void)
 	cleanup();
 	ok(!cg_file("memory", "cgroup.procs"), "test cgroup removed");
 	cgpath[0] = '\0';
+	test_v2_layout();
 	return done_testing();
 }
