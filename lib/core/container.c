@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/cleanup.h"
+#include "core/container_limits.h"
 #include "core/hooks.h"
 #include "core/state.h"
 #include "core/timefmt.h"
@@ -212,7 +213,8 @@ static int create_in_dir(const struct ferry_ctx *ctx, const struct ferry_create_
 	/* 0622: the init may run as a user that only a user namespace makes root. */
 	if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
 		return ferry_error_errno(err, "mkfifo %s", fifo);
-	if (os_ops.cgroup_create(rec->pub.cgroup, err) < 0)
+	if (os_ops.cgroup_create(rec->pub.cgroup, err) < 0 ||
+	    container_limits_apply(rec->pub.cgroup, spec, err) < 0)
 		return -1;
 	req.exec_fifo = fifo;
 	pid = os_ops.create(&req, console_fd, err);
@@ -247,7 +249,8 @@ int ferry_container_create(const struct ferry_ctx *ctx, const struct ferry_creat
 		return -1;
 	if (!spec->has_process)
 		return ferry_error(err, 0, "config.json: process: missing");
-	if (os_ops.validate(spec, err) < 0)
+	if (os_ops.validate(spec, err) < 0 ||
+	    container_limits_check(spec->has_linux ? spec->linux.resources_json : NULL, err) < 0)
 		return -1;
 	rec.pub.cgroup = os_ops.cgroup_resolve(spec->has_linux ? spec->linux.cgroups_path : NULL,
 					       opts->id, err);

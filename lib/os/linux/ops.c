@@ -7,6 +7,8 @@
 
 #include "core/cleanup.h"
 #include "os/linux/cgroup.h"
+#include "os/linux/cgroup_limits.h"
+#include "os/linux/limits_ops.h"
 #include "os/linux/namespaces.h"
 #include "os/linux/proc.h"
 #include "os/linux/rootfs.h"
@@ -89,5 +91,9 @@ const struct os_ops os_ops = {
 	.cgroup_frozen = lx_cgroup_frozen,
 	.cgroup_kill = lx_cgroup_kill,
 	.cgroup_destroy = lx_cgroup_destroy,
+	.limits_apply = lx_ops_limits_apply,
+	.limits_read = lx_ops_limits_read,
+	.stats = lx_limits_stats,
+	.oom_count = lx_ops_oom_count,
 	.features_json = linux_features,
 };
