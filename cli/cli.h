@@ -40,5 +40,8 @@ int cmd_resume(const struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_exec(const struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_spec(const struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_features(const struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_update(const struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_events(const struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_limits(const struct ferry_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -37,6 +37,23 @@ static const struct cli_cmd commands[] = {
 	 cmd_exec},
 	{"spec", "spec [--bundle DIR] [--rootless]\nWrites a default config.json.", cmd_spec},
 	{"features", "features\nPrints what this runtime supports, as JSON.", cmd_features},
+	{"update", "update [--resources FILE|-] [--blkio-weight N] [--cpu-period US] [--cpu-quota US]\n"
+		   "       [--cpu-share N] [--cpu-rt-period US] [--cpu-rt-runtime US]\n"
+		   "       [--cpuset-cpus LIST] [--cpuset-mems LIST] [--memory SIZE]\n"
+		   "       [--memory-reservation SIZE] [--memory-swap SIZE] [--kernel-memory SIZE]\n"
+		   "       [--kernel-memory-tcp SIZE] [--pids-limit N] ID\n"
+		   "Changes the resource limits of a container live. SIZE is bytes or 300M, 1G...\n"
+		   "(binary multiples), -1 for unlimited; 0 leaves a value unchanged. --resources\n"
+		   "reads an OCI linux.resources JSON (\"-\": stdin).",
+	 cmd_update},
+	{"events", "events [--stats] [--interval DURATION] ID\n"
+		   "Prints the container's resource usage as JSON every interval (default 5s) and\n"
+		   "its OOM kills, until it stops; --stats prints the usage once.",
+	 cmd_events},
+	{"limits", "limits [--format json|cgroup1|cgroup2|rctl] (--bundle DIR | ID)\n"
+		   "Prints a container's live resource limits, or a bundle's, as OCI JSON, cgroup\n"
+		   "v1 or v2 files, or FreeBSD RCTL rules.",
+	 cmd_limits},
 	{NULL, NULL, NULL},
 };
 
