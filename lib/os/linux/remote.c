@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Remote syscalls through ptrace, and memory copies in and out of a tracee. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "os/linux/ptrace.h"
+#include "os/linux/remote.h"
+
+#define SYSCALL_STOP (SIGTRAP | 0x80)
+
+/* ---- memory ---- */
+
+/* Word-wise PTRACE_PEEKDATA/POKEDATA copy of [addr, addr + len); returns 0 or -1 (errno). */
+static int poke_copy(pid_t pid, uint64_t addr, void *buf, size_t len, bool write)
+{
+	unsigned char *b = buf;
+
+	while (len > 0) {
+		uint64_t base = addr & ~7ULL, off = addr - base;
+		size_t n = 8 - off < len ? 8 - off : len;
+		long word;
+
+		errno = 0;
+		word = ptrace(PTRACE_PEEKDATA, pid, (void *)base, NULL);
+		if (errno)
+			return -1;
+		if (!write) {
+			memcpy(b, (char *)&word + off, n);
+		} else {
+			memcpy((char *)&word + off, b, n);
+			if (ptrace(PTRACE_POKEDATA, pid, (void *)base, (void *)word) < 0)
+				return -1;
+		}
+		b += n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int vm_copy(pid_t pid, uint64_t addr, void *buf, size_t len, bool write, ferry_err_t *err)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct iovec local = {(char *)buf + done, len - done};
+		struct iovec remote = {(void *)(addr + done), len - done};
+		ssize_t n = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0)
+				  : process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done == len)
+		return 0;
+	/* A page process_vm_* refuses (read-only for a write, PROT_NONE): go word by word. */
+	if (poke_copy(pid, addr + done, (char *)buf + done, len - done, write) == 0)
+		return 0;
+	return ferry_error_errno(err, "%s %zu bytes at 0x%llx in %d", write ? "write" : "read",
+				 len - done, (unsigned long long)(addr + done), pid);
+}
+
+int lx_remote_write(pid_t pid, uint64_t addr, const void *buf, size_t len, ferry_err_t *err)
+{
+	return vm_copy(pid, addr, (void *)buf, len, true, err);
+}
+
+int lx_remote_read(pid_t pid, uint64_t addr, void *buf, size_t len, ferry_err_t *err)
+{
+	return vm_copy(pid, addr, buf, len, false, err);
+}
+
+/* ---- finding a syscall instruction ---- */
+
+/* Finds [vdso] in /proc/PID/maps; returns 0 with its bounds, or -1 when there is none. */
+static int find_vdso(pid_t pid, uint64_t *start, uint64_t *end)
+{
+	char path[64], line[512];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+		char perms[8];
+
+		if (!strstr(line, "[vdso]"))
+			continue;
+		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) == 3 && perms[2] == 'x') {
+			*start = s;
+			*end = e;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int lx_remote_init(struct lx_remote *r, pid_t pid, pid_t tid, ferry_err_t *err)
+{
+	_cleanup_free_ unsigned char *code = NULL;
+	uint64_t start, end;
+	unsigned char *hit;
+
+	r->pid = pid;
+	r->tid = tid;
+	r->syscall_ip = 0;
+	if (find_vdso(pid, &start, &end) < 0 || end - start > (64 << 20))
+		return 0;
+	code = malloc(end - start);
+	if (!code)
+		return ferry_error(err, ENOMEM, "remote syscalls in %d", pid);
+	if (lx_remote_read(pid, start, code, end - start, err) < 0)
+		return ferry_error_wrap(err, "remote syscalls in %d: vDSO", pid);
+	hit = memmem(code, end - start, "\x0f\x05", 2);
+	if (hit)
+		r->syscall_ip = start + (uint64_t)(hit - code);
+	return 0;
+}
+
+/* ---- running a syscall ---- */
+
+/* Resumes tid with PTRACE_SYSCALL until its next syscall stop; *regs gets its registers there.
+ * Job-control stops are passed through; a signal is an error. Returns 0 or -1. */
+static int next_syscall_stop(pid_t tid, struct user_regs_struct *regs, ferry_err_t *err)
+{
+	for (;;) {
+		int st, r;
+
+		if (ptrace(PTRACE_SYSCALL, tid, NULL, NULL) < 0)
+			return ferry_error_errno(err, "resume thread %d", tid);
+		r = lx_wait_stop(tid, &st, err);
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			return ferry_error(err, ESRCH, "thread %d died", tid);
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			continue;
+		if (WSTOPSIG(st) == SYSCALL_STOP)
+			return lx_regs_get(tid, regs, err);
+		return ferry_error(err, EFAULT, "thread %d got signal %d (%s)", tid, WSTOPSIG(st),
+				   strsignal(WSTOPSIG(st)));
+	}
+}
+
+/* Puts the thread back in an interrupt stop (from a syscall-exit or signal stop): the kernel then
+ * handles its registers (syscall restart) exactly as for the stop it was seized in.
+ * Returns 0 or -1. */
+static int back_to_interrupt_stop(pid_t tid, ferry_err_t *err)
+{
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
+		return ferry_error_errno(err, "interrupt thread %d", tid);
+	if (ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
+		return ferry_error_errno(err, "resume thread %d", tid);
+	for (;;) {
+		int st, r = lx_wait_stop(tid, &st, err);
+
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			return ferry_error(err, ESRCH, "thread %d died", tid);
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		/* A signal stop before the trap cannot happen with the jobctl trap pending first;
+		 * hand anything else back to the thread. */
+		if (ptrace(PTRACE_CONT, tid, NULL, (void *)(long)WSTOPSIG(st)) < 0)
+			return ferry_error_errno(err, "resume thread %d", tid);
+	}
+}
+
+/* Writes 0f 05 at the 8-byte-aligned address at or below rip, keeping the word in *saved;
+ * returns the address or 0 (err set). */
+static uint64_t patch_syscall(pid_t tid, uint64_t rip, long *saved, ferry_err_t *err)
+{
+	uint64_t at = rip & ~7ULL;
+	long word;
+
+	errno = 0;
+	word = ptrace(PTRACE_PEEKDATA, tid, (void *)at, NULL);
+	if (errno) {
+		ferry_error_errno(err, "read code at 0x%llx in %d", (unsigned long long)at, tid);
+		return 0;
+	}
+	*saved = word;
+	word = (long)(((unsigned long)word & ~0xffffUL) | 0x050fUL);
+	if (ptrace(PTRACE_POKEDATA, tid, (void *)at, (void *)word) < 0) {
+		ferry_error_errno(err, "write code at 0x%llx in %d", (unsigned long long)at, tid);
+		return 0;
+	}
+	return at;
+}
+
+/* Sets the syscall up in the stopped thread and runs it to its exit; *ret gets rax. */
+static int run_syscall(pid_t tid, const struct user_regs_struct *saved, uint64_t ip, long nr,
+		       const uint64_t a[6], int64_t *ret, ferry_err_t *err)
+{
+	struct user_regs_struct regs = *saved;
+
+	regs.rax = (unsigned long long)nr;
+	regs.orig_rax = (unsigned long long)-1; /* not in a syscall: no restart on resume */
+	regs.rdi = a[0];
+	regs.rsi = a[1];
+	regs.rdx = a[2];
+	regs.r10 = a[3];
+	regs.r8 = a[4];
+	regs.r9 = a[5];
+	regs.rip = ip;
+	if (lx_sigmask_set(tid, ~0ULL, err) < 0 || lx_regs_set(tid, &regs, err) < 0)
+		return -1;
+	if (next_syscall_stop(tid, &regs, err) < 0)
+		return -1;
+	if ((long)regs.orig_rax != nr || regs.rip != ip + 2)
+		return ferry_error(err, EFAULT, "thread %d stopped in syscall %lld at 0x%llx", tid,
+				   (long long)regs.orig_rax, (unsigned long long)regs.rip);
+	if (next_syscall_stop(tid, &regs, err) < 0)
+		return -1;
+	*ret = (int64_t)regs.rax;
+	return 0;
+}
+
+int lx_remote_syscall(struct lx_remote *r, long nr, const uint64_t args[6], int64_t *ret,
+		      ferry_err_t *err)
+{
+	static const uint64_t none[6];
+	struct user_regs_struct saved;
+	uint64_t mask, ip = r->syscall_ip;
+	long code = 0;
+	int rc;
+
+	if (lx_regs_get(r->tid, &saved, err) < 0 || lx_sigmask_get(r->tid, &mask, err) < 0)
+		return ferry_error_wrap(err, "remote syscall %ld", nr);
+	if (!ip && !(ip = patch_syscall(r->tid, saved.rip, &code, err)))
+		return ferry_error_wrap(err, "remote syscall %ld", nr);
+	rc = run_syscall(r->tid, &saved, ip, nr, args ? args : none, ret, err);
+	/* Put everything back whatever happened. */
+	if (!r->syscall_ip && ptrace(PTRACE_POKEDATA, r->tid, (void *)ip, (void *)code) < 0)
+		rc = ferry_error_errno(err, "restore code at 0x%llx", (unsigned long long)ip);
+	if (lx_regs_set(r->tid, &saved, err) < 0 || lx_sigmask_set(r->tid, mask, err) < 0)
+		rc = -1;
+	if (back_to_interrupt_stop(r->tid, err) < 0)
+		rc = -1;
+	return rc < 0 ? ferry_error_wrap(err, "remote syscall %ld in %d", nr, r->tid) : 0;
+}
+
+static const char *syscall_name(long nr)
+{
+	switch (nr) {
+	case SYS_mmap:
+		return "mmap";
+	case SYS_munmap:
+		return "munmap";
+	case SYS_mprotect:
+		return "mprotect";
+	case SYS_mremap:
+		return "mremap";
+	case SYS_open:
+		return "open";
+	case SYS_openat:
+		return "openat";
+	case SYS_close:
+		return "close";
+	case SYS_dup2:
+		return "dup2";
+	case SYS_dup3:
+		return "dup3";
+	case SYS_lseek:
+		return "lseek";
+	case SYS_prctl:
+		return "prctl";
+	case SYS_rt_sigaction:
+		return "rt_sigaction";
+	case SYS_sigaltstack:
+		return "sigaltstack";
+	case SYS_getpid:
+		return "getpid";
+	default:
+		return NULL;
+	}
+}
+
+int64_t lx_remote_call(struct lx_remote *r, long nr, const uint64_t args[6], ferry_err_t *err)
+{
+	const char *name = syscall_name(nr);
+	int64_t ret = 0;
+
+	if (lx_remote_syscall(r, nr, args, &ret, err) < 0)
+		return -1;
+	if ((uint64_t)ret < (uint64_t)-4095)
+		return ret;
+	if (name)
+		return ferry_error(err, (int)-ret, "remote %s in %d", name, r->tid);
+	return ferry_error(err, (int)-ret, "remote syscall %ld in %d", nr, r->tid);
+}
+
+/* ---- per-thread state only visible from inside ---- */
+
+int lx_remote_sigaltstack(struct lx_remote *r, const stack_t *set, stack_t *old, ferry_err_t *err)
+{
+	const size_t page = 4096;
+	uint64_t map[6] = {
+	    0, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0};
+	int64_t at = lx_remote_call(r, SYS_mmap, map, err);
+	uint64_t a[6] = {0};
+	int rc = 0;
+
+	if (at < 0)
+		return ferry_error_wrap(err, "sigaltstack of %d", r->tid);
+	if (set) {
+		a[0] = (uint64_t)at;
+		rc = lx_remote_write(r->pid, a[0], set, sizeof(*set), err);
+	}
+	if (old)
+		a[1] = (uint64_t)at + sizeof(stack_t);
+	if (rc == 0 && lx_remote_call(r, SYS_sigaltstack, a, err) < 0)
+		rc = -1;
+	if (rc == 0 && old)
+		rc = lx_remote_read(r->pid, a[1], old, sizeof(*old), err);
+	map[0] = (uint64_t)at;
+	if (lx_remote_call(r, SYS_munmap, map, err) < 0)
+		rc = -1;
+	return rc < 0 ? ferry_error_wrap(err, "sigaltstack of %d", r->tid) : 0;
+}

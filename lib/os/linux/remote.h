@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Remote syscalls: run one system call inside a thread held in a ptrace stop (see ptrace.h), and
+ * copy memory in and out of its process. x86-64 only; called from the tracing thread. */
+#ifndef LX_REMOTE_H
+#define LX_REMOTE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ferry/error.h"
+
+/* A thread used to run syscalls in its process. */
+struct lx_remote {
+	pid_t pid; /* the process */
+	pid_t tid; /* the thread (in a ptrace stop: seized and interrupted) */
+	uint64_t
+	    syscall_ip; /* address of a `syscall` (0f 05) in the tracee; 0: write one each time */
+};
+
+/* Prepares r for thread tid of process pid: finds a `syscall` instruction in the [vdso] (any
+ * executable 0f 05 will do: nothing after it runs). Without a vDSO, syscall_ip stays 0 and each
+ * call writes 0f 05 over the code at rip, restoring those bytes afterwards. Call it again after
+ * unmapping or moving the vDSO. Returns 0 or -1. */
+int lx_remote_init(struct lx_remote *r, pid_t pid, pid_t tid, ferry_err_t *err);
+
+/* Runs syscall nr with up to six arguments in r->tid and stores its raw result (a negative
+ * errno on failure) in *ret. The thread's registers and signal mask are saved and restored
+ * exactly, and it is left in the same kind of ptrace stop as before (an interrupted syscall of
+ * its own restarts when it is resumed). All signals are blocked while the syscall runs; a
+ * SIGSTOP or fault met meanwhile fails the call. Syscalls that do not return (exit, execve,
+ * rt_sigreturn) are not supported. Returns 0 when the syscall ran (whatever its result), -1 when
+ * it could not be run. */
+int lx_remote_syscall(struct lx_remote *r, long nr, const uint64_t args[6], int64_t *ret,
+		      ferry_err_t *err);
+
+/* Like lx_remote_syscall, and a negative result becomes an error naming the syscall.
+ * Returns the result (>= 0; an address for mmap) or -1. */
+int64_t lx_remote_call(struct lx_remote *r, long nr, const uint64_t args[6], ferry_err_t *err);
+
+/* Copies len bytes from buf to addr in process pid (process_vm_writev; PTRACE_POKEDATA, which
+ * also writes read-only pages, for what that refuses). Returns 0 or -1. */
+int lx_remote_write(pid_t pid, uint64_t addr, const void *buf, size_t len, ferry_err_t *err);
+
+/* Copies len bytes at addr in process pid into buf (process_vm_readv; PTRACE_PEEKDATA, which
+ * also reads PROT_NONE pages, for what that refuses). Returns 0 or -1. */
+int lx_remote_read(pid_t pid, uint64_t addr, void *buf, size_t len, ferry_err_t *err);
+
+/* Reads (old != NULL) and/or sets (set != NULL) r->tid's alternate signal stack with a remote
+ * sigaltstack through a scratch page mapped and unmapped in the tracee. Returns 0 or -1. */
+int lx_remote_sigaltstack(struct lx_remote *r, const stack_t *set, stack_t *old, ferry_err_t *err);
+
+#endif
