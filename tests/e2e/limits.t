@@ -240,6 +240,13 @@ like "$out" 'kmsg-denied' "a device outside the allowed list (c 1:11) cannot be 
 B=$(bundle devallow "r.setdefault('devices', []).append({'allow': True, 'type': 'c', 'major': 1, 'minor': 11, 'access': 'w'})" sh -c "$OPEN")
 out=$(rt_limited run --bundle "$B" "$T_PREFIX-devallow" 2>&1)
 like "$out" 'kmsg-ok' "the same device opens once resources.devices allows c 1:11"
+# As runc, the default devices are allowed after the config's rules: denying /dev/zero there
+# does not take it away.
+B=$(bundle devzero "r.setdefault('devices', []).append({'allow': False, 'type': 'c', 'major': 1, 'minor': 5, 'access': 'rwm'})" \
+	sh -c 'head -c 3 /dev/zero | wc -c')
+out=$(rt_limited run --bundle "$B" "$T_PREFIX-devzero" 2>&1)
+is "$out" 3 "a rule denying a default device (/dev/zero) is overridden by the defaults, as runc"
+rt delete --force "$T_PREFIX-devzero" >/dev/null 2>&1
 rt delete --force "$T_PREFIX-devdeny" >/dev/null 2>&1
 rt delete --force "$T_PREFIX-devallow" >/dev/null 2>&1
 
