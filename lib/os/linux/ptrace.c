@@ -422,7 +422,7 @@ int lx_tree_seize(pid_t root, const char *cgroup, struct lx_tree *tree, ferry_er
 	r = add_proc(tree, root, err);
 	if (r != 0) {
 		lx_tree_free(tree);
-		return r < 0 ? -1 : ferry_error(err, ESRCH, "seize %d: no such process", root);
+		return r < 0 ? -1 : ferry_error(err, ESRCH, "seize %d", root);
 	}
 	if (tree->procs[0].zombie) {
 		lx_tree_free(tree);
