@@ -2,6 +2,7 @@
 /* Seizing a real process tree, its registers and signals, remote syscalls, and the tree running on
  * unchanged after the detach (as root, on the real kernel). */
 #include <cpuid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -596,6 +597,137 @@ static void test_freezer(void)
 	ferry_error_free(&err);
 }
 
+/* The state letter of pid in /proc/PID/stat, or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, sizeof(buf), f) || !(p = strrchr(buf, ')')))
+		return 0;
+	return p[2];
+}
+
+/* A process stopped by SIGSTOP is seized and stays stopped after the detach. */
+static void test_stopped(void)
+{
+	ferry_err_t err = NULL;
+	struct lx_tree tree;
+	unsigned long c;
+	int st = 0;
+	pid_t p = fork();
+
+	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			sh->counter++;
+	}
+	kids[nkids++] = p;
+	ok(advances(&sh->counter) && kill(p, SIGSTOP) == 0 && waitpid(p, &st, WUNTRACED) == p &&
+	       WIFSTOPPED(st),
+	   "a process stopped by SIGSTOP");
+	ok(lx_tree_seize(p, NULL, &tree, &err) == 0 && tree.n == 1 && tree.procs[0].state == 'T' &&
+	       tree.procs[0].stop_sig[0] == SIGSTOP,
+	   "seized in its group stop (%s)", msg(err));
+	ok(lx_tree_detach(&tree, &err) == 0, "detach (%s)", msg(err));
+	/* The detach wakes it up; it goes back into its group stop at once. */
+	for (int i = 0; i < 100 && proc_state(p) != 'T'; i++)
+		sleep_ms(10);
+	c = sh->counter;
+	sleep_ms(100);
+	ok(proc_state(p) == 'T' && c == sh->counter, "still stopped after the detach (%c)",
+	   proc_state(p));
+	ok(kill(p, SIGCONT) == 0 && advances(&sh->counter), "SIGCONT resumes it");
+	ferry_error_free(&err);
+	kill_all();
+}
+
+static void *short_thread(void *arg)
+{
+	return arg;
+}
+
+/* A process creating threads and children all the time: everything there once seized. */
+static void churn(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		pthread_t t;
+		pid_t c;
+
+		if (pthread_create(&t, NULL, short_thread, NULL) == 0)
+			pthread_detach(t);
+		c = fork();
+		if (c == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			_exit(0);
+		}
+		waitpid(-1, NULL, WNOHANG);
+		sh->counter++;
+	}
+}
+
+static ssize_t count_missing(struct lx_tree *tree)
+{
+	ssize_t missing = 0;
+
+	for (size_t i = 0; i < tree->n; i++) {
+		struct lx_proc *p = &tree->procs[i];
+		char path[64];
+		DIR *d;
+		struct dirent *de;
+
+		if (p->zombie)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			pid_t tid = atoi(de->d_name);
+			bool found = false;
+
+			for (size_t t = 0; tid > 0 && t < p->ntids; t++)
+				found = found || p->tids[t] == tid;
+			if (tid > 0 && !found && proc_state(tid) != 'Z')
+				missing++;
+		}
+		if (d)
+			closedir(d);
+	}
+	return missing;
+}
+
+static void test_churn(void)
+{
+	ferry_err_t err = NULL;
+	struct lx_tree tree;
+	pid_t p = fork();
+
+	if (p == 0)
+		churn();
+	kids[nkids++] = p;
+	ok(advances(&sh->counter), "a process creating threads and children");
+	sleep_ms(50);
+	for (int round = 0; round < 5; round++) {
+		unsigned long c;
+		bool good = lx_tree_seize(p, NULL, &tree, &err) == 0;
+
+		c = sh->counter;
+		good = good && count_missing(&tree) == 0;
+		sleep_ms(20);
+		good = good && c == sh->counter;
+		ok(good,
+		   "round %d: %zu processes, %zu threads of the root, none missing, none running "
+		   "(%s)",
+		   round, tree.n, tree.n ? tree.procs[0].ntids : 0, msg(err));
+		ok(lx_tree_detach(&tree, &err) == 0 && advances(&sh->counter),
+		   "detached, it runs on");
+		ferry_error_free(&err);
+	}
+	kill_all();
+}
+
 int main(void)
 {
 	unsigned int a, b, c = 0, d;
@@ -639,6 +771,8 @@ int main(void)
 	ferry_error_free(&err);
 	kill_all();
 	test_gone();
+	test_stopped();
+	test_churn();
 	memset((void *)sh, 0, sizeof(*sh));
 	test_freezer();
 	kill_all();

@@ -93,6 +93,25 @@ static int read_stat(pid_t pid, struct lx_proc *p)
 	return 0;
 }
 
+/* Whether the thread has exited (zombie, dead or gone): PTRACE_SEIZE then fails with EPERM. */
+static bool thread_exited(pid_t pid, pid_t tid)
+{
+	char path[96], buf[512], *s;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	s = strrchr(buf, ')');
+	return !s || s[1] == '\0' || s[2] == 'Z' || s[2] == 'X';
+}
+
 /* Returns the pid tracing pid (TracerPid in /proc/PID/status), 0 if none or unknown. */
 static pid_t tracer_of(pid_t pid)
 {
@@ -261,7 +280,7 @@ static int seize_thread(pid_t pid, pid_t tid, ferry_err_t *err)
 	if (r < 0) {
 		pid_t tracer;
 
-		if (errno == ESRCH)
+		if (errno == ESRCH || (errno == EPERM && thread_exited(pid, tid)))
 			return 1;
 		if (errno == EPERM && (tracer = tracer_of(tid)) > 0)
 			return ferry_error(err, EPERM, "cannot trace %d (thread %d): traced by %d",
