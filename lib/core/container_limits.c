@@ -112,7 +112,11 @@ int ferry_container_oom_count(const struct ferry_ctx *ctx, const char *id,
 {
 	_cleanup_rec_ struct state_rec rec = {0};
 
-	if (live_cgroup(ctx, id, &rec, err) < 0)
+	/* A stopped container keeps its cgroup until delete: an OOM kill of the init itself is
+	 * still counted there. */
+	if (state_read(ctx, id, &rec, err) < 0)
 		return -1;
+	if (!rec.pub.cgroup)
+		return ferry_error(err, 0, "container \"%s\" has no cgroup", id);
 	return os_ops.oom_count(rec.pub.cgroup, count, err);
 }
