@@ -318,6 +318,16 @@ static void test_regs(pid_t child)
 	   "rewound: rax = read, rip back 2, not in a syscall");
 	ok(lx_remote_read(child, rw.rip, code, 2, &err) == 0 && code[0] == 0x0f && code[1] == 0x05,
 	   "the rewound rip points at a syscall instruction");
+	rw = r;
+	rw.rax = (unsigned long long)-516; /* -ERESTART_RESTARTBLOCK, as a nanosleep leaves it */
+	ok(lx_regs_rewind_syscall(&rw) == LX_REWIND_EINTR && (long)rw.rax == -EINTR &&
+	       rw.rip == r.rip && (long)rw.orig_rax == -1,
+	   "a restart block becomes EINTR, rip kept");
+	rw = r;
+	rw.rax = (unsigned long long)-EINTR;
+	r = rw;
+	ok(lx_regs_rewind_syscall(&rw) == LX_REWIND_NONE && !regs_diff(&rw, &r),
+	   "a plain -EINTR is left alone");
 	ok(lx_regs_get(sh->tids[0], &rw, &err) == 0 &&
 	       lx_regs_rewind_syscall(&rw) == LX_REWIND_NONE,
 	   "a thread in user code is not rewound");
