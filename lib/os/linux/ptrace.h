@@ -36,7 +36,8 @@ struct lx_tree {
 };
 
 /* Seizes the tree rooted at root: freezes the cgroup first when cgroup is not NULL (thawing it
- * once every thread holds an interrupt), PTRACE_SEIZE (TRACESYSGOOD, no exit-kill) and
+ * once every thread holds an interrupt), PTRACE_SEIZE (TRACESYSGOOD, no exit-kill; seccomp
+ * filters suspended while traced when the caller may do that) and
  * PTRACE_INTERRUPT every thread of every process (threads from /proc/PID/task, children from
  * /proc/PID/task/TID/children), waiting for each stop and rescanning until no new thread or
  * child appears. A pending signal met while stopping a thread is re-delivered, never lost.

@@ -28,10 +28,11 @@ int lx_remote_init(struct lx_remote *r, pid_t pid, pid_t tid, ferry_err_t *err);
 /* Runs syscall nr with up to six arguments in r->tid and stores its raw result (a negative
  * errno on failure) in *ret. The thread's registers and signal mask are saved and restored
  * exactly, and it is left in the same kind of ptrace stop as before (an interrupted syscall of
- * its own restarts when it is resumed). All signals are blocked while the syscall runs; a
- * SIGSTOP or fault met meanwhile fails the call. Syscalls that do not return (exit, execve,
- * rt_sigreturn) are not supported. Returns 0 when the syscall ran (whatever its result), -1 when
- * it could not be run. */
+ * its own restarts when it is resumed). All signals are blocked while the syscall runs (which
+ * drops a sigsuspend-style temporary mask, see lx_sigmask_set); a SIGSTOP delivered or a fault
+ * raised meanwhile fails the call and that signal is lost. Syscalls that do not return (exit,
+ * execve, rt_sigreturn) are not supported. Returns 0 when the syscall ran (whatever its result), -1
+ * when it could not be run. */
 int lx_remote_syscall(struct lx_remote *r, long nr, const uint64_t args[6], int64_t *ret,
 		      ferry_err_t *err);
 
