@@ -88,28 +88,7 @@ rt() { "$FERRY" --root "$T_ROOT" "$@"; }
 # make_bundle DIR [ARGS...]: a busybox bundle at DIR whose process runs ARGS (default: sh),
 # from the runtime's own `spec`, with terminal off. Edit DIR/config.json with jq_edit.
 make_bundle() {
-	local dir=$1
-	shift
-	mkdir -p "$dir/rootfs"/{bin,proc,sys,dev,etc,tmp,root}
-	cp /bin/busybox "$dir/rootfs/bin/busybox"
-	local a
-	for a in $(/bin/busybox --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$dir/rootfs/bin/$a"
-	done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/rootfs/etc/passwd"
-	echo 'root:x:0:' >"$dir/rootfs/etc/group"
-	(cd "$dir" && "$FERRY" spec) || return 1
-	python3 - "$dir/config.json" "$T_WORK" "$@" <<'PY'
-import json, sys
-path, work, args = sys.argv[1], sys.argv[2], sys.argv[3:] or ['sh']
-with open(path) as f:
-    c = json.load(f)
-c['process']['terminal'] = False
-c['process']['args'] = args
-c['process'].setdefault('env', []).append('E2E_WORK=' + work)
-with open(path, 'w') as f:
-    json.dump(c, f, indent=2)
-PY
+	make_bundle_fast "$@"
 }
 
 # jq_edit DIR EXPR: edits DIR/config.json with a Python expression over `c` (the config dict),
