@@ -82,11 +82,10 @@ static int make_file(const char *path, char fill, size_t pages)
 	return fd;
 }
 
-/* The child's setup; returns 0 or -1. */
-static int setup(struct layout *l)
+/* The child's private anonymous areas; returns 0 or -1. */
+static int setup_anon(struct layout *l)
 {
 	char *p;
-	int fd;
 
 	p = map_alone(BIG_PAGES * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!p || madvise(p, BIG_PAGES * PS, MADV_NOHUGEPAGE) < 0)
@@ -102,6 +101,37 @@ static int setup(struct layout *l)
 	for (size_t i = 0; i < 8; i++)
 		(void)*(volatile char *)(p + i * PS);
 	l->zread = (uintptr_t)p;
+
+	p = map_alone(4 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!p)
+		return -1;
+	pattern_page((uint64_t *)p, 100000);
+	pattern_page((uint64_t *)(p + 2 * PS), 100002);
+	if (mprotect(p, 4 * PS, PROT_NONE) < 0)
+		return -1;
+	l->pnone = (uintptr_t)p;
+
+	p = map_alone(16 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN,
+		      -1, 0);
+	if (!p)
+		return -1;
+	memset(p + 15 * PS, 'g', PS);
+	l->gdown = (uintptr_t)p;
+
+	p = map_alone(4 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!p || madvise(p, 4 * PS, MADV_DONTDUMP) < 0)
+		return -1;
+	memset(p, 'd', 4 * PS);
+	l->dontdump = (uintptr_t)p;
+
+	return 0;
+}
+
+/* The child's file-backed, shared and flagged areas; returns 0 or -1. */
+static int setup_backed(struct layout *l)
+{
+	char *p;
+	int fd;
 
 	if ((fd = make_file(fpriv_path, 'F', FILE_PAGES)) < 0)
 		return -1;
@@ -131,28 +161,6 @@ static int setup(struct layout *l)
 		return -1;
 	memset(p + PS, 'm', PS);
 	l->memfd = (uintptr_t)p;
-
-	p = map_alone(4 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!p)
-		return -1;
-	pattern_page((uint64_t *)p, 100000);
-	pattern_page((uint64_t *)(p + 2 * PS), 100002);
-	if (mprotect(p, 4 * PS, PROT_NONE) < 0)
-		return -1;
-	l->pnone = (uintptr_t)p;
-
-	p = map_alone(16 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN,
-		      -1, 0);
-	if (!p)
-		return -1;
-	memset(p + 15 * PS, 'g', PS);
-	l->gdown = (uintptr_t)p;
-
-	p = map_alone(4 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!p || madvise(p, 4 * PS, MADV_DONTDUMP) < 0)
-		return -1;
-	memset(p, 'd', 4 * PS);
-	l->dontdump = (uintptr_t)p;
 
 	if ((fd = make_file(deleted_path, 'D', 2)) < 0)
 		return -1;
@@ -203,7 +211,7 @@ static int start_child(struct layout *l)
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(fds[0]);
-		if (setup(&cl) < 0)
+		if (setup_anon(&cl) < 0 || setup_backed(&cl) < 0)
 			_exit(1);
 		if (write(fds[1], &cl, sizeof(cl)) != sizeof(cl))
 			_exit(1);
@@ -300,11 +308,11 @@ static void check_parse_text(void)
 	   "maps text: unsorted areas are refused");
 }
 
+static void check_backed_areas(const struct lx_memmap *m, const struct layout *l);
+
 static void check_areas(const struct lx_memmap *m, const struct layout *l)
 {
 	const struct lx_area *a;
-	struct stat st;
-	dev_t shm = lx_shmem_dev();
 
 	ok(m->have_smaps, "smaps read");
 	a = area_at(m, l->big, BIG_PAGES * PS);
@@ -313,6 +321,15 @@ static void check_areas(const struct lx_memmap *m, const struct layout *l)
 	       (a->vmflags & LX_VM_WR) && a->rss_kb == BIG_PAGES / 2 * 4 &&
 	       a->anon_kb == BIG_PAGES / 2 * 4,
 	   "64 MiB area: anonymous, rw-p, nh, Rss and Anonymous 32 MiB");
+
+	check_backed_areas(m, l);
+}
+
+static void check_backed_areas(const struct lx_memmap *m, const struct layout *l)
+{
+	const struct lx_area *a;
+	struct stat st;
+	dev_t shm = lx_shmem_dev();
 
 	a = area_at(m, l->fpriv, FILE_PAGES * PS);
 	ok(a && a->kind == LX_AREA_FILE && !a->shared && !a->deleted && a->offset == 0 &&
