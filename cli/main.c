@@ -54,6 +54,10 @@ static const struct cli_cmd commands[] = {
 		   "Prints a container's live resource limits, or a bundle's, as OCI JSON, cgroup\n"
 		   "v1 or v2 files, or FreeBSD RCTL rules.",
 	 cmd_limits},
+	{"image", "image show|check DIR\n"
+		  "show prints a checkpoint image as JSON (pages as ranges and byte counts); check\n"
+		  "validates every file and record and prints a summary.",
+	 cmd_image},
 	{NULL, NULL, NULL},
 };
 

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Releasing the process model. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cr/model.h"
+
+static void thread_free(struct cr_thread *t)
+{
+	free(t->comm);
+	free(t->xsave);
+	free(t->pending);
+}
+
+void cr_fd_free(struct cr_fd *fd)
+{
+	if (!fd)
+		return;
+	free(fd->path);
+	free(fd->data.data);
+	for (size_t i = 0; i < fd->unix_sk.n_queue; i++)
+		free(fd->unix_sk.queue[i].data);
+	free(fd->unix_sk.queue);
+	free(fd->epoll.targets);
+	memset(fd, 0, sizeof(*fd));
+}
+
+void cr_process_free(struct cr_process *p)
+{
+	if (!p)
+		return;
+	free(p->comm);
+	for (size_t i = 0; i < p->n_threads; i++)
+		thread_free(&p->threads[i]);
+	free(p->threads);
+	for (size_t i = 0; i < p->n_vmas; i++)
+		free(p->vmas[i].path);
+	free(p->vmas);
+	free(p->pages.runs);
+	free(p->mm.auxv);
+	free(p->mm.exe);
+	free(p->shared_pending);
+	free(p->cwd);
+	free(p->root);
+	free(p->creds.groups);
+	free(p->timers);
+	for (size_t i = 0; i < p->n_fds; i++)
+		cr_fd_free(&p->fds[i]);
+	free(p->fds);
+	memset(p, 0, sizeof(*p));
+}
+
+static void host_free(struct cr_host *h)
+{
+	free(h->os);
+	free(h->kernel);
+	free(h->arch);
+	for (size_t i = 0; i < h->n_vdso; i++)
+		free(h->vdso[i].name);
+	free(h->vdso);
+	free(h->ferry_version);
+}
+
+void cr_image_free(struct cr_image *img)
+{
+	if (!img)
+		return;
+	host_free(&img->host);
+	for (size_t i = 0; i < img->n_procs; i++)
+		cr_process_free(&img->procs[i]);
+	free(img->procs);
+	for (size_t i = 0; i < img->n_shm; i++) {
+		free(img->shm[i].name);
+		free(img->shm[i].pages.runs);
+	}
+	free(img->shm);
+	for (size_t i = 0; i < img->n_ghosts; i++)
+		free(img->ghosts[i].data.data);
+	free(img->ghosts);
+	memset(img, 0, sizeof(*img));
+}
+
+struct cr_process *cr_image_find_process(const struct cr_image *img, int32_t pid)
+{
+	for (size_t i = 0; i < img->n_procs; i++)
+		if (img->procs[i].pid == pid)
+			return &img->procs[i];
+	return NULL;
+}

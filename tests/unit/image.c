@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The checkpoint image: a model written then read back equals the original; every kind of bad
+ * image (truncated, bit-flipped, wrong magic/version, bad checksum, overlapping areas, absurd
+ * sizes, '..' paths, fds out of range, runs outside the pages file) is refused with an error naming
+ * the file; a deterministic mutation run over a valid image's files never crashes the reader.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "image_sample.h"
+#include "tap.h"
+
+static char base[256];
+static unsigned counter;
+
+static void rm_rf(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", dir);
+}
+
+static const char *new_dir(void)
+{
+	static char dir[300];
+
+	snprintf(dir, sizeof(dir), "%s/%u", base, counter++);
+	return dir;
+}
+
+static char *json_of(const struct cr_image *img)
+{
+	return image_to_json(img, NULL);
+}
+
+static bool bytes_equal(const struct cr_image *a, const struct cr_image *b)
+{
+	for (size_t i = 0; i < a->n_procs; i++) {
+		const struct cr_process *p = &a->procs[i], *q = &b->procs[i];
+
+		for (size_t t = 0; t < p->n_threads; t++) {
+			const struct cr_thread *x = &p->threads[t], *y = &q->threads[t];
+
+			if (x->xsave_len != y->xsave_len ||
+			    memcmp(x->xsave, y->xsave, x->xsave_len) ||
+			    memcmp(x->pending, y->pending, x->n_pending * sizeof(*x->pending)))
+				return false;
+		}
+		if (memcmp(p->shared_pending, q->shared_pending, sizeof(*p->shared_pending)))
+			return false;
+		for (size_t k = 0; k < p->n_fds; k++) {
+			const struct cr_fd *x = &p->fds[k], *y = &q->fds[k];
+
+			if (x->data.len != y->data.len ||
+			    (x->data.len && memcmp(x->data.data, y->data.data, x->data.len)))
+				return false;
+			for (size_t m = 0; m < x->unix_sk.n_queue; m++)
+				if (x->unix_sk.queue[m].len != y->unix_sk.queue[m].len ||
+				    memcmp(x->unix_sk.queue[m].data, y->unix_sk.queue[m].data,
+					   x->unix_sk.queue[m].len))
+					return false;
+		}
+	}
+	return a->n_ghosts == b->n_ghosts &&
+	       !memcmp(a->ghosts[0].data.data, b->ghosts[0].data.data, a->ghosts[0].data.len);
+}
+
+static void test_round_trip(void)
+{
+	const char *dir = new_dir();
+	ferry_err_t err = NULL;
+	struct cr_image w, r;
+	char *jw, *jr;
+	uint8_t page[CR_PAGE_SIZE];
+	int fd;
+
+	ok(sample_write(dir, &w, &err) == 0, "sample image written");
+	ok(image_read(dir, 0, &r, &err) == 0, "sample image read back: %s", err ? err->msg : "");
+	jw = json_of(&w), jr = json_of(&r);
+	ok(jw && jr && !strcmp(jw, jr), "every field read back equals the written model");
+	ok(bytes_equal(&w, &r), "xsave, siginfo, pipe, socket and ghost bytes equal");
+	ok(!memcmp(&w.procs[1].threads[1].regs, &r.procs[1].threads[1].regs,
+		   sizeof(struct cr_regs)),
+	   "registers equal");
+	fd = image_open_pages(dir, r.procs[1].pages.pages_id, &err);
+	ok(fd >= 0 &&
+	       pread(fd, page, sizeof(page),
+		     IMAGE_PAGES_DATA_START + r.procs[1].pages.runs[2].offset) ==
+		   (ssize_t)sizeof(page) &&
+	       page[0] == 'a' + 2 + 1 && page[4095] == 'a' + 3,
+	   "page contents found through the page map");
+	if (fd >= 0)
+		close(fd);
+	free(jw), free(jr);
+	cr_image_free(&w), cr_image_free(&r);
+	ferry_error_free(&err);
+}
+
+/* Reads dir, expecting failure with want in the message. */
+static void expect_fail(const char *dir, const char *want, const char *what)
+{
+	ferry_err_t err = NULL;
+	struct cr_image img;
+	int r = image_read(dir, 0, &img, &err);
+
+	ok(r < 0 && err && strstr(err->msg, want), "%s: refused", what);
+	if (!(r < 0 && err && strstr(err->msg, want)))
+		diag("got: %s (wanted \"%s\")", err ? err->msg : "success", want);
+	else
+		diag("%s", err->msg);
+	if (r == 0)
+		cr_image_free(&img);
+	ferry_error_free(&err);
+}
+
+typedef void (*tweak_fn)(struct cr_image *img);
+
+/* Writes the sample with a tweak applied to its model before the write (so checksums match). */
+static const char *write_tweaked(tweak_fn fn)
+{
+	const char *dir = new_dir();
+	ferry_err_t err = NULL;
+	struct cr_image img;
+	struct image_writer *w;
+
+	sample_write(dir, &img, &err);
+	rm_rf(dir);
+	fn(&img);
+	w = image_writer_open(dir, &err);
+	for (size_t i = 0; w && i < img.n_procs; i++) {
+		static uint8_t pages[9 * CR_PAGE_SIZE];
+		struct cr_pagemap pm = {.pages_id = img.procs[i].pages.pages_id};
+
+		image_write_pages(w, &pm, 0, pages, 9, &err);
+		free(pm.runs);
+	}
+	if (!w || image_write_all(w, &img, &err) < 0 ||
+	    image_writer_close(w, &img.host, img.root_pid, &err) < 0)
+		diag("tweaked write: %s", err ? err->msg : "?");
+	cr_image_free(&img);
+	ferry_error_free(&err);
+	return dir;
+}
+
+static void t_overlap(struct cr_image *img)
+{
+	img->procs[0].vmas[2].start = S_BASE + 0x8000;
+}
+static void t_dotdot(struct cr_image *img)
+{
+	free(img->procs[1].fds[1].path);
+	img->procs[1].fds[1].path = strdup("/tmp/../../etc/shadow");
+}
+static void t_vma_dotdot(struct cr_image *img)
+{
+	free(img->procs[0].vmas[0].path);
+	img->procs[0].vmas[0].path = strdup("/../bin/sh");
+}
+static void t_fd_range(struct cr_image *img)
+{
+	img->procs[0].fds[5].fd = 1 << 24;
+}
+static void t_run_outside(struct cr_image *img)
+{
+	img->procs[0].pages.runs[3].offset = 1ull << 30;
+}
+static void t_run_unmapped(struct cr_image *img)
+{
+	img->procs[0].pages.runs[0].vaddr = S_BASE + 0x100000;
+}
+static void t_absurd_pending(struct cr_image *img)
+{
+	img->procs[1].threads[0].pending[0].raw[0] = 99;
+}
+static void t_unaligned(struct cr_image *img)
+{
+	img->procs[1].vmas[1].end = S_BASE + 0x10001;
+}
+static void t_no_ghost(struct cr_image *img)
+{
+	img->procs[1].fds[5].id = 77;
+}
+static void t_rlimit(struct cr_image *img)
+{
+	img->procs[0].rlimits[3].max = 0, img->procs[0].rlimits[3].cur = 5;
+}
+static void t_orphan(struct cr_image *img)
+{
+	img->procs[1].ppid = 4000;
+}
+
+static void test_semantic(void)
+{
+	static const struct {
+		tweak_fn fn;
+		const char *want, *what;
+	} cases[] = {
+	    {t_overlap,
+	     "mm-42.img: record 4 (vma 0x7f0000008000-0x7f0000022000): overlaps record 3",
+	     "overlapping areas"},
+	    {t_dotdot, "files.img: record", "fd path with '..'"},
+	    {t_vma_dotdot, "has a '..' component", "area path with '..'"},
+	    {t_fd_range, "fd number out of range", "fd out of range"},
+	    {t_run_outside, "points outside pages-1.img", "page map outside the pages file"},
+	    {t_run_unmapped, "not inside the memory areas", "page run outside every area"},
+	    {t_absurd_pending, "core-50.img: record 1: pending signal 0: signal 99",
+	     "signal number out of range"},
+	    {t_unaligned, "mm-50.img: record 3", "unaligned area"},
+	    {t_no_ghost, "is not in the image", "deleted file without contents"},
+	    {t_rlimit, "soft limit above the hard one", "rlimit soft above hard"},
+	    {t_orphan, "parent 4000 is not in the tree", "parent outside the tree"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		expect_fail(write_tweaked(cases[i].fn), cases[i].want, cases[i].what);
+}
+
+static ssize_t read_all(const char *path, uint8_t **buf)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -1;
+	*buf = malloc(st.st_size + 1);
+	n = read(fd, *buf, st.st_size);
+	close(fd);
+	return n;
+}
+
+static void write_all(const char *path, const uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		diag("cannot rewrite %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A fresh valid image; its path. */
+static const char *fresh(void)
+{
+	const char *dir = new_dir();
+	ferry_err_t err = NULL;
+	struct cr_image img;
+
+	sample_write(dir, &img, &err);
+	cr_image_free(&img);
+	ferry_error_free(&err);
+	return dir;
+}
+
+static void edit(const char *dir, const char *file, size_t len_or_flip, bool truncate)
+{
+	char path[400];
+	uint8_t *buf = NULL;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	n = read_all(path, &buf);
+	if (n < 0)
+		return;
+	if (truncate)
+		write_all(path, buf, len_or_flip < (size_t)n ? len_or_flip : (size_t)n - 1);
+	else {
+		buf[len_or_flip % n] ^= 1u << (len_or_flip % 8);
+		write_all(path, buf, n);
+	}
+	free(buf);
+}
+
+static void test_bytes(void)
+{
+	static const char *const files[] = {"pstree.img",     "core-50.img", "mm-42.img",
+					    "pagemap-50.img", "files.img",   "proc-42.img",
+					    "shm.img",	      "ghost-1.img"};
+	const char *dir;
+	char path[400];
+	uint8_t hdr[12];
+	int fd;
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		size_t cuts[] = {0, 5, 12, 14, 40};
+
+		for (size_t k = 0; k < ARRAY_SIZE(cuts); k++) {
+			dir = fresh();
+			edit(dir, files[i], cuts[k], true);
+			expect_fail(dir, files[i], "truncated file");
+		}
+		dir = fresh();
+		edit(dir, files[i], 13 * (i + 3), false);
+		expect_fail(dir, "checksum mismatch", "bit flip");
+	}
+	dir = fresh();
+	edit(dir, "pages-2.img", 8192 + 77, false);
+	expect_fail(dir, "pages-2.img: checksum mismatch", "bit flip in a pages file");
+	dir = fresh();
+	edit(dir, "pages-1.img", 4096 * 3, true);
+	expect_fail(dir, "pages-1.img", "truncated pages file");
+	dir = fresh();
+	edit(dir, "inventory.img", 100, false);
+	expect_fail(dir, "inventory.img", "bit flip in the inventory");
+	dir = fresh();
+	edit(dir, "inventory.img", 50, true);
+	expect_fail(dir, "inventory.img", "truncated inventory");
+
+	/* Right checksum in the inventory, wrong header: rewrite the header of a file whose sum
+	 * we then cannot match: the reader names the checksum first; so test the header checks on
+	 * a pages file read with IMAGE_READ_NO_PAGE_SUMS, where only the header protects it. */
+	dir = fresh();
+	snprintf(path, sizeof(path), "%s/pages-1.img", dir);
+	fd = open(path, O_RDWR);
+	if (fd >= 0 && pread(fd, hdr, 12, 0) == 12) {
+		struct cr_image img;
+		ferry_err_t err = NULL;
+
+		hdr[8] = 9; /* format version 9 */
+		if (pwrite(fd, hdr, 12, 0) != 12)
+			diag("pwrite");
+		ok(image_read(dir, IMAGE_READ_NO_PAGE_SUMS, &img, &err) < 0 && err &&
+		       strstr(err->msg, "pages-1.img: bad header"),
+		   "wrong format version refused: %s", err ? err->msg : "accepted");
+		ferry_error_free(&err);
+	}
+	if (fd >= 0)
+		close(fd);
+	dir = fresh();
+	snprintf(path, sizeof(path), "%s/core-99.img", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	expect_fail(dir, "core-99.img: not listed in the inventory", "stray file");
+	dir = fresh();
+	snprintf(path, sizeof(path), "%s/core-51.img", dir);
+	unlink(path);
+	expect_fail(dir, "core-51.img", "missing file");
+}
+
+static uint64_t rng_state = 0x1e55c0ffee123457ull;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ull;
+}
+
+/* Random edits and cuts to one record file, read with checksums ignored so that the decoders,
+ * not the checksums, meet the garbage. */
+static void test_mutations(void)
+{
+	static const char *const files[] = {"pstree.img",     "core-50.img", "mm-42.img",
+					    "pagemap-50.img", "files.img",   "proc-42.img",
+					    "shm.img",	      "ghost-1.img"};
+	const char *dir = fresh();
+	int survived = 0, refused = 0, rounds = 1500;
+
+	for (int i = 0; i < rounds; i++) {
+		const char *f = files[rng() % ARRAY_SIZE(files)];
+		char path[400];
+		uint8_t *buf = NULL;
+		ssize_t n;
+		struct cr_image img;
+		ferry_err_t err = NULL;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, f);
+		n = read_all(path, &buf);
+		if (n <= 12) {
+			free(buf);
+			continue;
+		}
+		uint8_t *orig = malloc(n);
+
+		memcpy(orig, buf, n);
+		for (int k = 0, m = 1 + rng() % 4; k < m; k++)
+			buf[12 + rng() % (n - 12)] = (uint8_t)rng();
+		write_all(path, buf, n - (rng() % 4 == 0 ? rng() % (n - 12) : 0));
+		if (image_read(dir, IMAGE_READ_NO_PAGE_SUMS | IMAGE_READ_NO_SUMS, &img, &err) == 0)
+			cr_image_free(&img);
+		else
+			refused++;
+		ferry_error_free(&err);
+		write_all(path, orig, n);
+		survived++;
+		free(orig);
+		free(buf);
+	}
+	ok(survived == rounds && refused > rounds / 2,
+	   "mutation run: %d inputs, %d refused, no crash", survived, refused);
+}
+
+int main(void)
+{
+	snprintf(base, sizeof(base), "/tmp/ferry-image-test.XXXXXX");
+	if (!mkdtemp(base)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	test_round_trip();
+	test_semantic();
+	test_bytes();
+	test_mutations();
+	rm_rf(base);
+	return done_testing();
+}
