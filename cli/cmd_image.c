@@ -8,18 +8,13 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
-#include "image/image.h"
+#include "ferry/image.h"
 
 static int image_show(const char *dir)
 {
 	ferry_err_t err = NULL;
-	struct cr_image img;
-	char *json;
+	char *json = ferry_image_show(dir, &err);
 
-	if (image_read(dir, 0, &img, &err) < 0)
-		return cli_fail(&err);
-	json = image_to_json(&img, &err);
-	cr_image_free(&img);
 	if (!json)
 		return cli_fail(&err);
 	printf("%s\n", json);
@@ -30,13 +25,10 @@ static int image_show(const char *dir)
 static int image_check(const char *dir)
 {
 	ferry_err_t err = NULL;
-	struct image_summary sum;
-	struct cr_image img;
+	struct ferry_image_summary sum;
 
-	if (image_read(dir, 0, &img, &err) < 0)
+	if (ferry_image_check(dir, &sum, &err) < 0)
 		return cli_fail(&err);
-	image_summarize(&img, &sum);
-	cr_image_free(&img);
 	printf("image OK: %" PRIu64 " processes, %" PRIu64 " threads, %" PRIu64 " pages\n",
 	       sum.processes, sum.threads, sum.pages);
 	return 0;
