@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "ferry/error.h"
+#include "ferry/process.h"
 #include "ferry/spec.h"
 
 /* Called by the backend once the container's namespaces exist and before its root is pivoted:
@@ -39,6 +40,28 @@ struct os_exec_req {
 	const char *console_socket;
 	bool keep_console;
 	int preserve_fds;
+};
+
+struct image_writer;
+struct cr_image;
+struct cr_host;
+struct ferry_checkpoint_stats;
+struct ferry_restore_stats;
+
+struct os_dump_req {
+	pid_t pid;            /* root of the tree */
+	const char *cgroup;   /* the tree's own cgroup (freezer first), or NULL */
+	bool leave_running;
+	bool shell_job;
+	ferry_progress_fn progress;
+	void *progress_arg;
+};
+
+struct os_restore_req {
+	const char *image_path; /* page data is read from here */
+	bool shell_job;
+	ferry_progress_fn progress;
+	void *progress_arg;
 };
 
 struct os_ops {
@@ -75,6 +98,17 @@ struct os_ops {
 	char *(*stats)(const char *cgroup, ferry_err_t *err);
 	/* The number of OOM kills in the cgroup so far; returns 0 or -1. */
 	int (*oom_count)(const char *cgroup, unsigned long long *count, ferry_err_t *err);
+	/* Freezes the tree, collects it into img (pages written through w as they are read),
+	 * then resumes it (leave_running) or kills it; on failure the tree runs on unchanged.
+	 * Returns 0 or -1. */
+	int (*dump)(const struct os_dump_req *req, struct image_writer *w, struct cr_image *img,
+		    struct ferry_checkpoint_stats *stats, ferry_err_t *err);
+	/* The facts about this host an image records (kernel, arch, xsave mask, vDSO layout). */
+	int (*host_facts)(struct cr_host *host, ferry_err_t *err);
+	/* Re-creates a validated image's tree as the caller's children; returns the root's pid or
+	 * -1 (everything it made killed). */
+	pid_t (*restore)(const struct os_restore_req *req, const struct cr_image *img,
+			 struct ferry_restore_stats *stats, ferry_err_t *err);
 	/* Facts for `ferry features`: a JSON object text for the "linux" key (new string). */
 	char *(*features_json)(void);
 };
