@@ -55,6 +55,11 @@ struct os_dump_req {
 	bool shell_job;
 	ferry_progress_fn progress;
 	void *progress_arg;
+	/* Called by dump once the whole tree is collected (img complete, its pages written), with
+	 * every thread still stopped: writes the model and seals the image. Only when it returns
+	 * 0 may the tree be killed (!leave_running); when it fails the tree runs on unchanged. */
+	int (*seal)(void *arg, struct cr_image *img, ferry_err_t *err);
+	void *seal_arg;
 };
 
 struct os_restore_req {
@@ -99,11 +104,15 @@ struct os_ops {
 	/* The number of OOM kills in the cgroup so far; returns 0 or -1. */
 	int (*oom_count)(const char *cgroup, unsigned long long *count, ferry_err_t *err);
 	/* Freezes the tree, collects it into img (pages written through w as they are read),
-	 * then resumes it (leave_running) or kills it; on failure the tree runs on unchanged.
+	 * calls req->seal with the tree still stopped, then resumes the tree (leave_running) or
+	 * kills it (SIGKILL, only after seal succeeded). On any failure, seal's included, the tree
+	 * is detached and runs on unchanged: nothing left in its memory or fd tables.
 	 * Returns 0 or -1. */
 	int (*dump)(const struct os_dump_req *req, struct image_writer *w, struct cr_image *img,
 		    struct ferry_checkpoint_stats *stats, ferry_err_t *err);
-	/* The facts about this host an image records (kernel, arch, xsave mask, vDSO layout). */
+	/* Fills host (new strings) with the facts an image records: OS, kernel release, arch,
+	 * xsave mask (XCR0), the vDSO layout of the calling process, ferry version. Returns 0 or
+	 * -1. */
 	int (*host_facts)(struct cr_host *host, ferry_err_t *err);
 	/* Re-creates a validated image's tree as the caller's children; returns the root's pid or
 	 * -1 (everything it made killed). */

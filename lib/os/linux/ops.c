@@ -8,6 +8,7 @@
 #include "core/cleanup.h"
 #include "os/linux/cgroup.h"
 #include "os/linux/cgroup_limits.h"
+#include "os/linux/dump.h"
 #include "os/linux/limits_ops.h"
 #include "os/linux/namespaces.h"
 #include "os/linux/proc.h"
@@ -95,5 +96,7 @@ const struct os_ops os_ops = {
 	.limits_read = lx_ops_limits_read,
 	.stats = lx_limits_stats,
 	.oom_count = lx_ops_oom_count,
+	.dump = lx_dump,
+	.host_facts = lx_host_facts,
 	.features_json = linux_features,
 };

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The state of threads (ptrace) and what a process shows only from inside (remote syscalls
+ * writing into a scratch page): registers, xsave, signals, sigaltstack, clear_child_tid, brk,
+ * signal actions, itimers, securebits. */
+#include <errno.h>
+#include <linux/prctl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "core/cleanup.h"
+#include "os/linux/dump.h"
+
+_Static_assert(sizeof(struct user_regs_struct) == sizeof(struct cr_regs),
+	       "cr_regs mirrors user_regs_struct");
+
+/* Scratch layout: sigactions at 0 (64 x 32 bytes), then the small results. */
+enum {
+	SCR_SIGACT = 0,
+	SCR_ITIMER = 64 * 32, /* 3 x struct itimerval (32 bytes) */
+	SCR_ALTSTACK = SCR_ITIMER + 3 * 32,
+	SCR_TIDADDR = SCR_ALTSTACK + 32,
+	SCR_INT = SCR_TIDADDR + 8, /* an int for ioctl results */
+};
+
+int lx_scratch_map(struct lx_scratch *s, pid_t pid, pid_t tid, ferry_err_t *err)
+{
+	uint64_t a[6] = {
+	    0, CR_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0};
+	int64_t at;
+
+	s->addr = 0;
+	if (lx_remote_init(&s->r, pid, tid, err) < 0)
+		return -1;
+	at = lx_remote_call(&s->r, SYS_mmap, a, err);
+	if (at < 0)
+		return -1;
+	s->addr = (uint64_t)at;
+	return 0;
+}
+
+int lx_scratch_unmap(struct lx_scratch *s, ferry_err_t *err)
+{
+	uint64_t a[6] = {s->addr, CR_PAGE_SIZE};
+
+	if (!s->addr)
+		return 0;
+	if (lx_remote_call(&s->r, SYS_munmap, a, err) < 0)
+		return -1;
+	s->addr = 0;
+	return 0;
+}
+
+/* Runs a syscall in thread tid of the scratch's process; returns its result (>= 0) or -1. */
+static int64_t call_in(struct lx_scratch *s, pid_t tid, long nr, uint64_t a0, uint64_t a1,
+		       uint64_t a2, uint64_t a3, ferry_err_t *err)
+{
+	struct lx_remote r = s->r;
+	uint64_t a[6] = {a0, a1, a2, a3};
+
+	r.tid = tid;
+	return lx_remote_call(&r, nr, a, err);
+}
+
+static int copy_siginfo(const siginfo_t *in, size_t n, struct cr_siginfo **out, size_t *nout,
+			ferry_err_t *err)
+{
+	*out = NULL, *nout = 0;
+	if (!n)
+		return 0;
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
+		return ferry_error(err, ENOMEM, "pending signals");
+	for (size_t i = 0; i < n; i++)
+		memcpy((*out)[i].raw, &in[i], CR_SIGINFO_SIZE);
+	*nout = n;
+	return 0;
+}
+
+static int thread_ptrace_state(pid_t tid, struct cr_thread *t, ferry_err_t *err)
+{
+	struct user_regs_struct regs;
+	_cleanup_free_ siginfo_t *pend = NULL;
+	size_t n_pend = 0, rl_len = 0;
+	void *xs = NULL;
+
+	if (lx_regs_get(tid, &regs, err) < 0)
+		return -1;
+	lx_regs_rewind_syscall(&regs);
+	memcpy(&t->regs, &regs, sizeof(regs));
+	if (lx_xsave_get(tid, &xs, &t->xsave_len, err) < 0)
+		return -1;
+	t->xsave = xs;
+	if (t->xsave_len >= 520)
+		memcpy(&t->xsave_mask, t->xsave + 512, 8); /* XSTATE_BV of the xsave header */
+	if (lx_sigmask_get(tid, &t->sigmask, err) < 0 ||
+	    lx_sigqueue_peek(tid, false, &pend, &n_pend, err) < 0 ||
+	    copy_siginfo(pend, n_pend, &t->pending, &t->n_pending, err) < 0 ||
+	    lx_robust_list_get(tid, &t->robust_list, &rl_len, err) < 0)
+		return -1;
+	t->robust_list_len = rl_len;
+	return 0;
+}
+
+/* sigaltstack and clear_child_tid, from inside the thread. */
+static int thread_remote_state(struct lx_scratch *s, pid_t tid, struct cr_thread *t,
+			       ferry_err_t *err)
+{
+	struct {
+		uint64_t sp;
+		int32_t flags, pad;
+		uint64_t size;
+	} ss;
+	uint64_t tidaddr = 0;
+
+	if (call_in(s, tid, SYS_sigaltstack, 0, s->addr + SCR_ALTSTACK, 0, 0, err) < 0 ||
+	    lx_remote_read(s->r.pid, s->addr + SCR_ALTSTACK, &ss, sizeof(ss), err) < 0)
+		return -1;
+	t->altstack = (struct cr_sigaltstack){ss.sp, ss.size, (uint32_t)ss.flags};
+	if (call_in(s, tid, SYS_prctl, PR_GET_TID_ADDRESS, s->addr + SCR_TIDADDR, 0, 0, err) < 0 ||
+	    lx_remote_read(s->r.pid, s->addr + SCR_TIDADDR, &tidaddr, 8, err) < 0)
+		return -1;
+	t->clear_child_tid = tidaddr;
+	return 0;
+}
+
+/* brk, signal actions, itimers, securebits: per process, through the leader. */
+static int proc_remote_state(struct lx_scratch *s, struct cr_process *p, ferry_err_t *err)
+{
+	uint64_t it[12];
+	int64_t r;
+
+	r = call_in(s, s->r.tid, SYS_brk, 0, 0, 0, 0, err);
+	if (r < 0)
+		return -1;
+	p->mm.brk = (uint64_t)r;
+	for (int sig = 1; sig <= CR_NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (call_in(s, s->r.tid, SYS_rt_sigaction, (uint64_t)sig, 0,
+			    s->addr + SCR_SIGACT + 32 * (sig - 1), 8, err) < 0)
+			return ferry_error_wrap(err, "signal %d", sig);
+	}
+	if (lx_remote_read(p->pid, s->addr + SCR_SIGACT, p->sigactions, sizeof(p->sigactions),
+			   err) < 0)
+		return -1;
+	memset(&p->sigactions[SIGKILL - 1], 0, sizeof(p->sigactions[0]));
+	memset(&p->sigactions[SIGSTOP - 1], 0, sizeof(p->sigactions[0]));
+	for (int which = 0; which < 3; which++)
+		if (call_in(s, s->r.tid, SYS_getitimer, (uint64_t)which,
+			    s->addr + SCR_ITIMER + 32 * which, 0, 0, err) < 0)
+			return -1;
+	if (lx_remote_read(p->pid, s->addr + SCR_ITIMER, it, sizeof(it), err) < 0)
+		return -1;
+	for (int which = 0; which < 3; which++) {
+		p->itimers[which].interval_us = it[4 * which] * 1000000 + it[4 * which + 1];
+		p->itimers[which].value_us = it[4 * which + 2] * 1000000 + it[4 * which + 3];
+	}
+	r = call_in(s, s->r.tid, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, err);
+	if (r < 0)
+		return -1;
+	p->creds.securebits = (uint32_t)r;
+	return 0;
+}
+
+int lx_dump_threads(struct lx_scratch *s, const struct lx_proc *lx, struct cr_process *p,
+		    ferry_err_t *err)
+{
+	_cleanup_free_ siginfo_t *pend = NULL;
+	size_t n_pend = 0;
+
+	p->threads = calloc(lx->ntids, sizeof(*p->threads));
+	if (!p->threads)
+		return ferry_error(err, ENOMEM, "process %d", p->pid);
+	for (size_t i = 0; i < lx->ntids; i++) {
+		struct cr_thread *t = &p->threads[i];
+		pid_t tid = lx->tids[i];
+
+		t->tid = tid;
+		p->n_threads = i + 1;
+		t->comm = lx_dump_comm(p->pid, tid);
+		if (thread_ptrace_state(tid, t, err) < 0 || thread_remote_state(s, tid, t, err) < 0)
+			return ferry_error_wrap(err, "thread %d", tid);
+	}
+	if (lx_sigqueue_peek(p->pid, true, &pend, &n_pend, err) < 0 ||
+	    copy_siginfo(pend, n_pend, &p->shared_pending, &p->n_shared_pending, err) < 0 ||
+	    proc_remote_state(s, p, err) < 0)
+		return ferry_error_wrap(err, "process %d", p->pid);
+	return 0;
+}
