@@ -10,6 +10,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-init
 LDFLAGS ?= -static
 LDLIBS := -ljansson
 B := build
+.DEFAULT_GOAL := all
 
 PORTABLE_SRCS := $(wildcard lib/core/*.c lib/limits/*.c lib/image/*.c lib/cr/*.c lib/migrate/*.c)
 include mk/$(OS).mk

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Checkpoint images, as the command line looks at them. */
-#ifndef FERRY_IMAGE_H
-#define FERRY_IMAGE_H
+#ifndef FERRY_PUBLIC_IMAGE_H
+#define FERRY_PUBLIC_IMAGE_H
 
 #include <stdint.h>
 
