@@ -12,6 +12,7 @@
 #include "os/linux/limits_ops.h"
 #include "os/linux/namespaces.h"
 #include "os/linux/proc.h"
+#include "os/linux/restore.h"
 #include "os/linux/rootfs.h"
 #include "os/linux/security.h"
 #include "os/linux/spawn.h"
@@ -98,5 +99,6 @@ const struct os_ops os_ops = {
 	.oom_count = lx_ops_oom_count,
 	.dump = lx_dump,
 	.host_facts = lx_host_facts,
+	.restore = lx_restore,
 	.features_json = linux_features,
 };

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Restore of a process tree (os_ops.restore): the order of the steps, and killing everything made
+ * when one fails. See restore.h for the method. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "os/linux/restore.h"
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int rst_init(struct lx_rst *rs, const struct os_restore_req *req,
+		    const struct cr_image *img, ferry_err_t *err)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->img = img;
+	rs->dir = req->image_path;
+	rs->self = getpid();
+	rs->procs = calloc(img->n_procs, sizeof(*rs->procs));
+	rs->shm_fds = malloc((img->n_shm + 1) * sizeof(int));
+	rs->ghost_fds = malloc((img->n_ghosts + 1) * sizeof(int));
+	rs->ghost_paths = calloc(img->n_ghosts + 1, sizeof(char *));
+	if (!rs->procs || !rs->shm_fds || !rs->ghost_fds || !rs->ghost_paths)
+		return ferry_error(err, ENOMEM, "restore");
+	for (size_t i = 0; i < img->n_shm; i++)
+		rs->shm_fds[i] = -1;
+	for (size_t i = 0; i < img->n_ghosts; i++)
+		rs->ghost_fds[i] = -1;
+	for (size_t i = 0; i < img->n_procs; i++) {
+		rs->procs[i].p = &img->procs[i];
+		rs->procs[i].tids = calloc(img->procs[i].n_threads + 1, sizeof(pid_t));
+		if (!rs->procs[i].tids)
+			return ferry_error(err, ENOMEM, "restore");
+	}
+	rs->n_procs = img->n_procs;
+	return 0;
+}
+
+void lx_rst_release(struct lx_rst *rs)
+{
+	for (size_t i = 0; i < rs->n_pages; i++)
+		munmap((void *)rs->pages[i].map, rs->pages[i].size);
+	free(rs->pages);
+	for (size_t i = 0; rs->shm_fds && i < rs->img->n_shm; i++)
+		if (rs->shm_fds[i] >= 0)
+			close(rs->shm_fds[i]);
+	for (size_t i = 0; rs->ghost_fds && i < rs->img->n_ghosts; i++) {
+		if (rs->ghost_fds[i] >= 0)
+			close(rs->ghost_fds[i]);
+		if (rs->ghost_paths[i])
+			unlink(rs->ghost_paths[i]);
+		free(rs->ghost_paths[i]);
+	}
+	for (size_t i = 0; i < rs->n_pipes; i++) {
+		close(rs->pipes[i].fd[0]);
+		close(rs->pipes[i].fd[1]);
+	}
+	for (size_t i = 0; i < rs->n_fifo_fds; i++)
+		close(rs->fifo_fds[i]);
+	for (size_t i = 0; rs->procs && i < rs->n_procs; i++)
+		free(rs->procs[i].tids);
+	free(rs->procs);
+	free(rs->shm_fds);
+	free(rs->ghost_fds);
+	free(rs->ghost_paths);
+	free(rs->pipes);
+	free(rs->fifo_fds);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* Kills every process made so far and reaps the root. */
+static void kill_all(struct lx_rst *rs)
+{
+	for (size_t i = 0; i < rs->n_procs; i++)
+		if (rs->procs[i].n_tids)
+			kill(rs->procs[i].tids[0], SIGKILL);
+	for (size_t i = rs->n_procs; i-- > 0;)
+		if (rs->procs[i].n_tids)
+			while (waitpid(rs->procs[i].tids[0], NULL, __WALL) < 0 && errno == EINTR)
+				;
+}
+
+static struct lx_rst_proc *find_proc(struct lx_rst *rs, pid_t pid)
+{
+	for (size_t i = 0; i < rs->n_procs; i++)
+		if (rs->procs[i].p->pid == pid)
+			return &rs->procs[i];
+	return NULL;
+}
+
+/* Creates every process, parents first, each as a stopped copy with the scratch page; returns 0
+ * or -1. */
+static int make_tree(struct lx_rst *rs, ferry_err_t *err)
+{
+	struct lx_rst_proc *root = &rs->procs[0];
+	size_t made = 1;
+
+	if (lx_rst_create_root(root, err) < 0 || lx_rst_map_scratch(rs, root, err) < 0 ||
+	    lx_rst_session(rs, root, true, err) < 0)
+		return ferry_error_wrap(err, "restore pid %d", root->p->pid);
+	while (made < rs->n_procs) {
+		size_t before = made;
+
+		for (size_t i = 1; i < rs->n_procs; i++) {
+			struct lx_rst_proc *rp = &rs->procs[i], *parent;
+			pid_t pid;
+
+			parent = find_proc(rs, rp->p->ppid);
+			if (rp->n_tids || !parent || !parent->n_tids)
+				continue;
+			pid = lx_rst_remote_clone(rs, parent, 0, rp->p->pid, 0, 0, err);
+			if (pid < 0)
+				return ferry_error_wrap(err, "restore pid %d", rp->p->pid);
+			rp->tids[0] = pid;
+			rp->n_tids = 1;
+			rp->r = (struct lx_remote){pid, pid, rs->scratch};
+			made++;
+			if (lx_rst_session(rs, rp, false, err) < 0)
+				return ferry_error_wrap(err, "restore pid %d", rp->p->pid);
+		}
+		if (made == before)
+			return ferry_error(err, EINVAL, "restore: the tree is not connected");
+	}
+	return 0;
+}
+
+/* Restores one process from its ferry copy; returns 0 or -1. */
+static int restore_proc(struct lx_rst *rs, struct lx_rst_proc *rp,
+			struct ferry_restore_stats *stats, ferry_err_t *err)
+{
+	uint64_t t0 = now_us();
+
+	if (lx_rst_mm(rs, rp, err) < 0)
+		return -1;
+	stats->memory_us += now_us() - t0;
+	if (lx_rst_files(rs, rp, err) < 0 || lx_rst_proc_state(rs, rp, err) < 0 ||
+	    lx_rst_threads(rs, rp, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void detach_all(struct lx_rst *rs)
+{
+	for (size_t i = 0; i < rs->n_procs; i++)
+		for (size_t t = 0; t < rs->procs[i].n_tids; t++)
+			ptrace(PTRACE_DETACH, rs->procs[i].tids[t], NULL, NULL);
+}
+
+static int restore_all(struct lx_rst *rs, const struct os_restore_req *req,
+		       struct ferry_restore_stats *stats, ferry_err_t *err)
+{
+	uint64_t t0 = now_us();
+
+	rs->scratch = lx_rst_find_scratch(rs->img, LX_RST_SCRATCH_SIZE, err);
+	if (!rs->scratch || make_tree(rs, err) < 0)
+		return -1;
+	stats->tree_us = now_us() - t0;
+	if (lx_rst_shm_prepare(rs, err) < 0)
+		return ferry_error_wrap(err, "restore");
+	for (size_t i = 0; i < rs->n_procs; i++) {
+		if (req->progress)
+			req->progress(req->progress_arg, "restore", i, rs->n_procs);
+		if (restore_proc(rs, &rs->procs[i], stats, err) < 0)
+			return ferry_error_wrap(err, "restore pid %d", rs->procs[i].p->pid);
+	}
+	/* Only when every process is complete: the final state, and the gadget goes. */
+	for (size_t i = 0; i < rs->n_procs; i++)
+		if (lx_rst_finish(rs, &rs->procs[i], err) < 0)
+			return ferry_error_wrap(err, "restore pid %d", rs->procs[i].p->pid);
+	if (req->progress)
+		req->progress(req->progress_arg, "restore", rs->n_procs, rs->n_procs);
+	return 0;
+}
+
+pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
+		 struct ferry_restore_stats *stats, ferry_err_t *err)
+{
+	struct ferry_restore_stats dummy = {0};
+	struct lx_rst rs;
+	pid_t root;
+
+	if (!stats)
+		stats = &dummy;
+	if (img->n_procs == 0)
+		return ferry_error(err, EINVAL, "restore: the image holds no process");
+	if (rst_init(&rs, req, img, err) < 0) {
+		lx_rst_release(&rs);
+		return -1;
+	}
+	if (restore_all(&rs, req, stats, err) < 0) {
+		kill_all(&rs);
+		lx_rst_release(&rs);
+		return -1;
+	}
+	detach_all(&rs);
+	root = rs.procs[0].tids[0];
+	lx_rst_release(&rs);
+	return root;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Restore of a process tree by remote syscalls driven by ptrace. ferry creates each process as a
+ * stopped copy of itself (clone3 with set_tid = the dumped pid: the root as ferry's child, every
+ * other process by a remote clone3 in its restored parent), maps a scratch page holding a
+ * `syscall` instruction at an address free in every map involved, and then, through that gadget,
+ * empties the copy, moves the vDSO, maps the image's areas, fills their pages, sets the mm fields,
+ * the files, the process and thread state, creates the threads (remote clone3 with set_tid), sets
+ * their registers, and finally unmaps the scratch page with a `syscall` of the restored vDSO and
+ * detaches. Objects shared between processes (shm, pipes, ghost files) are made once in ferry and
+ * opened by the tracees through /proc/<ferry>/fd/N.
+ *
+ * All of it runs on the calling thread (ptrace binds tracees to it).
+ */
+#ifndef LX_RESTORE_H
+#define LX_RESTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cr/model.h"
+#include "ferry/error.h"
+#include "ferry/process.h"
+#include "os/linux/remote.h"
+#include "os/os.h"
+
+#define LX_RST_SCRATCH_SIZE (4 * 4096u) /* code at 0, data from LX_RST_DATA */
+#define LX_RST_DATA 256u
+
+struct lx_rst_proc {
+	const struct cr_process *p;
+	struct lx_remote r;  /* the leader; syscall_ip: the gadget once mapped */
+	pid_t *tids;	     /* threads created so far, tids[0] the leader */
+	size_t n_tids;
+};
+
+struct lx_rst_pages {
+	uint32_t id;
+	const uint8_t *map; /* the whole pages file, mapped read-only */
+	size_t size;
+};
+
+struct lx_rst {
+	const struct cr_image *img;
+	const char *dir;
+	pid_t self;
+	uint64_t scratch; /* address of the scratch page in every restored process */
+	struct lx_rst_proc *procs; /* same order as img->procs */
+	size_t n_procs;
+	struct lx_rst_pages *pages;
+	size_t n_pages;
+	int *shm_fds;	    /* per img->shm entry, ferry's fd of the object (-1: none yet) */
+	int *ghost_fds;	    /* per img->ghosts entry, -1 until made */
+	char **ghost_paths; /* where each ghost file was made (unlinked at the end) */
+	struct lx_rst_pipe {
+		uint64_t id;
+		int fd[2];
+	} *pipes;
+	size_t n_pipes;
+	int *fifo_fds; /* FIFOs ferry holds open while the tracees open them */
+	size_t n_fifo_fds;
+};
+
+/* Re-creates a validated image's tree (os_ops.restore); returns the root's pid or -1 with every
+ * process it made killed. */
+pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
+		 struct ferry_restore_stats *stats, ferry_err_t *err);
+
+/* Creates the root as a stopped, seized copy of ferry with pid p->pid; returns 0 or -1. */
+int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Creates a child of parent (seized and stopped, gadget mapped) as a stopped copy of it, by a
+ * remote clone3 with set_tid; flags 0 makes a process, else a thread (tls, child_tid as given).
+ * Returns the new pid/tid or -1. */
+pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags,
+			  pid_t tid, uint64_t tls, uint64_t child_tid, ferry_err_t *err);
+
+/* Copies len bytes into the scratch data of rp at offset off (from LX_RST_DATA); returns the
+ * address in the tracee or 0 (err set). */
+uint64_t lx_rst_put(struct lx_rst *rs, struct lx_rst_proc *rp, size_t off, const void *data,
+		    size_t len, ferry_err_t *err);
+
+/* Runs a remote syscall in thread tid of rp through the gadget; returns its result or -1. */
+int64_t lx_rst_call_in(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, long nr,
+		       const uint64_t args[6], ferry_err_t *err);
+
+/* Finds an address for size bytes free in ferry's map and in every process of the image; returns
+ * it or 0. */
+uint64_t lx_rst_find_scratch(const struct cr_image *img, uint64_t size, ferry_err_t *err);
+
+/* Maps the scratch page with its `syscall` gadget in rp (a ferry copy); returns 0 or -1. */
+int lx_rst_map_scratch(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Replaces the memory of rp by the image's: unmaps the copy, moves the vDSO, maps every area,
+ * fills the pages, sets protections, madvise state and the mm fields. Returns 0 or -1. */
+int lx_rst_mm(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Makes the shared memory objects of the image in ferry, filled; returns 0 or -1. */
+int lx_rst_shm_prepare(struct lx_rst *rs, ferry_err_t *err);
+
+/* Maps the pages file pages_id (cached); returns it or NULL. */
+const struct lx_rst_pages *lx_rst_pages_get(struct lx_rst *rs, uint32_t pages_id,
+					    ferry_err_t *err);
+
+/* Restores the file descriptors of rp (its copy's fds closed first); returns 0 or -1. */
+int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Makes rp a session or group leader as it was, or puts it in its group (a group outside the
+ * tree is kept as the caller's for the root); returns 0 or -1. */
+int lx_rst_session(struct lx_rst *rs, struct lx_rst_proc *rp, bool root, ferry_err_t *err);
+
+/* Restores umask, cwd, root, personality, rlimits, signal actions and itimers of rp; returns 0
+ * or -1. */
+int lx_rst_proc_state(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Creates the other threads of rp; returns 0 or -1. */
+int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Sets every thread's own state (credentials, robust list, altstack, pending signals, registers,
+ * xsave, mask), unmaps the scratch page through the restored vDSO; returns 0 or -1. */
+int lx_rst_finish(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Releases what ferry holds for the restore (pages maps, shm/pipe/fifo fds, ghost files). */
+void lx_rst_release(struct lx_rst *rs);
+
+#endif

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Restore: the state of a process (umask, cwd, root, personality, rlimits, signal actions,
+ * itimers, session) and of its threads (created with their tids, then credentials, robust list,
+ * altstack, pending signals, registers, xsave, signal mask), and the last step: the scratch page
+ * unmapped through a `syscall` of the restored vDSO. */
+#include <errno.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "os/linux/ptrace.h"
+#include "os/linux/restore.h"
+
+static int64_t call_in(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, long nr, uint64_t a0,
+		       uint64_t a1, uint64_t a2, uint64_t a3, ferry_err_t *err)
+{
+	uint64_t a[6] = {a0, a1, a2, a3};
+
+	return lx_rst_call_in(rs, rp, tid, nr, a, err);
+}
+
+#define RCALL(nr, a0, a1, a2, a3) call_in(rs, rp, rp->r.tid, nr, a0, a1, a2, a3, err)
+
+/* Sets the rlimits that differ from ferry's (which the copy has); only lowering a hard limit
+ * works without CAP_SYS_RESOURCE. Returns 0 or -1. */
+static int rlimits(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	for (int i = 0; i < CR_RLIMIT_COUNT; i++) {
+		const struct cr_rlimit *want = &rp->p->rlimits[i];
+		struct rlimit cur;
+		uint64_t at;
+
+		if (getrlimit((__rlimit_resource_t)i, &cur) < 0)
+			return ferry_error_errno(err, "rlimit %d", i);
+		if (cur.rlim_cur == want->cur && cur.rlim_max == want->max)
+			continue;
+		if (want->max > cur.rlim_max)
+			return ferry_error(err, EPERM,
+					   "rlimit %d: raising the hard limit from %llu to %llu "
+					   "needs CAP_SYS_RESOURCE",
+					   i, (unsigned long long)cur.rlim_max,
+					   (unsigned long long)want->max);
+		at = lx_rst_put(rs, rp, 0, want, sizeof(*want), err);
+		if (!at || RCALL(SYS_prlimit64, 0, (uint64_t)i, at, 0) < 0)
+			return ferry_error_wrap(err, "rlimit %d", i);
+	}
+	return 0;
+}
+
+/* Sets the signal actions that differ from ferry's own (which the copy has). */
+static int sigactions(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	for (int sig = 1; sig <= CR_NSIG; sig++) {
+		const struct cr_sigaction *want = &rp->p->sigactions[sig - 1];
+		struct cr_sigaction cur;
+		uint64_t at;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (syscall(SYS_rt_sigaction, sig, NULL, &cur, 8) < 0)
+			return ferry_error_errno(err, "signal %d", sig);
+		if (!memcmp(&cur, want, sizeof(cur)))
+			continue;
+		at = lx_rst_put(rs, rp, 0, want, sizeof(*want), err);
+		if (!at || RCALL(SYS_rt_sigaction, (uint64_t)sig, at, 0, 8) < 0)
+			return ferry_error_wrap(err, "action of signal %d", sig);
+	}
+	return 0;
+}
+
+static int itimers(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	for (int w = 0; w < 3; w++) {
+		const struct cr_itimer *t = &rp->p->itimers[w];
+		struct itimerval v = {
+		    {(time_t)(t->interval_us / 1000000), (suseconds_t)(t->interval_us % 1000000)},
+		    {(time_t)(t->value_us / 1000000), (suseconds_t)(t->value_us % 1000000)},
+		};
+		uint64_t at;
+
+		if (!t->value_us)
+			continue;
+		at = lx_rst_put(rs, rp, 0, &v, sizeof(v), err);
+		if (!at || RCALL(SYS_setitimer, (uint64_t)w, at, 0, 0) < 0)
+			return ferry_error_wrap(err, "itimer %d", w);
+	}
+	return 0;
+}
+
+int lx_rst_session(struct lx_rst *rs, struct lx_rst_proc *rp, bool root, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+
+	if (p->sid == p->pid && RCALL(SYS_setsid, 0, 0, 0, 0) < 0)
+		return ferry_error_wrap(err, "session");
+	if (p->pgid == p->sid || getpgid(p->pid) == p->pgid)
+		return 0;
+	if (p->pgid != p->pid && kill(-p->pgid, 0) < 0) {
+		if (root) /* a group outside the tree (a shell job): keep the caller's */
+			return 0;
+		return ferry_error(err, ESRCH, "process group %d is gone", p->pgid);
+	}
+	if (RCALL(SYS_setpgid, 0, (uint64_t)p->pgid, 0, 0) < 0)
+		return ferry_error_wrap(err, "process group %d", p->pgid);
+	return 0;
+}
+
+int lx_rst_proc_state(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+	uint64_t at;
+
+	if (p->n_timers)
+		return ferry_error(err, ENOTSUP, "POSIX timers are not restored yet");
+	if (RCALL(SYS_umask, p->umask, 0, 0, 0) < 0)
+		return -1;
+	at = lx_rst_put(rs, rp, 0, p->cwd, strlen(p->cwd) + 1, err);
+	if (!at || RCALL(SYS_chdir, at, 0, 0, 0) < 0)
+		return ferry_error_wrap(err, "cwd %s", p->cwd);
+	if (strcmp(p->root, "/")) {
+		at = lx_rst_put(rs, rp, 0, p->root, strlen(p->root) + 1, err);
+		if (!at || RCALL(SYS_chroot, at, 0, 0, 0) < 0)
+			return ferry_error_wrap(err, "root %s", p->root);
+	}
+	if ((uint32_t)personality(0xffffffff) != p->personality &&
+	    RCALL(SYS_personality, p->personality, 0, 0, 0) < 0)
+		return ferry_error_wrap(err, "personality");
+	if (rlimits(rs, rp, err) < 0 || sigactions(rs, rp, err) < 0 || itimers(rs, rp, err) < 0)
+		return -1;
+	return 0;
+}
+
+int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const uint64_t flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			       CLONE_SYSVSEM | CLONE_SETTLS | CLONE_CHILD_CLEARTID;
+
+	for (size_t i = 1; i < rp->p->n_threads; i++) {
+		const struct cr_thread *t = &rp->p->threads[i];
+		pid_t tid = lx_rst_remote_clone(rs, rp, flags, t->tid, t->regs.fs_base,
+						t->clear_child_tid, err);
+
+		if (tid < 0)
+			return ferry_error_wrap(err, "thread %d", t->tid);
+		rp->tids[rp->n_tids++] = tid;
+	}
+	return 0;
+}
+
+/* Credentials of one thread (they are per thread in the kernel), when they differ from ferry's. */
+static int creds(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err_t *err)
+{
+	const struct cr_creds *c = &rp->p->creds;
+	gid_t groups[256];
+	int n = getgroups(256, groups);
+	uid_t r, e, s;
+	gid_t gr, ge, gs;
+	uint64_t at;
+
+	if (c->no_new_privs && call_in(rs, rp, tid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, err) < 0)
+		return -1;
+	if (n < 0 || (size_t)n != c->n_groups ||
+	    memcmp(groups, c->groups, (size_t)n * sizeof(gid_t))) {
+		at = c->n_groups ? lx_rst_put(rs, rp, 0, c->groups, c->n_groups * 4, err) : 0;
+		if ((c->n_groups && !at) ||
+		    call_in(rs, rp, tid, SYS_setgroups, c->n_groups, at, 0, 0, err) < 0)
+			return ferry_error_wrap(err, "groups");
+	}
+	getresgid(&gr, &ge, &gs);
+	if ((gr != c->gid || ge != c->egid || gs != c->sgid) &&
+	    call_in(rs, rp, tid, SYS_setresgid, c->gid, c->egid, c->sgid, 0, err) < 0)
+		return ferry_error_wrap(err, "gids");
+	getresuid(&r, &e, &s);
+	if ((r != c->uid || e != c->euid || s != c->suid) &&
+	    call_in(rs, rp, tid, SYS_setresuid, c->uid, c->euid, c->suid, 0, err) < 0)
+		return ferry_error_wrap(err, "uids");
+	return 0;
+}
+
+/* What a thread sets from inside: robust list, altstack, clear_child_tid, credentials. */
+static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, ferry_err_t *err)
+{
+	const struct cr_thread *t = &rp->p->threads[i];
+	pid_t tid = rp->tids[i];
+	stack_t ss = {(void *)t->altstack.sp, (int)t->altstack.flags, t->altstack.size};
+	uint64_t at;
+
+	if (t->robust_list && call_in(rs, rp, tid, SYS_set_robust_list, t->robust_list,
+				      t->robust_list_len, 0, 0, err) < 0)
+		return ferry_error_wrap(err, "robust list");
+	if (!(t->altstack.flags & SS_DISABLE)) {
+		ss.ss_flags &= ~SS_ONSTACK;
+		at = lx_rst_put(rs, rp, 0, &ss, sizeof(ss), err);
+		if (!at || call_in(rs, rp, tid, SYS_sigaltstack, at, 0, 0, 0, err) < 0)
+			return ferry_error_wrap(err, "altstack");
+	}
+	if (i == 0 && t->clear_child_tid &&
+	    call_in(rs, rp, tid, SYS_set_tid_address, t->clear_child_tid, 0, 0, 0, err) < 0)
+		return -1;
+	return creds(rs, rp, tid, err);
+}
+
+/* Queues the dumped pending signals again, from the leader (a process may queue any siginfo to
+ * itself). */
+static int pending(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+
+	for (size_t i = 0; i < p->n_shared_pending; i++) {
+		int sig = *(const int32_t *)p->shared_pending[i].raw;
+		uint64_t at = lx_rst_put(rs, rp, 0, p->shared_pending[i].raw, CR_SIGINFO_SIZE, err);
+
+		if (!at || RCALL(SYS_rt_sigqueueinfo, (uint64_t)p->pid, (uint64_t)sig, at, 0) < 0)
+			return ferry_error_wrap(err, "pending signal %d", sig);
+	}
+	for (size_t t = 0; t < p->n_threads; t++)
+		for (size_t i = 0; i < p->threads[t].n_pending; i++) {
+			const struct cr_siginfo *si = &p->threads[t].pending[i];
+			int sig = *(const int32_t *)si->raw;
+			uint64_t at = lx_rst_put(rs, rp, 0, si->raw, CR_SIGINFO_SIZE, err);
+
+			if (!at || RCALL(SYS_rt_tgsigqueueinfo, (uint64_t)p->pid,
+					 (uint64_t)p->threads[t].tid, (uint64_t)sig, at) < 0)
+				return ferry_error_wrap(err, "pending signal %d of thread %d", sig,
+							p->threads[t].tid);
+		}
+	return 0;
+}
+
+/* Registers, xsave area and signal mask of one thread. */
+static int thread_regs(struct lx_rst_proc *rp, size_t i, ferry_err_t *err)
+{
+	const struct cr_thread *t = &rp->p->threads[i];
+	struct user_regs_struct regs;
+	pid_t tid = rp->tids[i];
+
+	_Static_assert(sizeof(regs) == sizeof(t->regs), "cr_regs is user_regs_struct");
+	memcpy(&regs, &t->regs, sizeof(regs));
+	if (lx_regs_set(tid, &regs, err) < 0)
+		return ferry_error_wrap(err, "registers of thread %d", tid);
+	if (t->xsave && lx_xsave_set(tid, t->xsave, t->xsave_len, err) < 0)
+		return ferry_error_wrap(err, "FPU state of thread %d", tid);
+	if (lx_sigmask_set(tid, t->sigmask, err) < 0)
+		return ferry_error_wrap(err, "signal mask of thread %d", tid);
+	return 0;
+}
+
+int lx_rst_finish(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	struct lx_remote last;
+	uint64_t a[6] = {rs->scratch, LX_RST_SCRATCH_SIZE};
+
+	for (size_t i = 0; i < rp->n_tids; i++)
+		if (thread_inside(rs, rp, i, err) < 0)
+			return ferry_error_wrap(err, "thread %d", rp->tids[i]);
+	if (pending(rs, rp, err) < 0)
+		return -1;
+	for (size_t i = 0; i < rp->n_tids; i++)
+		if (thread_regs(rp, i, err) < 0)
+			return -1;
+	/* The last call unmaps the gadget: it runs on a `syscall` of the restored vDSO (or one
+	 * written over the restored code for that call), and the thread's restored registers are
+	 * put back after it. */
+	if (lx_remote_init(&last, rp->r.pid, rp->r.tid, err) < 0 ||
+	    lx_remote_call(&last, SYS_munmap, a, err) < 0)
+		return ferry_error_wrap(err, "unmap the scratch page");
+	return 0;
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Restore: file descriptors at their numbers. Files with a path are opened again by the tracee;
+ * objects without one (pipes, memfds, deleted files) are made once in ferry and opened by each
+ * tracee through /proc/<ferry>/fd/N. A deleted file is made again from its ghost contents at its
+ * old path (or, if that name is taken, at "<path>.ferry-ghost-<id>"), opened, and unlinked when
+ * the restore ends, so the tracee holds an unlinked file with the same contents. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "os/linux/restore.h"
+
+#define STRIP_FLAGS (O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)
+
+static int64_t rcall(struct lx_rst_proc *rp, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		     ferry_err_t *err)
+{
+	uint64_t a[6] = {a0, a1, a2};
+
+	return lx_remote_call(&rp->r, nr, a, err);
+}
+
+/* Ferry's fd of pipe id (made on first use, holding data); end 0 or 1; returns it or -1. */
+static int pipe_fd(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
+{
+	struct lx_rst_pipe *v;
+	int end = f->write_end ? 1 : 0;
+
+	for (size_t i = 0; i < rs->n_pipes; i++)
+		if (rs->pipes[i].id == f->id)
+			goto have;
+	v = realloc(rs->pipes, (rs->n_pipes + 1) * sizeof(*v));
+	if (!v)
+		return ferry_error(err, ENOMEM, "pipe");
+	rs->pipes = v;
+	v = &v[rs->n_pipes];
+	if (pipe2(v->fd, O_CLOEXEC) < 0)
+		return ferry_error_errno(err, "pipe");
+	v->id = f->id;
+	rs->n_pipes++;
+have:
+	v = NULL;
+	for (size_t i = 0; i < rs->n_pipes; i++)
+		if (rs->pipes[i].id == f->id)
+			v = &rs->pipes[i];
+	if (f->data.len) {
+		if ((size_t)fcntl(v->fd[1], F_GETPIPE_SZ) < f->data.len &&
+		    fcntl(v->fd[1], F_SETPIPE_SZ, (int)f->data.len) < 0)
+			return ferry_error_errno(err, "pipe of %zu bytes", f->data.len);
+		if (write(v->fd[1], f->data.data, f->data.len) != (ssize_t)f->data.len)
+			return ferry_error_errno(err, "refill pipe");
+	}
+	return v->fd[end];
+}
+
+/* Makes the ghost file of a deleted fd in ferry (once); returns ferry's fd or -1. */
+static int ghost_fd(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
+{
+	const struct cr_image *img = rs->img;
+	char *path = NULL;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < img->n_ghosts && img->ghosts[i].id != f->id; i++)
+		;
+	if (i == img->n_ghosts)
+		return ferry_error(err, ENOENT, "ghost %llu", (unsigned long long)f->id);
+	if (rs->ghost_fds[i] >= 0)
+		return rs->ghost_fds[i];
+	fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, img->ghosts[i].mode & 07777);
+	if (fd >= 0) {
+		path = strdup(f->path);
+	} else if (errno == EEXIST && asprintf(&path, "%s.ferry-ghost-%llu", f->path,
+					       (unsigned long long)f->id) > 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			  img->ghosts[i].mode & 07777);
+	}
+	if (fd < 0 || !path) {
+		ferry_error_errno(err, "make deleted file %s again", f->path);
+		free(path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rs->ghost_paths[i] = path;
+	rs->ghost_fds[i] = fd;
+	if (write(fd, img->ghosts[i].data.data, img->ghosts[i].data.len) !=
+	    (ssize_t)img->ghosts[i].data.len)
+		return ferry_error_errno(err, "write deleted file %s", path);
+	return fd;
+}
+
+/* Ferry holds a FIFO open read-write so that the tracee's open never blocks; returns 0 or -1. */
+static int fifo_hold(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
+{
+	int *v = realloc(rs->fifo_fds, (rs->n_fifo_fds + 1) * sizeof(int));
+	int fd;
+
+	if (!v)
+		return ferry_error(err, ENOMEM, "fifo");
+	rs->fifo_fds = v;
+	fd = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return ferry_error_errno(err, "open fifo %s", f->path);
+	v[rs->n_fifo_fds++] = fd;
+	if (f->data.len && write(fd, f->data.data, f->data.len) != (ssize_t)f->data.len)
+		return ferry_error_errno(err, "refill fifo %s", f->path);
+	return 0;
+}
+
+/* The path the tracee opens for f into buf; returns 0 or -1. */
+static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t size,
+		     ferry_err_t *err)
+{
+	int own = -1;
+
+	switch (f->kind) {
+	case CR_FD_REG:
+	case CR_FD_DIR:
+	case CR_FD_CHR:
+		snprintf(buf, size, "%s", f->path);
+		return 0;
+	case CR_FD_FIFO:
+		snprintf(buf, size, "%s", f->path);
+		return fifo_hold(rs, f, err);
+	case CR_FD_PIPE:
+		own = pipe_fd(rs, f, err);
+		break;
+	case CR_FD_DELETED:
+		own = ghost_fd(rs, f, err);
+		break;
+	case CR_FD_MEMFD:
+		for (size_t i = 0; i < rs->img->n_shm; i++)
+			if (rs->img->shm[i].id == f->id)
+				own = rs->shm_fds[i];
+		if (own < 0)
+			return ferry_error(err, ENOENT, "memfd object %llu",
+					   (unsigned long long)f->id);
+		break;
+	default:
+		return ferry_error(err, ENOTSUP, "this kind of file (%d) is not restored yet",
+				   (int)f->kind);
+	}
+	if (own < 0)
+		return -1;
+	snprintf(buf, size, "/proc/%d/fd/%d", rs->self, own);
+	return 0;
+}
+
+/* Opens one fd at its number with its flags and offset; returns 0 or -1. */
+static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_fd *f,
+		      ferry_err_t *err)
+{
+	char path[PATH_MAX + 32];
+	uint64_t flags = (f->flags & ~(uint32_t)STRIP_FLAGS) | (f->cloexec ? O_CLOEXEC : 0);
+	uint64_t at;
+	int64_t fd;
+
+	if (fd_source(rs, f, path, sizeof(path), err) < 0)
+		return -1;
+	at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
+	if (!at)
+		return -1;
+	fd = rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, flags, err);
+	if (fd < 0)
+		return ferry_error_wrap(err, "open %s", path);
+	if (fd != f->fd) {
+		if (rcall(rp, SYS_dup3, (uint64_t)fd, (uint64_t)f->fd, f->cloexec ? O_CLOEXEC : 0,
+			  err) < 0 ||
+		    rcall(rp, SYS_close, (uint64_t)fd, 0, 0, err) < 0)
+			return -1;
+	}
+	if ((f->kind == CR_FD_REG || f->kind == CR_FD_DELETED || f->kind == CR_FD_MEMFD) &&
+	    f->offset && rcall(rp, SYS_lseek, (uint64_t)f->fd, f->offset, SEEK_SET, err) < 0)
+		return -1;
+	return 0;
+}
+
+int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	uint64_t a[6] = {0, ~0U, 0};
+
+	/* The copy's own fds go first. */
+	if (lx_remote_call(&rp->r, SYS_close_range, a, err) < 0)
+		return ferry_error_wrap(err, "close the copy's files");
+	for (size_t i = 0; i < rp->p->n_fds; i++) {
+		const struct cr_fd *f = &rp->p->fds[i];
+
+		if (fd_restore(rs, rp, f, err) < 0)
+			return ferry_error_wrap(err, "fd %d", f->fd);
+	}
+	return 0;
+}

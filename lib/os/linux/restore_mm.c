@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Restore: the address space. The ferry copy is emptied around the scratch page and the vDSO,
+ * the vDSO is moved to its dumped address, every area of the image is mapped at its address and
+ * filled from the pages files, then the mm fields are set with PR_SET_MM_MAP. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "image/image.h"
+#include "os/linux/memmap.h"
+#include "os/linux/restore.h"
+
+#define SPECIAL_VMA (CR_VMA_VDSO | CR_VMA_VVAR | CR_VMA_VVAR_VCLOCK | CR_VMA_VSYSCALL)
+#define USER_TOP (1ULL << 47)
+
+struct range {
+	uint64_t start, end;
+};
+
+/* Returns whether [s, e) overlaps one of the n ranges. */
+static const struct range *overlap(const struct range *v, size_t n, uint64_t s, uint64_t e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s < v[i].end && v[i].start < e)
+			return &v[i];
+	return NULL;
+}
+
+/* First address at or above 1 TiB where size bytes overlap none of the ranges; 0 if none. */
+static uint64_t gap_in(const struct range *v, size_t n, uint64_t size)
+{
+	uint64_t at = 1ULL << 40;
+	const struct range *o;
+
+	while (at + size < USER_TOP && (o = overlap(v, n, at, at + size)))
+		at = (o->end + 0xfff) & ~0xfffULL;
+	return at + size < USER_TOP ? at : 0;
+}
+
+static int ranges_add(struct range **v, size_t *n, uint64_t s, uint64_t e, ferry_err_t *err)
+{
+	struct range *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return ferry_error(err, ENOMEM, "restore");
+	nv[(*n)++] = (struct range){s, e};
+	*v = nv;
+	return 0;
+}
+
+uint64_t lx_rst_find_scratch(const struct cr_image *img, uint64_t size, ferry_err_t *err)
+{
+	struct lx_memmap self = {0};
+	_cleanup_free_ struct range *v = NULL;
+	size_t n = 0;
+	uint64_t at;
+
+	if (lx_memmap_read(getpid(), false, &self, err) < 0)
+		return 0;
+	for (size_t i = 0; i < self.n; i++)
+		if (ranges_add(&v, &n, self.areas[i].start, self.areas[i].end, err) < 0)
+			goto fail;
+	for (size_t p = 0; p < img->n_procs; p++)
+		for (size_t i = 0; i < img->procs[p].n_vmas; i++)
+			if (ranges_add(&v, &n, img->procs[p].vmas[i].start,
+				       img->procs[p].vmas[i].end, err) < 0)
+				goto fail;
+	lx_memmap_free(&self);
+	at = gap_in(v, n, size);
+	if (!at)
+		ferry_error(err, ENOMEM, "no free address for the scratch page");
+	return at;
+fail:
+	lx_memmap_free(&self);
+	return 0;
+}
+
+int lx_rst_map_scratch(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	static const uint8_t code[] = {0x0f, 0x05, 0xcc, 0xcc};
+	uint64_t a[6] = {rs->scratch,
+			 LX_RST_SCRATCH_SIZE,
+			 PROT_READ | PROT_WRITE | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			 (uint64_t)-1,
+			 0};
+	int64_t at = lx_remote_call(&rp->r, SYS_mmap, a, err);
+
+	if (at < 0)
+		return ferry_error_wrap(err, "scratch page");
+	if ((uint64_t)at != rs->scratch)
+		return ferry_error(err, EEXIST, "scratch page: mapped at 0x%llx",
+				   (unsigned long long)at);
+	if (lx_remote_write(rp->r.pid, rs->scratch, code, sizeof(code), err) < 0)
+		return -1;
+	rp->r.syscall_ip = rs->scratch;
+	return 0;
+}
+
+const struct lx_rst_pages *lx_rst_pages_get(struct lx_rst *rs, uint32_t pages_id,
+					    ferry_err_t *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct lx_rst_pages *v;
+	struct stat st;
+	void *map;
+
+	for (size_t i = 0; i < rs->n_pages; i++)
+		if (rs->pages[i].id == pages_id)
+			return &rs->pages[i];
+	fd = image_open_pages(rs->dir, pages_id, err);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0) {
+		ferry_error_errno(err, "pages-%u.img", pages_id);
+		return NULL;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		ferry_error_errno(err, "map pages-%u.img", pages_id);
+		return NULL;
+	}
+	v = realloc(rs->pages, (rs->n_pages + 1) * sizeof(*v));
+	if (!v) {
+		munmap(map, (size_t)st.st_size);
+		ferry_error(err, ENOMEM, "pages-%u.img", pages_id);
+		return NULL;
+	}
+	rs->pages = v;
+	v[rs->n_pages] = (struct lx_rst_pages){pages_id, map, (size_t)st.st_size};
+	return &v[rs->n_pages++];
+}
+
+/* Makes shm object s in ferry: a MAP_SHARED anonymous object (its "/dev/zero" file reopened
+ * through map_files) or a memfd; returns the fd or -1. */
+static int shm_make(const struct cr_shm *s, ferry_err_t *err)
+{
+	char path[96];
+	void *m;
+	int fd;
+
+	if (s->kind == CR_SHM_MEMFD) {
+		fd = memfd_create(s->name ? s->name : "", MFD_ALLOW_SEALING);
+		if (fd < 0 || ftruncate(fd, (off_t)s->size) < 0)
+			return ferry_error_errno(err, "memfd %s", s->name ? s->name : "");
+		return fd;
+	}
+	if (s->kind != CR_SHM_ANON)
+		return ferry_error(err, ENOTSUP, "SysV shared memory is not restored yet");
+	m = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return ferry_error_errno(err, "shared memory of %llu bytes",
+					 (unsigned long long)s->size);
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)m,
+		 (unsigned long)m + s->size);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		ferry_error_errno(err, "open %s", path);
+	munmap(m, s->size);
+	return fd;
+}
+
+/* Fills a shm object from its page runs; returns 0 or -1. */
+static int shm_fill(struct lx_rst *rs, const struct cr_shm *s, int fd, ferry_err_t *err)
+{
+	const struct lx_rst_pages *pg;
+
+	if (!s->pages.n_runs)
+		return 0;
+	pg = lx_rst_pages_get(rs, s->pages.pages_id, err);
+	if (!pg)
+		return -1;
+	for (size_t i = 0; i < s->pages.n_runs; i++) {
+		const struct cr_page_run *run = &s->pages.runs[i];
+		size_t len = run->nr_pages * CR_PAGE_SIZE;
+		const uint8_t *src = pg->map + IMAGE_PAGES_DATA_START + run->offset;
+
+		if (pwrite(fd, src, len, (off_t)run->vaddr) != (ssize_t)len)
+			return ferry_error_errno(err, "fill shared memory %llu",
+						 (unsigned long long)s->id);
+	}
+	if (s->seals && fcntl(fd, F_ADD_SEALS, (int)s->seals) < 0)
+		return ferry_error_errno(err, "seal memfd %s", s->name ? s->name : "");
+	return 0;
+}
+
+int lx_rst_shm_prepare(struct lx_rst *rs, ferry_err_t *err)
+{
+	for (size_t i = 0; i < rs->img->n_shm; i++) {
+		const struct cr_shm *s = &rs->img->shm[i];
+
+		rs->shm_fds[i] = shm_make(s, err);
+		if (rs->shm_fds[i] < 0 || shm_fill(rs, s, rs->shm_fds[i], err) < 0)
+			return ferry_error_wrap(err, "shared memory %llu", (unsigned long long)s->id);
+	}
+	return 0;
+}
+
+static int64_t rcall(struct lx_rst_proc *rp, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		     uint64_t a3, uint64_t a4, uint64_t a5, ferry_err_t *err)
+{
+	uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
+
+	return lx_remote_call(&rp->r, nr, a, err);
+}
+
+static bool is_special(const struct lx_area *a)
+{
+	return a->kind == LX_AREA_VDSO || a->kind == LX_AREA_VVAR ||
+	       a->kind == LX_AREA_VVAR_VCLOCK || a->kind == LX_AREA_VSYSCALL;
+}
+
+/* Unmaps every area of the copy but the scratch page and the kernel's special areas; returns 0
+ * or -1. */
+static int unmap_copy(struct lx_rst *rs, struct lx_rst_proc *rp, const struct lx_memmap *m,
+		      ferry_err_t *err)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		uint64_t s = m->areas[i].start, e = m->areas[i].end;
+
+		if (is_special(&m->areas[i]) || s == rs->scratch)
+			continue;
+		/* Merge a run of areas to unmap into one call. */
+		while (i + 1 < m->n && m->areas[i + 1].start == e && !is_special(&m->areas[i + 1]) &&
+		       m->areas[i + 1].start != rs->scratch)
+			e = m->areas[++i].end;
+		if (rcall(rp, SYS_munmap, s, e - s, 0, 0, 0, 0, err) < 0)
+			return ferry_error_wrap(err, "unmap 0x%llx-0x%llx", (unsigned long long)s,
+						(unsigned long long)e);
+	}
+	return 0;
+}
+
+static const uint32_t vdso_flags[3] = {CR_VMA_VDSO, CR_VMA_VVAR, CR_VMA_VVAR_VCLOCK};
+static const enum lx_area_kind vdso_kinds[3] = {LX_AREA_VDSO, LX_AREA_VVAR, LX_AREA_VVAR_VCLOCK};
+static const char *const vdso_names[3] = {"[vdso]", "[vvar]", "[vvar_vclock]"};
+
+/* The current (cur) and image (img) ranges of [vdso], [vvar], [vvar_vclock]; returns 0 when the
+ * layouts agree (same sizes, same offsets from [vdso]), else -1 naming the difference. */
+static int vdso_layout(const struct cr_process *p, const struct lx_memmap *m, struct range cur[3],
+		       struct range img[3], ferry_err_t *err)
+{
+	memset(cur, 0, 3 * sizeof(*cur));
+	memset(img, 0, 3 * sizeof(*img));
+	for (size_t i = 0; i < m->n; i++)
+		for (int k = 0; k < 3; k++)
+			if (m->areas[i].kind == vdso_kinds[k])
+				cur[k] = (struct range){m->areas[i].start, m->areas[i].end};
+	for (size_t i = 0; i < p->n_vmas; i++)
+		for (int k = 0; k < 3; k++)
+			if (p->vmas[i].flags & vdso_flags[k])
+				img[k] = (struct range){p->vmas[i].start, p->vmas[i].end};
+	if (!img[0].end && !img[1].end && !img[2].end)
+		return 0;
+	for (int k = 0; k < 3; k++) {
+		uint64_t cs = cur[k].end - cur[k].start, is = img[k].end - img[k].start;
+
+		if (cs != is)
+			return ferry_error(err, EOPNOTSUPP,
+					   "vDSO layout differs: %s is %llu bytes in the image, "
+					   "%llu on this kernel",
+					   vdso_names[k], (unsigned long long)is,
+					   (unsigned long long)cs);
+		if (cs && cur[k].start - cur[0].start != img[k].start - img[0].start)
+			return ferry_error(err, EOPNOTSUPP,
+					   "vDSO layout differs: %s is at another offset from "
+					   "[vdso] than on this kernel",
+					   vdso_names[k]);
+	}
+	return 0;
+}
+
+/* mremaps the three areas from the ranges at to those at dst; returns 0 or -1. */
+static int vdso_move(struct lx_rst_proc *rp, const struct range from[3], const struct range to[3],
+		     ferry_err_t *err)
+{
+	for (int k = 0; k < 3; k++) {
+		uint64_t len = from[k].end - from[k].start;
+
+		if (!len || from[k].start == to[k].start)
+			continue;
+		if (rcall(rp, SYS_mremap, from[k].start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			  to[k].start, 0, err) < 0)
+			return ferry_error_wrap(err, "move %s to 0x%llx", vdso_names[k],
+						(unsigned long long)to[k].start);
+	}
+	return 0;
+}
+
+/* Moves the vDSO areas to the image's addresses (through a free place when the two overlap), or
+ * unmaps them if the image has none; returns 0 or -1. */
+static int vdso_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct lx_memmap *m,
+			ferry_err_t *err)
+{
+	struct range cur[3], img[3], tmp[3];
+	uint64_t lo = UINT64_MAX, hi = 0, at;
+	_cleanup_free_ struct range *busy = NULL;
+	size_t nbusy = 0;
+
+	if (vdso_layout(rp->p, m, cur, img, err) < 0)
+		return -1;
+	if (!img[0].end && !img[1].end && !img[2].end) {
+		for (int k = 0; k < 3; k++)
+			if (cur[k].end && rcall(rp, SYS_munmap, cur[k].start,
+						cur[k].end - cur[k].start, 0, 0, 0, 0, err) < 0)
+				return ferry_error_wrap(err, "unmap %s", vdso_names[k]);
+		return 0;
+	}
+	for (int k = 0; k < 3; k++) {
+		if (!cur[k].end)
+			continue;
+		lo = cur[k].start < lo ? cur[k].start : lo;
+		hi = cur[k].end > hi ? cur[k].end : hi;
+	}
+	if (!overlap(cur, 3, img[0].start, img[0].end) && !overlap(cur, 3, img[1].start, img[1].end) &&
+	    !overlap(cur, 3, img[2].start, img[2].end))
+		return vdso_move(rp, cur, img, err);
+	/* Through a place free in both maps, keeping the relative layout. */
+	for (size_t i = 0; i < m->n; i++)
+		if (ranges_add(&busy, &nbusy, m->areas[i].start, m->areas[i].end, err) < 0)
+			return -1;
+	for (size_t i = 0; i < rp->p->n_vmas; i++)
+		if (ranges_add(&busy, &nbusy, rp->p->vmas[i].start, rp->p->vmas[i].end, err) < 0)
+			return -1;
+	if (ranges_add(&busy, &nbusy, rs->scratch, rs->scratch + LX_RST_SCRATCH_SIZE, err) < 0)
+		return -1;
+	at = gap_in(busy, nbusy, hi - lo);
+	if (!at)
+		return ferry_error(err, ENOMEM, "no free place to move the vDSO through");
+	for (int k = 0; k < 3; k++)
+		tmp[k] = cur[k].end ? (struct range){at + cur[k].start - lo, at + cur[k].end - lo}
+				    : cur[k];
+	if (vdso_move(rp, cur, tmp, err) < 0)
+		return -1;
+	return vdso_move(rp, tmp, img, err);
+}
+
+/* Whether a page run of p lies in [s, e): runs are sorted, *cursor advances. */
+static bool has_runs(const struct cr_pagemap *pm, size_t *cursor, uint64_t s, uint64_t e)
+{
+	while (*cursor < pm->n_runs &&
+	       pm->runs[*cursor].vaddr + pm->runs[*cursor].nr_pages * CR_PAGE_SIZE <= s)
+		(*cursor)++;
+	return *cursor < pm->n_runs && pm->runs[*cursor].vaddr < e;
+}
+
+static int shm_index(const struct cr_image *img, uint64_t id)
+{
+	for (size_t i = 0; i < img->n_shm; i++)
+		if (img->shm[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* Opens the backing of v in the tracee (a file path, or ferry's shm object); returns the fd. */
+static int64_t open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_vma *v,
+			    ferry_err_t *err)
+{
+	char path[PATH_MAX];
+	int flags = O_RDONLY | O_CLOEXEC;
+	uint64_t at;
+
+	if (v->shm_id) {
+		int i = shm_index(rs->img, v->shm_id);
+
+		if (i < 0)
+			return ferry_error(err, ENOENT, "shared memory %llu",
+					   (unsigned long long)v->shm_id);
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", rs->self, rs->shm_fds[i]);
+		flags = O_RDWR | O_CLOEXEC;
+	} else {
+		struct stat st;
+
+		if (stat(v->path, &st) < 0)
+			return ferry_error_errno(err, "%s", v->path);
+		if (v->ino && st.st_ino != v->ino)
+			return ferry_error(err, ESTALE, "%s is another file than at checkpoint",
+					   v->path);
+		snprintf(path, sizeof(path), "%s", v->path);
+		if ((v->flags & CR_VMA_SHARED) && (v->prot & PROT_WRITE))
+			flags = O_RDWR | O_CLOEXEC;
+	}
+	at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
+	if (!at)
+		return -1;
+	return rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, (uint64_t)flags, 0, 0, 0, err);
+}
+
+/* Maps one area at its address (writable when pages are to be written); returns 0 or -1. */
+static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_vma *v,
+		    bool fill, ferry_err_t *err)
+{
+	uint64_t prot = v->prot | (fill ? PROT_WRITE : 0);
+	uint64_t flags = MAP_FIXED | ((v->flags & CR_VMA_SHARED) ? MAP_SHARED : MAP_PRIVATE);
+	int64_t fd = -1, at;
+
+	if (v->flags & CR_VMA_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+	if (v->path || v->shm_id) {
+		fd = open_backing(rs, rp, v, err);
+		if (fd < 0)
+			return -1;
+	} else {
+		flags |= MAP_ANONYMOUS;
+	}
+	at = rcall(rp, SYS_mmap, v->start, v->end - v->start, prot, flags, (uint64_t)fd,
+		   fd >= 0 ? v->pgoff : 0, err);
+	if (fd >= 0 && rcall(rp, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0, err) < 0)
+		return -1;
+	if (at >= 0 && (uint64_t)at != v->start)
+		return ferry_error(err, EFAULT, "mapped at 0x%llx", (unsigned long long)at);
+	return at < 0 ? -1 : 0;
+}
+
+static const struct {
+	uint32_t flag;
+	int advice;
+} madvs[] = {
+    {CR_MADV_DONTFORK, MADV_DONTFORK},	 {CR_MADV_DONTDUMP, MADV_DONTDUMP},
+    {CR_MADV_HUGEPAGE, MADV_HUGEPAGE},	 {CR_MADV_NOHUGEPAGE, MADV_NOHUGEPAGE},
+    {CR_MADV_MERGEABLE, MADV_MERGEABLE}, {CR_MADV_WIPEONFORK, MADV_WIPEONFORK},
+    {CR_MADV_RANDOM, MADV_RANDOM},	 {CR_MADV_SEQUENTIAL, MADV_SEQUENTIAL},
+};
+
+/* Final protection, madvise state and mlock of an area; returns 0 or -1. */
+static int area_finish(struct lx_rst_proc *rp, const struct cr_vma *v, bool filled,
+		       ferry_err_t *err)
+{
+	uint64_t len = v->end - v->start;
+
+	if (filled && !(v->prot & PROT_WRITE) &&
+	    rcall(rp, SYS_mprotect, v->start, len, v->prot, 0, 0, 0, err) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(madvs) / sizeof(madvs[0]); i++)
+		if ((v->madv & madvs[i].flag) &&
+		    rcall(rp, SYS_madvise, v->start, len, (uint64_t)madvs[i].advice, 0, 0, 0, err) <
+			0)
+			return ferry_error_wrap(err, "madvise %d", madvs[i].advice);
+	if ((v->flags & CR_VMA_LOCKED) && rcall(rp, SYS_mlock, v->start, len, 0, 0, 0, 0, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Writes the page runs of the process into its memory, IOV_MAX runs a call; returns 0 or -1. */
+static int fill_pages(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const struct cr_pagemap *pm = &rp->p->pages;
+	const struct lx_rst_pages *pg;
+	struct iovec loc[IOV_MAX], rem[IOV_MAX];
+
+	if (!pm->n_runs)
+		return 0;
+	pg = lx_rst_pages_get(rs, pm->pages_id, err);
+	if (!pg)
+		return -1;
+	for (size_t i = 0; i < pm->n_runs;) {
+		size_t n = 0, want = 0;
+		ssize_t got;
+
+		for (; i < pm->n_runs && n < IOV_MAX; i++, n++) {
+			const struct cr_page_run *run = &pm->runs[i];
+			size_t len = run->nr_pages * CR_PAGE_SIZE;
+
+			loc[n] = (struct iovec){
+			    (void *)(pg->map + IMAGE_PAGES_DATA_START + run->offset), len};
+			rem[n] = (struct iovec){(void *)run->vaddr, len};
+			want += len;
+		}
+		got = process_vm_writev(rp->r.pid, loc, n, rem, n, 0);
+		if (got == (ssize_t)want)
+			continue;
+		/* Short: write run by run (lx_remote_write falls back to ptrace). */
+		for (size_t k = 0; k < n; k++)
+			if (lx_remote_write(rp->r.pid, (uint64_t)rem[k].iov_base, loc[k].iov_base,
+					    loc[k].iov_len, err) < 0)
+				return ferry_error_wrap(err, "fill pages");
+	}
+	return 0;
+}
+
+static const char *vma_name(const struct cr_vma *v)
+{
+	if (v->path)
+		return v->path;
+	if (v->flags & CR_VMA_HEAP)
+		return "[heap]";
+	if (v->flags & CR_VMA_STACK)
+		return "[stack]";
+	return v->shm_id ? "shared memory" : "anonymous";
+}
+
+/* Maps every area of the image, fills the pages, then sets the final protections. */
+static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+	_cleanup_free_ bool *filled = calloc(p->n_vmas + 1, sizeof(bool));
+	size_t cursor = 0;
+
+	if (!filled)
+		return ferry_error(err, ENOMEM, "restore");
+	for (size_t i = 0; i < p->n_vmas; i++) {
+		const struct cr_vma *v = &p->vmas[i];
+
+		if (v->flags & SPECIAL_VMA)
+			continue;
+		filled[i] = has_runs(&p->pages, &cursor, v->start, v->end);
+		if (map_area(rs, rp, v, filled[i], err) < 0)
+			return ferry_error_wrap(err, "map 0x%llx-0x%llx (%s)",
+						(unsigned long long)v->start,
+						(unsigned long long)v->end, vma_name(v));
+	}
+	if (fill_pages(rs, rp, err) < 0)
+		return -1;
+	for (size_t i = 0; i < p->n_vmas; i++) {
+		const struct cr_vma *v = &p->vmas[i];
+
+		if (!(v->flags & SPECIAL_VMA) && area_finish(rp, v, filled[i], err) < 0)
+			return ferry_error_wrap(err, "area 0x%llx-0x%llx (%s)",
+						(unsigned long long)v->start,
+						(unsigned long long)v->end, vma_name(v));
+	}
+	return 0;
+}
+
+/* PR_SET_MM_MAP with the image's mm fields, auxv and exe; returns 0 or -1. */
+static int mm_fields(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const struct cr_mm *mm = &rp->p->mm;
+	struct prctl_mm_map map = {
+	    .start_code = mm->start_code,
+	    .end_code = mm->end_code,
+	    .start_data = mm->start_data,
+	    .end_data = mm->end_data,
+	    .start_brk = mm->start_brk,
+	    .brk = mm->brk,
+	    .start_stack = mm->start_stack,
+	    .arg_start = mm->arg_start,
+	    .arg_end = mm->arg_end,
+	    .env_start = mm->env_start,
+	    .env_end = mm->env_end,
+	    .exe_fd = (uint32_t)-1,
+	};
+	uint64_t auxv_len = mm->n_auxv * sizeof(uint64_t), at;
+	int64_t fd = -1;
+	int rc = 0;
+
+	if (mm->exe) {
+		at = lx_rst_put(rs, rp, 0, mm->exe, strlen(mm->exe) + 1, err);
+		fd = at ? rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, O_RDONLY | O_CLOEXEC, 0, 0,
+				0, err)
+			: -1;
+		if (fd < 0)
+			return ferry_error_wrap(err, "exe %s", mm->exe);
+		map.exe_fd = (uint32_t)fd;
+	}
+	if (auxv_len) {
+		map.auxv = (__u64 *)(uintptr_t)lx_rst_put(rs, rp, 1024, mm->auxv, auxv_len, err);
+		map.auxv_size = (uint32_t)auxv_len;
+		if (!map.auxv)
+			rc = -1;
+	}
+	at = rc == 0 ? lx_rst_put(rs, rp, 512, &map, sizeof(map), err) : 0;
+	if (!at || rcall(rp, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, at, sizeof(map), 0, 0, err) < 0)
+		rc = ferry_error_wrap(err, "mm fields (PR_SET_MM_MAP)");
+	if (fd >= 0 && rcall(rp, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0, err) < 0)
+		rc = -1;
+	return rc;
+}
+
+int lx_rst_mm(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	struct lx_memmap m = {0};
+	int rc;
+
+	if (lx_memmap_read(rp->r.pid, false, &m, err) < 0)
+		return -1;
+	rc = unmap_copy(rs, rp, &m, err);
+	if (rc == 0)
+		rc = vdso_restore(rs, rp, &m, err);
+	lx_memmap_free(&m);
+	if (rc < 0 || map_all(rs, rp, err) < 0 || mm_fields(rs, rp, err) < 0)
+		return -1;
+	return 0;
+}

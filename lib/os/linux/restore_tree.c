@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Restore: creating the processes and threads with their dumped pids (clone3 with set_tid), as
+ * stopped, seized copies of ferry or of their restored parent. */
+#include <errno.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "os/linux/ptrace.h"
+#include "os/linux/restore.h"
+
+#define SYSCALL_STOP (SIGTRAP | 0x80)
+#define SEIZE_OPTS                                                                                 \
+	(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK)
+
+/* Waits for tid's PTRACE_EVENT_STOP (a new or interrupted tracee); returns 0 or -1. */
+static int wait_event_stop(pid_t tid, ferry_err_t *err)
+{
+	for (;;) {
+		int st, r = lx_wait_stop(tid, &st, err);
+
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			return ferry_error(err, ESRCH, "process %d died", tid);
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		/* A signal before the stop: keep it queued for later, never deliver it now. */
+		if (ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
+			return ferry_error_errno(err, "resume %d", tid);
+	}
+}
+
+int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	pid_t want = rp->p->pid;
+	struct clone_args args = {
+	    .exit_signal = SIGCHLD,
+	    .set_tid = (uint64_t)(uintptr_t)&want,
+	    .set_tid_size = 1,
+	};
+	sigset_t all;
+	long pid;
+
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0) {
+		if (errno == EEXIST)
+			return ferry_error(err, EEXIST, "pid %d is in use", want);
+		return ferry_error_errno(err, "create pid %d", want);
+	}
+	if (pid == 0) {
+		/* The copy waits, every signal blocked, until ferry replaces all of it. */
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, NULL);
+		for (;;)
+			syscall(SYS_pause);
+	}
+	if (ptrace(PTRACE_SEIZE, (pid_t)pid, NULL, (void *)(long)SEIZE_OPTS) < 0 ||
+	    ptrace(PTRACE_INTERRUPT, (pid_t)pid, NULL, NULL) < 0) {
+		ferry_error_errno(err, "trace new process %ld", pid);
+		kill((pid_t)pid, SIGKILL);
+		waitpid((pid_t)pid, NULL, __WALL);
+		return -1;
+	}
+	rp->tids[0] = (pid_t)pid;
+	rp->n_tids = 1;
+	rp->r.pid = rp->r.tid = (pid_t)pid;
+	if (wait_event_stop((pid_t)pid, err) < 0)
+		return -1;
+	return lx_remote_init(&rp->r, (pid_t)pid, (pid_t)pid, err);
+}
+
+/* Puts a thread in a syscall stop or event stop back in an interrupt stop; returns 0 or -1. */
+static int to_interrupt_stop(pid_t tid, ferry_err_t *err)
+{
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 || ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
+		return ferry_error_errno(err, "stop thread %d", tid);
+	return wait_event_stop(tid, err);
+}
+
+/* Runs clone3(args, size) in tid at ip, following the fork/clone event; *child gets the new
+ * task, *ret the result. Returns 0 or -1. */
+static int run_clone3(pid_t tid, uint64_t ip, uint64_t args, pid_t *child, int64_t *ret,
+		      ferry_err_t *err)
+{
+	struct user_regs_struct regs, saved;
+	int stops = 0;
+
+	if (lx_regs_get(tid, &saved, err) < 0)
+		return -1;
+	regs = saved;
+	regs.rax = SYS_clone3;
+	regs.orig_rax = (unsigned long long)-1;
+	regs.rdi = args;
+	regs.rsi = sizeof(struct clone_args);
+	regs.rip = ip;
+	if (lx_regs_set(tid, &regs, err) < 0)
+		return -1;
+	while (stops < 2) {
+		int st, r;
+		unsigned long msg;
+
+		if (ptrace(PTRACE_SYSCALL, tid, NULL, NULL) < 0)
+			return ferry_error_errno(err, "resume thread %d", tid);
+		r = lx_wait_stop(tid, &st, err);
+		if (r != 0)
+			return r < 0 ? -1 : ferry_error(err, ESRCH, "thread %d died", tid);
+		if (st >> 16 == PTRACE_EVENT_CLONE || st >> 16 == PTRACE_EVENT_FORK) {
+			if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) < 0)
+				return ferry_error_errno(err, "new task of %d", tid);
+			*child = (pid_t)msg;
+			continue;
+		}
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			continue;
+		if (WSTOPSIG(st) != SYSCALL_STOP)
+			return ferry_error(err, EFAULT, "thread %d got signal %d", tid, WSTOPSIG(st));
+		stops++;
+	}
+	if (lx_regs_get(tid, &regs, err) < 0)
+		return -1;
+	*ret = (int64_t)regs.rax;
+	if (lx_regs_set(tid, &saved, err) < 0)
+		return -1;
+	return to_interrupt_stop(tid, err);
+}
+
+pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags,
+			  pid_t tid, uint64_t tls, uint64_t child_tid, ferry_err_t *err)
+{
+	struct clone_args args = {
+	    .flags = flags,
+	    .exit_signal = flags ? 0 : SIGCHLD,
+	    .tls = tls,
+	    .child_tid = child_tid,
+	    .set_tid_size = 1,
+	};
+	uint64_t at_tid, at_args, mask;
+	pid_t child = 0;
+	int64_t ret = 0;
+
+	at_tid = lx_rst_put(rs, parent, 0, &tid, sizeof(tid), err);
+	args.set_tid = at_tid;
+	at_args = at_tid ? lx_rst_put(rs, parent, 64, &args, sizeof(args), err) : 0;
+	if (!at_args || lx_sigmask_get(parent->r.tid, &mask, err) < 0 ||
+	    lx_sigmask_set(parent->r.tid, ~0ULL, err) < 0)
+		return -1;
+	if (run_clone3(parent->r.tid, parent->r.syscall_ip, at_args, &child, &ret, err) < 0 ||
+	    lx_sigmask_set(parent->r.tid, mask, err) < 0) {
+		if (child > 0)
+			kill(child, SIGKILL);
+		return -1;
+	}
+	if (ret < 0) {
+		if (ret == -EEXIST)
+			return ferry_error(err, EEXIST, "pid %d is in use", tid);
+		return ferry_error(err, (int)-ret, "create %s %d", flags ? "thread" : "pid", tid);
+	}
+	if (child != (pid_t)ret)
+		return ferry_error(err, EPROTO, "create %d: no clone event", tid);
+	if (wait_event_stop(child, err) < 0)
+		return -1;
+	return child;
+}
+
+uint64_t lx_rst_put(struct lx_rst *rs, struct lx_rst_proc *rp, size_t off, const void *data,
+		    size_t len, ferry_err_t *err)
+{
+	uint64_t at = rs->scratch + LX_RST_DATA + off;
+
+	if (LX_RST_DATA + off + len > LX_RST_SCRATCH_SIZE) {
+		ferry_error(err, E2BIG, "%zu bytes do not fit in the scratch page", len);
+		return 0;
+	}
+	if (lx_remote_write(rp->r.pid, at, data, len, err) < 0)
+		return 0;
+	return at;
+}
+
+int64_t lx_rst_call_in(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, long nr,
+		       const uint64_t args[6], ferry_err_t *err)
+{
+	struct lx_remote r = rp->r;
+
+	r.tid = tid;
+	return lx_remote_call(&r, nr, args, err);
+}
