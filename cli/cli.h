@@ -44,5 +44,6 @@ int cmd_update(const struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_events(const struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_limits(const struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_image(const struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_process(const struct ferry_ctx *ctx, int argc, char **argv);
 
 #endif

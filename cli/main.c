@@ -58,6 +58,12 @@ static const struct cli_cmd commands[] = {
 		  "show prints a checkpoint image as JSON (pages as ranges and byte counts); check\n"
 		  "validates every file and record and prints a summary.",
 	 cmd_image},
+	{"process", "process checkpoint --pid PID --image-path DIR [--leave-running] [--shell-job]\n"
+		    "       process restore --image-path DIR [--detach] [--pid-file FILE] [--shell-job]\n"
+		    "checkpoint dumps the process tree rooted at PID into an image directory (the tree\n"
+		    "is killed after a good dump unless --leave-running); restore brings it back with\n"
+		    "the same pids, waits for it and exits with its status (--detach: leaves it running).",
+	 cmd_process},
 	{NULL, NULL, NULL},
 };
 
@@ -67,7 +73,7 @@ static const char global_usage[] =
 	"An OCI container runtime with checkpoint/restore, command-line compatible with runc.\n"
 	"\n"
 	"Commands: create start run state list ps kill delete pause resume exec update events\n"
-	"          limits spec features image\n"
+	"          limits spec features image process\n"
 	"\n"
 	"Global options:\n"
 	"  --root DIR           state directory (default " FERRY_DEFAULT_ROOT ")\n"

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+/* process: `ferry process checkpoint` dumps a process tree into an image. On a terminal a progress
+ * line and a timing summary go to stderr; with
+ * --log-format json the summary goes to the log as a JSON line. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "ferry/log.h"
+#include "ferry/process.h"
+
+struct progress {
+	bool tty;
+	uint64_t start_us, last_us;
+	bool shown;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* One line, redrawn at most 10 times a second. */
+static void progress_cb(void *arg, const char *phase, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+	uint64_t now = now_us(), us;
+
+	if (!p->tty || (p->shown && now - p->last_us < 100000 && done != total))
+		return;
+	p->last_us = now, p->shown = true;
+	us = now - p->start_us ? now - p->start_us : 1;
+	if (!strcmp(phase, "memory"))
+		fprintf(stderr, "\r\033[K%s: %" PRIu64 "/%" PRIu64 " pages, %.1f MiB/s", phase,
+			done, total, (double)done * 4096 / (1 << 20) / ((double)us / 1e6));
+	else
+		fprintf(stderr, "\r\033[K%s: %" PRIu64 "/%" PRIu64, phase, done, total);
+}
+
+static void progress_end(struct progress *p)
+{
+	if (p->tty && p->shown)
+		fputs("\r\033[K", stderr);
+}
+
+static double ms(uint64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+static void checkpoint_summary(const struct progress *p, const struct ferry_checkpoint_stats *s)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line),
+		 "checkpoint: %" PRIu64 " process%s, %" PRIu64 " thread%s, %" PRIu64
+		 " pages (%.1f MiB) in %.1f ms: freeze %.1f, collect %.1f, memory %.1f, write %.1f",
+		 s->processes, s->processes == 1 ? "" : "es", s->threads,
+		 s->threads == 1 ? "" : "s", s->pages, (double)s->bytes / (1 << 20),
+		 ms(s->total_us), ms(s->freeze_us), ms(s->collect_us), ms(s->memory_us),
+		 ms(s->write_us));
+	if (ferry_log_format() == FERRY_LOG_JSON)
+		ferry_log(FERRY_LOG_INFO, "%s", line);
+	if (p->tty)
+		fprintf(stderr, "%s\n", line);
+}
+
+static int process_checkpoint(int argc, char **argv)
+{
+	int pid = 0, i = 1, r;
+	const char *image_path = NULL;
+	bool leave_running = false, shell_job = false;
+	struct opt opts[] = {
+	    {"pid", 0, OPT_INT, &pid},
+	    {"image-path", 0, OPT_STRING, &image_path},
+	    {"leave-running", 0, OPT_BOOL, &leave_running},
+	    {"shell-job", 0, OPT_BOOL, &shell_job},
+	    {NULL, 0, 0, NULL},
+	};
+	struct progress p = {.tty = isatty(2), .start_us = now_us()};
+	struct ferry_checkpoint_stats stats;
+	ferry_err_t err = NULL;
+
+	r = opts_parse("process checkpoint", opts, argc, argv, &i);
+	if (r != 0)
+		return r > 0 ? cli_help("process") : 1;
+	if (i != argc)
+		return cli_usage_error("process checkpoint", "unexpected argument \"%s\"", argv[i]);
+	if (pid <= 0 || !image_path)
+		return cli_usage_error("process checkpoint",
+				       "--pid PID and --image-path DIR needed");
+	struct ferry_checkpoint_opts o = {
+	    .pid = pid,
+	    .image_path = image_path,
+	    .leave_running = leave_running,
+	    .shell_job = shell_job,
+	    .progress = progress_cb,
+	    .progress_arg = &p,
+	};
+	r = ferry_process_checkpoint(&o, &stats, &err);
+	progress_end(&p);
+	if (r < 0)
+		return cli_fail(&err);
+	checkpoint_summary(&p, &stats);
+	return 0;
+}
+
+int cmd_process(const struct ferry_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage_error("process", "expected checkpoint|restore");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cli_help("process");
+	if (!strcmp(argv[1], "checkpoint"))
+		return process_checkpoint(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "restore"))
+		return cli_usage_error("process", "restore is not available in this build yet");
+	return cli_usage_error("process", "unknown subcommand \"%s\"", argv[1]);
+}
