@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* process: `ferry process checkpoint` dumps a process tree into an image. On a terminal a progress
- * line and a timing summary go to stderr; with
+/* process: `ferry process checkpoint` dumps a process tree into an image; `ferry process restore`
+ * brings it back. On a terminal a progress line and a timing summary go to stderr; with
  * --log-format json the summary goes to the log as a JSON line. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -113,6 +113,77 @@ static int process_checkpoint(int argc, char **argv)
 	return 0;
 }
 
+static void restore_summary(const struct progress *p, const struct ferry_restore_stats *s)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line),
+		 "restore: %" PRIu64 " process%s, %" PRIu64 " thread%s, %" PRIu64
+		 " pages in %.1f ms: read %.1f, tree %.1f, memory %.1f",
+		 s->processes, s->processes == 1 ? "" : "es", s->threads,
+		 s->threads == 1 ? "" : "s", s->pages, ms(s->total_us), ms(s->read_us),
+		 ms(s->tree_us), ms(s->memory_us));
+	if (ferry_log_format() == FERRY_LOG_JSON)
+		ferry_log(FERRY_LOG_INFO, "%s", line);
+	if (p->tty)
+		fprintf(stderr, "%s\n", line);
+}
+
+static int write_pid_file(const char *path, pid_t pid)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fprintf(f, "%d", pid) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "ferry: --pid-file %s: %m\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int process_restore(int argc, char **argv)
+{
+	const char *image_path = NULL, *pid_file = NULL;
+	bool detach = false, shell_job = false;
+	int i = 1, r;
+	struct opt opts[] = {
+	    {"image-path", 0, OPT_STRING, &image_path},
+	    {"detach", 'd', OPT_BOOL, &detach},
+	    {"pid-file", 0, OPT_STRING, &pid_file},
+	    {"shell-job", 0, OPT_BOOL, &shell_job},
+	    {NULL, 0, 0, NULL},
+	};
+	struct progress p = {.tty = isatty(2), .start_us = now_us()};
+	struct ferry_restore_stats stats;
+	ferry_err_t err = NULL;
+	pid_t root = -1;
+
+	r = opts_parse("process restore", opts, argc, argv, &i);
+	if (r != 0)
+		return r > 0 ? cli_help("process") : 1;
+	if (i != argc)
+		return cli_usage_error("process restore", "unexpected argument \"%s\"", argv[i]);
+	if (!image_path)
+		return cli_usage_error("process restore", "--image-path DIR needed");
+	struct ferry_restore_opts o = {
+	    .image_path = image_path,
+	    .shell_job = shell_job,
+	    .progress = progress_cb,
+	    .progress_arg = &p,
+	};
+	r = ferry_process_restore(&o, &root, &stats, &err);
+	progress_end(&p);
+	if (r < 0)
+		return cli_fail(&err);
+	if (detach)
+		p.tty = false; /* detached: nothing printed */
+	restore_summary(&p, &stats);
+	if (pid_file && write_pid_file(pid_file, root) < 0)
+		return 1;
+	if (detach)
+		return 0;
+	return cli_wait_forward(root, -1);
+}
+
 int cmd_process(const struct ferry_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2)
@@ -122,6 +193,6 @@ int cmd_process(const struct ferry_ctx *ctx, int argc, char **argv)
 	if (!strcmp(argv[1], "checkpoint"))
 		return process_checkpoint(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "restore"))
-		return cli_usage_error("process", "restore is not available in this build yet");
+		return process_restore(argc - 1, argv + 1);
 	return cli_usage_error("process", "unknown subcommand \"%s\"", argv[1]);
 }
