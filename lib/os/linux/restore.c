@@ -21,8 +21,8 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static int rst_init(struct lx_rst *rs, const struct os_restore_req *req,
-		    const struct cr_image *img, ferry_err_t *err)
+static int rst_init(struct lx_rst *rs, const struct os_restore_req *req, const struct cr_image *img,
+		    ferry_err_t *err)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->img = img;

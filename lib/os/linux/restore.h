@@ -30,8 +30,8 @@
 
 struct lx_rst_proc {
 	const struct cr_process *p;
-	struct lx_remote r;  /* the leader; syscall_ip: the gadget once mapped */
-	pid_t *tids;	     /* threads created so far, tids[0] the leader */
+	struct lx_remote r; /* the leader; syscall_ip: the gadget once mapped */
+	pid_t *tids;	    /* threads created so far, tids[0] the leader */
 	size_t n_tids;
 };
 
@@ -45,7 +45,7 @@ struct lx_rst {
 	const struct cr_image *img;
 	const char *dir;
 	pid_t self;
-	uint64_t scratch; /* address of the scratch page in every restored process */
+	uint64_t scratch;	   /* address of the scratch page in every restored process */
 	struct lx_rst_proc *procs; /* same order as img->procs */
 	size_t n_procs;
 	struct lx_rst_pages *pages;
@@ -56,7 +56,7 @@ struct lx_rst {
 	struct lx_rst_pipe {
 		uint64_t id;
 		int fd[2];
-	} *pipes;
+	} * pipes;
 	size_t n_pipes;
 	int *fifo_fds; /* FIFOs ferry holds open while the tracees open them */
 	size_t n_fifo_fds;
@@ -73,8 +73,8 @@ int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err);
 /* Creates a child of parent (seized and stopped, gadget mapped) as a stopped copy of it, by a
  * remote clone3 with set_tid; flags 0 makes a process, else a thread (tls, child_tid as given).
  * Returns the new pid/tid or -1. */
-pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags,
-			  pid_t tid, uint64_t tls, uint64_t child_tid, ferry_err_t *err);
+pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags, pid_t tid,
+			  uint64_t tls, uint64_t child_tid, ferry_err_t *err);
 
 /* Copies len bytes into the scratch data of rp at offset off (from LX_RST_DATA); returns the
  * address in the tracee or 0 (err set). */
@@ -100,8 +100,7 @@ int lx_rst_mm(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
 int lx_rst_shm_prepare(struct lx_rst *rs, ferry_err_t *err);
 
 /* Maps the pages file pages_id (cached); returns it or NULL. */
-const struct lx_rst_pages *lx_rst_pages_get(struct lx_rst *rs, uint32_t pages_id,
-					    ferry_err_t *err);
+const struct lx_rst_pages *lx_rst_pages_get(struct lx_rst *rs, uint32_t pages_id, ferry_err_t *err);
 
 /* Restores the file descriptors of rp (its copy's fds closed first); returns 0 or -1. */
 int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);

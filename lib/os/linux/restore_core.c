@@ -166,7 +166,8 @@ static int creds(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err
 	gid_t gr, ge, gs;
 	uint64_t at;
 
-	if (c->no_new_privs && call_in(rs, rp, tid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, err) < 0)
+	if (c->no_new_privs &&
+	    call_in(rs, rp, tid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, err) < 0)
 		return -1;
 	if (n < 0 || (size_t)n != c->n_groups ||
 	    memcmp(groups, c->groups, (size_t)n * sizeof(gid_t))) {

@@ -76,10 +76,9 @@ static int ghost_fd(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
 	fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, img->ghosts[i].mode & 07777);
 	if (fd >= 0) {
 		path = strdup(f->path);
-	} else if (errno == EEXIST && asprintf(&path, "%s.ferry-ghost-%llu", f->path,
-					       (unsigned long long)f->id) > 0) {
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			  img->ghosts[i].mode & 07777);
+	} else if (errno == EEXIST &&
+		   asprintf(&path, "%s.ferry-ghost-%llu", f->path, (unsigned long long)f->id) > 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, img->ghosts[i].mode & 07777);
 	}
 	if (fd < 0 || !path) {
 		ferry_error_errno(err, "make deleted file %s again", f->path);

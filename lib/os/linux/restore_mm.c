@@ -107,8 +107,7 @@ int lx_rst_map_scratch(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *e
 	return 0;
 }
 
-const struct lx_rst_pages *lx_rst_pages_get(struct lx_rst *rs, uint32_t pages_id,
-					    ferry_err_t *err)
+const struct lx_rst_pages *lx_rst_pages_get(struct lx_rst *rs, uint32_t pages_id, ferry_err_t *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct lx_rst_pages *v;
@@ -201,7 +200,8 @@ int lx_rst_shm_prepare(struct lx_rst *rs, ferry_err_t *err)
 
 		rs->shm_fds[i] = shm_make(s, err);
 		if (rs->shm_fds[i] < 0 || shm_fill(rs, s, rs->shm_fds[i], err) < 0)
-			return ferry_error_wrap(err, "shared memory %llu", (unsigned long long)s->id);
+			return ferry_error_wrap(err, "shared memory %llu",
+						(unsigned long long)s->id);
 	}
 	return 0;
 }
@@ -231,8 +231,8 @@ static int unmap_copy(struct lx_rst *rs, struct lx_rst_proc *rp, const struct lx
 		if (is_special(&m->areas[i]) || s == rs->scratch)
 			continue;
 		/* Merge a run of areas to unmap into one call. */
-		while (i + 1 < m->n && m->areas[i + 1].start == e && !is_special(&m->areas[i + 1]) &&
-		       m->areas[i + 1].start != rs->scratch)
+		while (i + 1 < m->n && m->areas[i + 1].start == e &&
+		       !is_special(&m->areas[i + 1]) && m->areas[i + 1].start != rs->scratch)
 			e = m->areas[++i].end;
 		if (rcall(rp, SYS_munmap, s, e - s, 0, 0, 0, 0, err) < 0)
 			return ferry_error_wrap(err, "unmap 0x%llx-0x%llx", (unsigned long long)s,
@@ -322,7 +322,8 @@ static int vdso_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct 
 		lo = cur[k].start < lo ? cur[k].start : lo;
 		hi = cur[k].end > hi ? cur[k].end : hi;
 	}
-	if (!overlap(cur, 3, img[0].start, img[0].end) && !overlap(cur, 3, img[1].start, img[1].end) &&
+	if (!overlap(cur, 3, img[0].start, img[0].end) &&
+	    !overlap(cur, 3, img[1].start, img[1].end) &&
 	    !overlap(cur, 3, img[2].start, img[2].end))
 		return vdso_move(rp, cur, img, err);
 	/* Through a place free in both maps, keeping the relative layout. */
@@ -396,11 +397,36 @@ static int64_t open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const str
 	return rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, (uint64_t)flags, 0, 0, 0, err);
 }
 
-/* Maps one area at its address (writable when pages are to be written); returns 0 or -1. */
-static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_vma *v,
-		    bool fill, ferry_err_t *err)
+/* Maps an anonymous area elsewhere, faults one page in (a moved area keeps its page offset only
+ * once it has an anon_vma) and drops it, then moves it to its address; returns 0 or -1. */
+static int map_moved(struct lx_rst_proc *rp, const struct cr_vma *v, uint32_t prot, uint64_t flags,
+		     ferry_err_t *err)
 {
-	uint64_t prot = v->prot | (fill ? PROT_WRITE : 0);
+	static const uint64_t zero;
+	uint64_t len = v->end - v->start;
+	int64_t at = rcall(rp, SYS_mmap, 1ULL << 46, len, PROT_READ | PROT_WRITE,
+			   flags & ~(uint64_t)MAP_FIXED, (uint64_t)-1, 0, err);
+
+	if (at < 0)
+		return -1;
+	if ((uint64_t)at == v->start)
+		return ferry_error(err, EFAULT, "area mapped in place");
+	if (lx_remote_write(rp->r.pid, (uint64_t)at, &zero, sizeof(zero), err) < 0 ||
+	    rcall(rp, SYS_madvise, (uint64_t)at, CR_PAGE_SIZE, MADV_DONTNEED, 0, 0, 0, err) < 0 ||
+	    rcall(rp, SYS_mremap, (uint64_t)at, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v->start,
+		  0, err) < 0)
+		return -1;
+	if (prot != (PROT_READ | PROT_WRITE) &&
+	    rcall(rp, SYS_mprotect, v->start, len, prot, 0, 0, 0, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Maps one area at its address with a temporary protection (writable when pages are to be
+ * written); returns 0 or -1. */
+static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_vma *v,
+		    uint32_t prot, bool remap, ferry_err_t *err)
+{
 	uint64_t flags = MAP_FIXED | ((v->flags & CR_VMA_SHARED) ? MAP_SHARED : MAP_PRIVATE);
 	int64_t fd = -1, at;
 
@@ -413,6 +439,8 @@ static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_v
 	} else {
 		flags |= MAP_ANONYMOUS;
 	}
+	if (remap) /* only anonymous areas */
+		return map_moved(rp, v, prot, flags, err);
 	at = rcall(rp, SYS_mmap, v->start, v->end - v->start, prot, flags, (uint64_t)fd,
 		   fd >= 0 ? v->pgoff : 0, err);
 	if (fd >= 0 && rcall(rp, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0, err) < 0)
@@ -433,18 +461,16 @@ static const struct {
 };
 
 /* Final protection, madvise state and mlock of an area; returns 0 or -1. */
-static int area_finish(struct lx_rst_proc *rp, const struct cr_vma *v, bool filled,
+static int area_finish(struct lx_rst_proc *rp, const struct cr_vma *v, bool reprotect,
 		       ferry_err_t *err)
 {
 	uint64_t len = v->end - v->start;
 
-	if (filled && !(v->prot & PROT_WRITE) &&
-	    rcall(rp, SYS_mprotect, v->start, len, v->prot, 0, 0, 0, err) < 0)
+	if (reprotect && rcall(rp, SYS_mprotect, v->start, len, v->prot, 0, 0, 0, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(madvs) / sizeof(madvs[0]); i++)
-		if ((v->madv & madvs[i].flag) &&
-		    rcall(rp, SYS_madvise, v->start, len, (uint64_t)madvs[i].advice, 0, 0, 0, err) <
-			0)
+		if ((v->madv & madvs[i].flag) && rcall(rp, SYS_madvise, v->start, len,
+						       (uint64_t)madvs[i].advice, 0, 0, 0, err) < 0)
 			return ferry_error_wrap(err, "madvise %d", madvs[i].advice);
 	if ((v->flags & CR_VMA_LOCKED) && rcall(rp, SYS_mlock, v->start, len, 0, 0, 0, 0, err) < 0)
 		return -1;
@@ -499,22 +525,53 @@ static const char *vma_name(const struct cr_vma *v)
 	return v->shm_id ? "shared memory" : "anonymous";
 }
 
+/* Whether the kernel would merge area i with the one before it (adjacent private anonymous
+ * areas alike), though the image has them apart. */
+static bool merges_with_prev(const struct cr_process *p, size_t i)
+{
+	const uint32_t kept = CR_VMA_SHARED | CR_VMA_GROWSDOWN | CR_VMA_LOCKED;
+	const struct cr_vma *a = &p->vmas[i - 1], *b = &p->vmas[i];
+
+	return a->end == b->start && !a->path && !b->path && !a->shm_id && !b->shm_id &&
+	       !((a->flags | b->flags) & (CR_VMA_SHARED | SPECIAL_VMA)) &&
+	       (a->flags & kept) == (b->flags & kept) && a->prot == b->prot && a->madv == b->madv;
+}
+
+/* Temporary protections (writable where pages go) and which areas are mapped elsewhere and moved
+ * in place (remap[i]): every other one of neighbours the kernel would merge, since a moved area
+ * keeps its page offset, which then does not follow its neighbour's, and the kernel merges
+ * anonymous areas (and shares their anon_vma) only when it does. */
+static void plan_prots(struct lx_rst_proc *rp, uint32_t *tmp, bool *remap)
+{
+	const struct cr_process *p = rp->p;
+	size_t cursor = 0, pos = 0;
+
+	for (size_t i = 0; i < p->n_vmas; i++) {
+		const struct cr_vma *v = &p->vmas[i];
+		bool fill = has_runs(&p->pages, &cursor, v->start, v->end);
+
+		pos = i > 0 && merges_with_prev(p, i) ? pos + 1 : 0;
+		remap[i] = pos & 1;
+		tmp[i] = v->prot | (fill ? PROT_WRITE : 0);
+	}
+}
+
 /* Maps every area of the image, fills the pages, then sets the final protections. */
 static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	const struct cr_process *p = rp->p;
-	_cleanup_free_ bool *filled = calloc(p->n_vmas + 1, sizeof(bool));
-	size_t cursor = 0;
+	_cleanup_free_ uint32_t *tmp = calloc(p->n_vmas + 1, sizeof(uint32_t));
+	_cleanup_free_ bool *remap = calloc(p->n_vmas + 1, sizeof(bool));
 
-	if (!filled)
+	if (!tmp || !remap)
 		return ferry_error(err, ENOMEM, "restore");
+	plan_prots(rp, tmp, remap);
 	for (size_t i = 0; i < p->n_vmas; i++) {
 		const struct cr_vma *v = &p->vmas[i];
 
 		if (v->flags & SPECIAL_VMA)
 			continue;
-		filled[i] = has_runs(&p->pages, &cursor, v->start, v->end);
-		if (map_area(rs, rp, v, filled[i], err) < 0)
+		if (map_area(rs, rp, v, tmp[i], remap[i], err) < 0)
 			return ferry_error_wrap(err, "map 0x%llx-0x%llx (%s)",
 						(unsigned long long)v->start,
 						(unsigned long long)v->end, vma_name(v));
@@ -524,12 +581,24 @@ static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	for (size_t i = 0; i < p->n_vmas; i++) {
 		const struct cr_vma *v = &p->vmas[i];
 
-		if (!(v->flags & SPECIAL_VMA) && area_finish(rp, v, filled[i], err) < 0)
+		if (v->flags & SPECIAL_VMA)
+			continue;
+		if (area_finish(rp, v, tmp[i] != v->prot, err) < 0)
 			return ferry_error_wrap(err, "area 0x%llx-0x%llx (%s)",
 						(unsigned long long)v->start,
 						(unsigned long long)v->end, vma_name(v));
 	}
 	return 0;
+}
+
+/* Whether path is ferry's own executable, which the copy has already (the kernel refuses to set
+ * an exe that is mapped: EBUSY). */
+static bool same_exe(const char *path)
+{
+	struct stat a, b;
+
+	return stat("/proc/self/exe", &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
 }
 
 /* PR_SET_MM_MAP with the image's mm fields, auxv and exe; returns 0 or -1. */
@@ -554,7 +623,7 @@ static int mm_fields(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err
 	int64_t fd = -1;
 	int rc = 0;
 
-	if (mm->exe) {
+	if (mm->exe && !same_exe(mm->exe)) {
 		at = lx_rst_put(rs, rp, 0, mm->exe, strlen(mm->exe) + 1, err);
 		fd = at ? rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, O_RDONLY | O_CLOEXEC, 0, 0,
 				0, err)

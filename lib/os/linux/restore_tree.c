@@ -14,7 +14,7 @@
 #include "os/linux/restore.h"
 
 #define SYSCALL_STOP (SIGTRAP | 0x80)
-#define SEIZE_OPTS                                                                                 \
+#define SEIZE_OPTS \
 	(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK)
 
 /* Waits for tid's PTRACE_EVENT_STOP (a new or interrupted tracee); returns 0 or -1. */
@@ -33,6 +33,30 @@ static int wait_event_stop(pid_t tid, ferry_err_t *err)
 		if (ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
 			return ferry_error_errno(err, "resume %d", tid);
 	}
+}
+
+/* The kernel writes to a registered rseq area on every return to user mode, and kills the
+ * thread when that memory is gone: the copy's registration (ferry's libc) goes before its memory.
+ * Returns 0 or -1. */
+static int rseq_unregister(struct lx_remote *r, ferry_err_t *err)
+{
+	struct {
+		uint64_t ptr;
+		uint32_t size, sig, flags, pad;
+	} cfg = {0};
+	uint64_t a[6];
+
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, r->tid, (void *)sizeof(cfg), &cfg) < 0 ||
+	    !cfg.ptr)
+		return 0;
+	a[0] = cfg.ptr;
+	a[1] = cfg.size;
+	a[2] = 1; /* RSEQ_FLAG_UNREGISTER */
+	a[3] = cfg.sig;
+	a[4] = a[5] = 0;
+	if (lx_remote_call(r, SYS_rseq, a, err) < 0)
+		return ferry_error_wrap(err, "unregister rseq");
+	return 0;
 }
 
 int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err)
@@ -71,13 +95,16 @@ int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err)
 	rp->r.pid = rp->r.tid = (pid_t)pid;
 	if (wait_event_stop((pid_t)pid, err) < 0)
 		return -1;
-	return lx_remote_init(&rp->r, (pid_t)pid, (pid_t)pid, err);
+	if (lx_remote_init(&rp->r, (pid_t)pid, (pid_t)pid, err) < 0)
+		return -1;
+	return rseq_unregister(&rp->r, err);
 }
 
 /* Puts a thread in a syscall stop or event stop back in an interrupt stop; returns 0 or -1. */
 static int to_interrupt_stop(pid_t tid, ferry_err_t *err)
 {
-	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 || ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
 		return ferry_error_errno(err, "stop thread %d", tid);
 	return wait_event_stop(tid, err);
 }
@@ -118,7 +145,8 @@ static int run_clone3(pid_t tid, uint64_t ip, uint64_t args, pid_t *child, int64
 		if (st >> 16 == PTRACE_EVENT_STOP)
 			continue;
 		if (WSTOPSIG(st) != SYSCALL_STOP)
-			return ferry_error(err, EFAULT, "thread %d got signal %d", tid, WSTOPSIG(st));
+			return ferry_error(err, EFAULT, "thread %d got signal %d", tid,
+					   WSTOPSIG(st));
 		stops++;
 	}
 	if (lx_regs_get(tid, &regs, err) < 0)
@@ -129,8 +157,8 @@ static int run_clone3(pid_t tid, uint64_t ip, uint64_t args, pid_t *child, int64
 	return to_interrupt_stop(tid, err);
 }
 
-pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags,
-			  pid_t tid, uint64_t tls, uint64_t child_tid, ferry_err_t *err)
+pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags, pid_t tid,
+			  uint64_t tls, uint64_t child_tid, ferry_err_t *err)
 {
 	struct clone_args args = {
 	    .flags = flags,
