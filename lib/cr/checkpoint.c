@@ -95,6 +95,13 @@ int ferry_process_checkpoint(const struct ferry_checkpoint_opts *opts,
 		return ferry_error(err, ENOSYS, "checkpoint: not supported on this OS");
 	if (opts->pid <= 0)
 		return ferry_error(err, EINVAL, "checkpoint: no pid given");
+	if (opts->pid == 1)
+		return ferry_error(
+		    err, EPERM,
+		    "checkpoint 1: pid 1 is the init of this pid namespace; freezing or "
+		    "killing it would take the namespace down");
+	if (opts->pid == getpid())
+		return ferry_error(err, EINVAL, "checkpoint %d: that is ferry itself", opts->pid);
 	sc.w = image_writer_open(opts->image_path, err);
 	if (!sc.w)
 		return ferry_error_wrap(err, "checkpoint %d", opts->pid);

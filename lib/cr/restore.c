@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Restore of a process tree: the whole image is read and validated before anything is created,
- * then the OS backend re-creates the tree. */
+/* Restore of a process tree: the whole image is read and validated, then checked against this host
+ * (OS, architecture, CPU features, vDSO layout) and its pids checked free, all before anything is
+ * created; then the OS backend re-creates the tree. A backend failure kills what it made. */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "cr/model.h"
@@ -17,6 +21,101 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static const struct cr_vdso_area *vdso_find(const struct cr_host *h, const char *name)
+{
+	for (size_t i = 0; i < h->n_vdso; i++)
+		if (h->vdso[i].name && !strcmp(h->vdso[i].name, name))
+			return &h->vdso[i];
+	return NULL;
+}
+
+/* The vDSO areas of the image (img) and of this host (here) must have the same names, sizes and
+ * offsets from [vdso]: the restored code calls into a vDSO laid out as at the dump. */
+static int vdso_compatible(const struct cr_host *img, const struct cr_host *here, ferry_err_t *err)
+{
+	const struct cr_vdso_area *iv = vdso_find(img, "[vdso]"), *hv = vdso_find(here, "[vdso]");
+
+	for (size_t i = 0; i < here->n_vdso; i++)
+		if (!vdso_find(img, here->vdso[i].name))
+			return ferry_error(
+			    err, EINVAL,
+			    "vDSO layout differs: %s exists on this kernel, not in the "
+			    "image",
+			    here->vdso[i].name);
+	for (size_t i = 0; i < img->n_vdso; i++) {
+		const struct cr_vdso_area *a = &img->vdso[i], *b = vdso_find(here, a->name);
+
+		if (!b)
+			return ferry_error(
+			    err, EINVAL,
+			    "vDSO layout differs: %s is in the image, not on this kernel", a->name);
+		if (a->end - a->start != b->end - b->start)
+			return ferry_error(
+			    err, EINVAL,
+			    "vDSO layout differs: %s is %llu bytes in the image, %llu on "
+			    "this kernel",
+			    a->name, (unsigned long long)(a->end - a->start),
+			    (unsigned long long)(b->end - b->start));
+		if (iv && hv && a->start - iv->start != b->start - hv->start)
+			return ferry_error(
+			    err, EINVAL,
+			    "vDSO layout differs: %s is at another offset from [vdso] "
+			    "than on this kernel",
+			    a->name);
+	}
+	return 0;
+}
+
+/* Refuses an image taken on another OS or architecture, using CPU state features this CPU lacks,
+ * or with another vDSO layout; returns 0 or -1. */
+static int host_compatible(const struct cr_host *img, ferry_err_t *err)
+{
+	struct cr_image here = {0};
+	int r = -1;
+
+	if (os_ops.host_facts(&here.host, err) < 0)
+		goto out;
+	if (strcmp(img->os, here.host.os) || strcmp(img->arch, here.host.arch)) {
+		ferry_error(err, EINVAL, "the image is of %s %s, this host is %s %s", img->os,
+			    img->arch, here.host.os, here.host.arch);
+		goto out;
+	}
+	if (img->xsave_mask & ~here.host.xsave_mask) {
+		ferry_error(
+		    err, EINVAL,
+		    "the image uses CPU state features (xsave 0x%llx) this CPU lacks (0x%llx)",
+		    (unsigned long long)img->xsave_mask, (unsigned long long)here.host.xsave_mask);
+		goto out;
+	}
+	r = vdso_compatible(img, &here.host, err);
+out:
+	cr_image_free(&here);
+	return r;
+}
+
+/* Every pid and tid of the image must be free; returns 0 or -1 naming the first one in use. */
+static int pids_free(const struct cr_image *img, ferry_err_t *err)
+{
+	for (size_t i = 0; i < img->n_procs; i++)
+		for (size_t t = 0; t < img->procs[i].n_threads; t++) {
+			pid_t tid = img->procs[i].threads[t].tid;
+
+			if (kill(tid, 0) == 0 || errno == EPERM)
+				return ferry_error(err, EEXIST, "pid %d is in use", tid);
+		}
+	return 0;
+}
+
+/* Host and pid checks, as a step of the restore; returns 0 or -1. */
+static int preflight(const struct cr_image *img, ferry_err_t *err)
+{
+	if (host_compatible(&img->host, err) < 0)
+		return ferry_error_wrap(err, "check host");
+	if (pids_free(img, err) < 0)
+		return ferry_error_wrap(err, "check pids");
+	return 0;
+}
+
 int ferry_process_restore(const struct ferry_restore_opts *opts, pid_t *root_pid,
 			  struct ferry_restore_stats *stats, ferry_err_t *err)
 {
@@ -30,9 +129,9 @@ int ferry_process_restore(const struct ferry_restore_opts *opts, pid_t *root_pid
 	    .progress_arg = opts->progress_arg,
 	};
 	uint64_t t0 = now_us();
-	pid_t root;
+	pid_t root = -1;
 
-	if (!os_ops.restore)
+	if (!os_ops.restore || !os_ops.host_facts)
 		return ferry_error(err, ENOSYS, "restore: not supported on this OS");
 	if (!opts->image_path)
 		return ferry_error(err, EINVAL, "restore: no image path given");
@@ -41,7 +140,10 @@ int ferry_process_restore(const struct ferry_restore_opts *opts, pid_t *root_pid
 	st.read_us = now_us() - t0;
 	if (opts->progress)
 		opts->progress(opts->progress_arg, "read", 1, 1);
-	root = os_ops.restore(&req, &img, &st, err);
+	if (preflight(&img, err) < 0)
+		ferry_error_wrap(err, "restore from %s", opts->image_path);
+	else
+		root = os_ops.restore(&req, &img, &st, err);
 	image_summarize(&img, &sum);
 	cr_image_free(&img);
 	st.processes = sum.processes;
