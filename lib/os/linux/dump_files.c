@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* A process's file descriptors from /proc/PID/fd and fdinfo: regular files, deleted-but-open
- * files (their contents as a ghost), directories, character devices, pipes and FIFOs. */
+ * files (their contents as a ghost), directories, character devices, pipes and FIFOs with the data
+ * in flight; unix sockets and anonymous inodes in dump_fd_sock.c and dump_fd_anon.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 
 #include "core/cleanup.h"
 #include "os/linux/dump.h"
+#include "os/linux/dump_fd.h"
 
 #define DELETED_SUFFIX " (deleted)"
 #define GHOST_MAX (256ull << 20) /* contents kept in memory while dumping */
@@ -113,16 +115,88 @@ static int ghost_of(struct lx_dump_ctx *ctx, const char *path, const struct stat
 	return 0;
 }
 
-/* Bytes in flight in a pipe: FIONREAD run inside the process. Returns them or -1. */
-static int64_t pipe_unread(struct lx_scratch *s, int fd, ferry_err_t *err)
+int lx_dump_take_fd(pid_t pid, int fd, ferry_err_t *err)
 {
-	uint64_t a[6] = {(uint64_t)fd, FIONREAD, s->addr + CR_PAGE_SIZE - 8};
-	int32_t n = 0;
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int own;
 
-	if (lx_remote_call(&s->r, SYS_ioctl, a, err) < 0 ||
-	    lx_remote_read(s->r.pid, s->addr + CR_PAGE_SIZE - 8, &n, sizeof(n), err) < 0)
-		return -1;
-	return n;
+	if (pidfd < 0)
+		return ferry_error_errno(err, "pidfd_open %d", pid);
+	own = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (own < 0)
+		return ferry_error_errno(err, "pidfd_getfd %d of %d", fd, pid);
+	return own;
+}
+
+bool lx_dump_fd_seen(const struct cr_image *img, const struct cr_fd *f)
+{
+	for (size_t i = 0; i < img->n_procs; i++)
+		for (size_t k = 0; k < img->procs[i].n_fds; k++) {
+			const struct cr_fd *o = &img->procs[i].fds[k];
+
+			if (o == f)
+				return false;
+			if (o->kind == f->kind && o->id == f->id)
+				return true;
+		}
+	return false;
+}
+
+/* The bytes in flight in the pipe of fd, copied without consuming them: tee(2) from a reader of
+ * the pipe (opened again through /proc) into a pipe of ferry as large, then read from there.
+ * Returns 0 or -1. */
+static int pipe_data(pid_t pid, struct cr_fd *f, ferry_err_t *err)
+{
+	char path[64];
+	_cleanup_close_ int in = -1, t0 = -1, t1 = -1;
+	int t[2], unread = 0, size;
+	ssize_t n;
+	size_t done = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, f->fd);
+	in = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0 || ioctl(in, FIONREAD, &unread) < 0)
+		return ferry_error_errno(err, "%s", path);
+	if (unread <= 0)
+		return 0;
+	size = fcntl(in, F_GETPIPE_SZ);
+	if (size < 0 || pipe2(t, O_CLOEXEC | O_NONBLOCK) < 0)
+		return ferry_error_errno(err, "pipe");
+	t0 = t[0], t1 = t[1];
+	if (fcntl(t1, F_SETPIPE_SZ, size) < 0)
+		return ferry_error_errno(err, "pipe of %d bytes", size);
+	n = tee(in, t1, (size_t)unread, SPLICE_F_NONBLOCK);
+	if (n != unread)
+		return n < 0 ? ferry_error_errno(err, "tee %d bytes", unread)
+			     : ferry_error(err, EIO, "tee copied %zd of %d bytes", n, unread);
+	f->data.data = malloc((size_t)unread);
+	if (!f->data.data)
+		return ferry_error(err, ENOMEM, "%d bytes in the pipe", unread);
+	while (done < (size_t)unread) {
+		n = read(t0, f->data.data + done, (size_t)unread - done);
+		if (n <= 0)
+			return ferry_error_errno(err, "read the pipe's copy");
+		done += (size_t)n;
+	}
+	f->data.len = done;
+	return 0;
+}
+
+/* A pipe or FIFO; the data in flight goes with the first fd of the pipe. Returns 0 or -1. */
+static int classify_pipe(struct lx_dump_ctx *ctx, pid_t pid, struct cr_fd *f, const char *link,
+			 const struct stat *st, ferry_err_t *err)
+{
+	f->kind = link[0] == '/' ? CR_FD_FIFO : CR_FD_PIPE;
+	f->id = st->st_ino;
+	f->write_end = (f->flags & O_ACCMODE) == O_WRONLY;
+	f->offset = 0;
+	if (f->kind == CR_FD_FIFO && !(f->path = strdup(link)))
+		return ferry_error(err, ENOMEM, "%s", link);
+	if (lx_dump_fd_seen(ctx->img, f))
+		return 0;
+	if (pipe_data(pid, f, err) < 0)
+		return ferry_error_wrap(err, "%s: data in flight", link);
+	return 0;
 }
 
 /* Classifies fd by its link target and stat; returns 0 or -1 (unsupported kinds included). */
@@ -133,23 +207,14 @@ static int classify(struct lx_dump_ctx *ctx, struct lx_scratch *s, pid_t pid, st
 	bool deleted = len > sl && !strcmp(link + len - sl, DELETED_SUFFIX);
 
 	f->mode = st->st_mode;
-	if (S_ISFIFO(st->st_mode)) {
-		int64_t unread = pipe_unread(s, f->fd, err);
-
-		f->kind = link[0] == '/' ? CR_FD_FIFO : CR_FD_PIPE;
-		f->id = st->st_ino;
-		f->write_end = (f->flags & O_ACCMODE) == O_WRONLY;
-		if (unread < 0)
-			return -1;
-		if (unread > 0)
-			return ferry_error(err, ENOTSUP,
-					   "%s: holds %lld unread bytes: not supported yet", link,
-					   (long long)unread);
-		f->offset = 0;
-		return f->kind == CR_FD_FIFO && !(f->path = strdup(link))
-			   ? ferry_error(err, ENOMEM, "%s", link)
-			   : 0;
+	if (S_ISFIFO(st->st_mode))
+		return classify_pipe(ctx, pid, f, link, st, err);
+	if (S_ISSOCK(st->st_mode)) {
+		f->kind = CR_FD_UNIX;
+		return lx_dump_fd_unix(ctx->img, pid, f, st->st_ino, err);
 	}
+	if (!strncmp(link, "anon_inode:", 11))
+		return lx_dump_fd_anon(pid, f, link, err);
 	if (link[0] != '/' || !strncmp(link, "/memfd:", 7) ||
 	    !(S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISCHR(st->st_mode)))
 		return ferry_error(err, ENOTSUP, "%s: not supported yet", link);
