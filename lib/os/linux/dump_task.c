@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/prctl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,7 +24,10 @@ enum {
 	SCR_ALTSTACK = SCR_ITIMER + 3 * 32,
 	SCR_TIDADDR = SCR_ALTSTACK + 32,
 	SCR_INT = SCR_TIDADDR + 8, /* an int for ioctl results */
+	SCR_TIMER = SCR_INT + 8,   /* struct itimerspec (32 bytes) */
 };
+
+#define MAX_TIMERS 64 /* POSIX timers dumped per process */
 
 int lx_scratch_map(struct lx_scratch *s, pid_t pid, pid_t tid, ferry_err_t *err)
 {
@@ -126,7 +130,111 @@ static int thread_remote_state(struct lx_scratch *s, pid_t tid, struct cr_thread
 	return 0;
 }
 
-/* brk, signal actions, itimers, securebits: per process, through the leader. */
+/* Reads the SigCgt and SigIgn masks of /proc/PID/status: the signals whose action is not
+ * SIG_DFL. Returns 0 or -1. */
+static int non_default_signals(pid_t pid, uint64_t *mask, ferry_err_t *err)
+{
+	char path[64], line[256];
+	_cleanup_fclose_ FILE *f = NULL;
+	unsigned long long v;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return ferry_error_errno(err, "%s", path);
+	*mask = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigCgt: %llx", &v) == 1 ||
+		    sscanf(line, "SigIgn: %llx", &v) == 1) {
+			*mask |= v;
+			found++;
+		}
+	if (found != 2)
+		return ferry_error(err, EINVAL, "%s: no SigCgt/SigIgn", path);
+	return 0;
+}
+
+/* Signal actions: rt_sigaction for the signals caught or ignored only, the others are SIG_DFL
+ * with no flags, mask or restorer (the kernel clears them with the handler). */
+static int sigactions(struct lx_scratch *s, struct cr_process *p, ferry_err_t *err)
+{
+	uint64_t mask = 0;
+
+	memset(p->sigactions, 0, sizeof(p->sigactions));
+	if (non_default_signals(p->pid, &mask, err) < 0)
+		return -1;
+	for (int sig = 1; sig <= CR_NSIG; sig++) {
+		uint64_t at = s->addr + SCR_SIGACT + 32 * (uint64_t)(sig - 1);
+
+		if (!(mask & (1ULL << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (call_in(s, s->r.tid, SYS_rt_sigaction, (uint64_t)sig, 0, at, 8, err) < 0 ||
+		    lx_remote_read(p->pid, at, &p->sigactions[sig - 1], sizeof(p->sigactions[0]),
+				   err) < 0)
+			return ferry_error_wrap(err, "signal %d", sig);
+	}
+	return 0;
+}
+
+/* One line "ID: n", "signal: signo/value", "notify: kind/pid.tid", "ClockID: c" of
+ * /proc/PID/timers into t; returns 1 when it was the last line of a timer, else 0. */
+static int timer_line(const char *line, struct cr_posix_timer *t)
+{
+	unsigned long long v;
+	char kind[16], who[8];
+	int a;
+
+	if (sscanf(line, "ID: %d", &a) == 1) {
+		*t = (struct cr_posix_timer){.id = a};
+	} else if (sscanf(line, "signal: %d/%llx", &a, &v) == 2) {
+		t->signo = a;
+		t->sigev_value = v;
+	} else if (sscanf(line, "notify: %15[a-z]/%7[a-z].%d", kind, who, &a) == 3) {
+		t->notify = !strcmp(kind, "none")     ? SIGEV_NONE
+			    : !strcmp(kind, "thread") ? SIGEV_THREAD
+						      : SIGEV_SIGNAL;
+		if (!strcmp(who, "tid"))
+			t->notify |= SIGEV_THREAD_ID;
+		t->notify_tid = a;
+	} else if (sscanf(line, "ClockID: %d", &a) == 1) {
+		t->clock = a;
+		return 1;
+	}
+	return 0;
+}
+
+/* POSIX timers: /proc/PID/timers, their times by a remote timer_gettime each. */
+static int posix_timers(struct lx_scratch *s, struct cr_process *p, ferry_err_t *err)
+{
+	char path[64], line[256];
+	_cleanup_fclose_ FILE *f = NULL;
+	struct cr_posix_timer t = {0};
+	uint64_t its[4];
+
+	snprintf(path, sizeof(path), "/proc/%d/timers", p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return ferry_error_errno(err, "%s", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (!timer_line(line, &t))
+			continue;
+		if (p->n_timers == MAX_TIMERS)
+			return ferry_error(err, ENOTSUP, "more than %d POSIX timers", MAX_TIMERS);
+		if (!p->timers && !(p->timers = calloc(MAX_TIMERS, sizeof(*p->timers))))
+			return ferry_error(err, ENOMEM, "POSIX timers");
+		if (call_in(s, s->r.tid, SYS_timer_gettime, (uint64_t)t.id, s->addr + SCR_TIMER, 0,
+			    0, err) < 0 ||
+		    lx_remote_read(p->pid, s->addr + SCR_TIMER, its, sizeof(its), err) < 0)
+			return ferry_error_wrap(err, "POSIX timer %d", t.id);
+		t.interval_ns = its[0] * 1000000000 + its[1];
+		t.value_ns = its[2] * 1000000000 + its[3];
+		p->timers[p->n_timers++] = t;
+	}
+	return 0;
+}
+
+/* brk, signal actions, itimers, POSIX timers, securebits: per process, through the leader. */
 static int proc_remote_state(struct lx_scratch *s, struct cr_process *p, ferry_err_t *err)
 {
 	uint64_t it[12];
@@ -136,18 +244,8 @@ static int proc_remote_state(struct lx_scratch *s, struct cr_process *p, ferry_e
 	if (r < 0)
 		return -1;
 	p->mm.brk = (uint64_t)r;
-	for (int sig = 1; sig <= CR_NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		if (call_in(s, s->r.tid, SYS_rt_sigaction, (uint64_t)sig, 0,
-			    s->addr + SCR_SIGACT + 32 * (sig - 1), 8, err) < 0)
-			return ferry_error_wrap(err, "signal %d", sig);
-	}
-	if (lx_remote_read(p->pid, s->addr + SCR_SIGACT, p->sigactions, sizeof(p->sigactions),
-			   err) < 0)
+	if (sigactions(s, p, err) < 0)
 		return -1;
-	memset(&p->sigactions[SIGKILL - 1], 0, sizeof(p->sigactions[0]));
-	memset(&p->sigactions[SIGSTOP - 1], 0, sizeof(p->sigactions[0]));
 	for (int which = 0; which < 3; which++)
 		if (call_in(s, s->r.tid, SYS_getitimer, (uint64_t)which,
 			    s->addr + SCR_ITIMER + 32 * which, 0, 0, err) < 0)
@@ -158,6 +256,8 @@ static int proc_remote_state(struct lx_scratch *s, struct cr_process *p, ferry_e
 		p->itimers[which].interval_us = it[4 * which] * 1000000 + it[4 * which + 1];
 		p->itimers[which].value_us = it[4 * which + 2] * 1000000 + it[4 * which + 3];
 	}
+	if (posix_timers(s, p, err) < 0)
+		return -1;
 	r = call_in(s, s->r.tid, SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, err);
 	if (r < 0)
 		return -1;

@@ -96,6 +96,59 @@ static int itimers(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	return 0;
 }
 
+#ifndef PR_TIMER_CREATE_RESTORE_IDS
+#define PR_TIMER_CREATE_RESTORE_IDS 77 /* Linux 6.17: timer_create takes the id asked for */
+#endif
+
+/* Creates one POSIX timer with its dumped id (PR_TIMER_CREATE_RESTORE_IDS on) and arms it with
+ * the time it had left; returns 0 or -1. */
+static int posix_timer(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_posix_timer *t,
+		       ferry_err_t *err)
+{
+	struct {
+		uint64_t value;
+		int32_t signo, notify, tid, pad[11];
+	} sev = {t->sigev_value, t->signo, t->notify, t->notify_tid};
+	struct {
+		int32_t id, pad;
+		uint64_t its[4];
+	} io = {t->id,
+		0,
+		{t->interval_ns / 1000000000, t->interval_ns % 1000000000, t->value_ns / 1000000000,
+		 t->value_ns % 1000000000}};
+	uint64_t sev_at, io_at;
+	int32_t got = -1;
+
+	_Static_assert(sizeof(sev) == 64, "struct sigevent");
+	sev_at = lx_rst_put(rs, rp, 0, &sev, sizeof(sev), err);
+	io_at = sev_at ? lx_rst_put(rs, rp, sizeof(sev), &io, sizeof(io), err) : 0;
+	if (!io_at || RCALL(SYS_timer_create, (uint64_t)t->clock, sev_at, io_at, 0) < 0 ||
+	    lx_remote_read(rp->r.pid, io_at, &got, sizeof(got), err) < 0)
+		return -1;
+	if (got != t->id)
+		return ferry_error(err, EEXIST, "got id %d", got);
+	if (t->value_ns && RCALL(SYS_timer_settime, (uint64_t)t->id, 0, io_at + 8, 0) < 0)
+		return -1;
+	return 0;
+}
+
+/* POSIX timers, created with their ids; returns 0 or -1. */
+static int posix_timers(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+
+	if (!p->n_timers)
+		return 0;
+	if (RCALL(SYS_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0) < 0)
+		return ferry_error_wrap(err, "POSIX timers need Linux 6.17 (restore of timer ids)");
+	for (size_t i = 0; i < p->n_timers; i++)
+		if (posix_timer(rs, rp, &p->timers[i], err) < 0)
+			return ferry_error_wrap(err, "POSIX timer %d", p->timers[i].id);
+	if (RCALL(SYS_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0) < 0)
+		return -1;
+	return 0;
+}
+
 int lx_rst_session(struct lx_rst *rs, struct lx_rst_proc *rp, bool root, ferry_err_t *err)
 {
 	const struct cr_process *p = rp->p;
@@ -119,8 +172,6 @@ int lx_rst_proc_state(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
 	const struct cr_process *p = rp->p;
 	uint64_t at;
 
-	if (p->n_timers)
-		return ferry_error(err, ENOTSUP, "POSIX timers are not restored yet");
 	if (RCALL(SYS_umask, p->umask, 0, 0, 0) < 0)
 		return -1;
 	at = lx_rst_put(rs, rp, 0, p->cwd, strlen(p->cwd) + 1, err);
@@ -134,7 +185,8 @@ int lx_rst_proc_state(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
 	if ((uint32_t)personality(0xffffffff) != p->personality &&
 	    RCALL(SYS_personality, p->personality, 0, 0, 0) < 0)
 		return ferry_error_wrap(err, "personality");
-	if (rlimits(rs, rp, err) < 0 || sigactions(rs, rp, err) < 0 || itimers(rs, rp, err) < 0)
+	if (rlimits(rs, rp, err) < 0 || sigactions(rs, rp, err) < 0 || itimers(rs, rp, err) < 0 ||
+	    posix_timers(rs, rp, err) < 0)
 		return -1;
 	return 0;
 }
