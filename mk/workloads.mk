@@ -2,7 +2,7 @@
 # $(B)/workloads/NAME; tests/e2e/workloads.t runs each one. Plain programs: no ferry library.
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_BINS := $(WORKLOAD_SRCS:tests/workloads/%.c=$(B)/workloads/%)
-WORKLOAD_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -D_GNU_SOURCE -pthread
+WORKLOAD_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -D_GNU_SOURCE= -pthread
 
 .PHONY: workloads
 workloads: $(WORKLOAD_BINS)

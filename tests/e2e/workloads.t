@@ -24,7 +24,7 @@ workload_bin() {
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		bin=$T_WORK/bin/$1
 		mkdir -p "$T_WORK/bin"
-		cc -std=gnu11 -O2 -g -D_GNU_SOURCE -pthread -o "$bin" "$src" -lm || return 1
+		cc -std=gnu11 -O2 -g -D_GNU_SOURCE= -pthread -o "$bin" "$src" -lm || return 1
 	fi
 	echo "$bin"
 }

@@ -4,6 +4,7 @@
  * about every millisecond. Prints READY once every thread runs; on SIGUSR1 every thread checks
  * its thread-local state, its tid and that its counter went on, the main thread joins them,
  * prints "PASS <counts>" or "FAIL ..." and exits 0 or 1. */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
