@@ -148,10 +148,10 @@ def frame(head, recs):
     return head + b''.join(struct.pack('<I', len(r)) + r for r in recs)
 
 def reseal(d, name):
-    data = open('%s/%s' % (d, name), 'rb').read()
     b = open(d + '/inventory.img', 'rb').read()
     inv = Msg(records(b)[0])
-    for k, x in enumerate(inv.all(10)):
+    data = open('%s/%s' % (d, name), 'rb').read() if name else None
+    for x in inv.all(10) if name else []:
         s = Msg(x[2])
         if s.get(1) == name.encode():
             s.set(2, len(data)); s.set(3, crc32c(data)); x[2] = s.encode()
@@ -167,7 +167,7 @@ m = Msg(recs[recno - 1])
 exec(code, {'m': m, 'Msg': Msg, 'recs': recs})
 if name == 'inventory.img':
     recs[0] = m.encode()
-    open('%s/%s' % (d, name), 'wb').write(frame(b[:12], recs[:1] + recs[1:]))
+    open('%s/%s' % (d, name), 'wb').write(frame(b[:12], recs))
     reseal(d, '')
 else:
     recs[recno - 1] = m.encode()
@@ -245,7 +245,7 @@ ckpt_fails() {
 # ---- an unsupported fd ----
 start sock "$W/victim" sock
 before=$(snapshot "$PID")
-ckpt_fails sock "$PID" "$T_WORK/sock" "fd [0-9]+: socket:\[[0-9]+\]: not supported yet" \
+ckpt_fails sock "$PID" "$T_WORK/sock" "fd [0-9]+: socket:\[[0-9]+\].*not supported yet" \
 	"an unsupported fd"
 unchanged "$PID" "$before" "an unsupported fd"
 noimage "$T_WORK/sock" "an unsupported fd"
@@ -320,3 +320,98 @@ kill "$ST"
 wait "$ST"
 finish traced "$PID"
 like "$RESULT" "^status 0 PASS" "a process traced by strace: the counter verifies its state"
+
+# ---- failed restores: the step and the reason, nothing left behind ----
+start good "$W/counter" "$T_WORK/count3"
+"$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/good" --leave-running
+ok $? "checkpoint of a counter with --leave-running"
+out=$("$FERRY" process restore --image-path "$T_WORK/good" --detach 2>&1)
+is "$?" 1 "restore while the pid is taken fails"
+like "$out" "check pids: pid $PID is in use" "the error names the step and the pid"
+finish good "$PID"
+like "$RESULT" "^status 0 PASS" "the original was not disturbed"
+
+# A parent and a child running a copy of the counter that is gone at restore time: the parent is
+# made, the child's mapping fails, and the parent must be killed.
+cp "$W/counter" "$W/counter-copy"
+start tree "$W/victim" parent "$W/counter-copy" "$T_WORK/count4"
+wait_for test -s "$T_WORK/count4"
+CHILD=$(tr -d " " <"/proc/$PID/task/$PID/children")
+ROOT=$PID
+"$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/tree"
+ok $? "checkpoint of a parent and its child"
+wait "$PID" 2>/dev/null
+wait_for sh -c "! test -e /proc/$CHILD"
+rm "$W/counter-copy"
+out=$("$FERRY" process restore --image-path "$T_WORK/tree" --detach 2>&1)
+is "$?" 1 "restore with a mapped file missing fails"
+like "$out" "restore pid $CHILD: map 0x[0-9a-f]+-0x[0-9a-f]+ \($W/counter-copy\): .*No such file" \
+	"the error names the process, the step (map), the area and the file"
+sleep 0.2
+is "$(pid_alive "$ROOT" && echo alive; pid_alive "$CHILD" && echo alive)" "" \
+	"no process of the tree is left (the parent it made is killed)"
+
+# A vDSO of another layout: the image's host facts are forged so that [vdso] is one page longer
+# (its end moved up by 4096 in the inventory's VdsoArea, field 6, end = field 3).
+cp -r "$T_WORK/good" "$T_WORK/vdso"
+
+imged "$T_WORK/vdso" inventory.img 1 '
+for k, x in enumerate(m.all(6)):
+    a = Msg(x[2])
+    if a.get(1) == b"[vdso]":
+        a.set(3, a.get(3) + 4096); x[2] = a.encode()'
+like "$("$FERRY" image show "$T_WORK/vdso" | python3 -c 'import json, sys
+print([a for a in json.load(sys.stdin)["host"]["vdso"] if a["name"] == "[vdso]"])')" \
+	"'end': '0x[0-9a-f]+'" "the forged image is still sealed and readable"
+ROOT=$("$FERRY" image show "$T_WORK/vdso" | json_get 'd["root_pid"]')
+refuse vdso "$T_WORK/vdso" "check host: vDSO layout differs: \[vdso\] is [0-9]+ bytes in the image, [0-9]+ on this kernel" \
+	"a forged vDSO layout"
+
+# ---- damaged and malicious images are refused before anything is forked ----
+# Each is a copy of the counter's image ($T_WORK/good, whose process has exited), damaged then
+# resealed with imged so that only the record checks can catch it.
+ROOT=$("$FERRY" image show "$T_WORK/good" | json_get 'd["root_pid"]')
+P=$ROOT
+bad() { rm -rf "$T_WORK/$1" && cp -r "$T_WORK/good" "$T_WORK/$1"; }
+
+bad cut
+truncate -s -4096 "$T_WORK/cut/pages-1.img"
+refuse cut "$T_WORK/cut" "pages-1.img: [0-9]+ bytes, the inventory says [0-9]+" "a truncated pages file"
+
+bad flip
+printf '\x5a' | dd of="$T_WORK/flip/core-$P.img" bs=1 seek=40 conv=notrunc status=none
+refuse flip "$T_WORK/flip" "core-$P.img: checksum mismatch" "a flipped bit"
+
+bad overlap
+imged "$T_WORK/overlap" "mm-$P.img" 3 "m.set(1, m.get(1) - 4096)"
+refuse overlap "$T_WORK/overlap" "mm-$P.img: record 3 .*overlap" "overlapping areas"
+
+bad huge
+imged "$T_WORK/huge" "pagemap-$P.img" 2 "m.set(2, 1 << 40)"
+refuse huge "$T_WORK/huge" "pagemap-$P.img: record 2" "a page run of 2^40 pages"
+
+bad beyond
+imged "$T_WORK/beyond" "mm-$P.img" 2 "m.set(2, 1 << 62)"
+refuse beyond "$T_WORK/beyond" "mm-$P.img: record 2" "an area ending beyond user space"
+
+bad dotdot
+imged "$T_WORK/dotdot" "mm-$P.img" 2 "m.set(6, b'/tmp/../etc/passwd')"
+refuse dotdot "$T_WORK/dotdot" "mm-$P.img: record 2 .*\.\." "a mapped file path with '..'"
+
+bad fdpath
+imged "$T_WORK/fdpath" files.img 2 "m.set(8, b'/../etc/shadow')"
+refuse fdpath "$T_WORK/fdpath" "files.img: record 2 .*\.\." "an fd path with '..'"
+
+bad fdnum
+imged "$T_WORK/fdnum" files.img 1 "m.set(2, 1 << 30)"
+refuse fdnum "$T_WORK/fdnum" "files.img: record 1 .*" "fd number 2^30"
+
+bad fdneg
+imged "$T_WORK/fdneg" files.img 1 "m.set(2, (1 << 64) - 1)"
+refuse fdneg "$T_WORK/fdneg" "files.img: record 1 .*" "fd number -1"
+
+bad tid
+imged "$T_WORK/tid" pstree.img 1 "m.set(5, b'\x01\x00')"
+refuse tid "$T_WORK/tid" "pstree.img: record 1" "a thread list with tid 0"
+
+done_testing
