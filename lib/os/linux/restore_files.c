@@ -15,6 +15,7 @@
 
 #include "core/cleanup.h"
 #include "os/linux/restore.h"
+#include "os/linux/restore_fd.h"
 
 #define STRIP_FLAGS (O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)
 
@@ -152,6 +153,28 @@ static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t
 	return 0;
 }
 
+/* An object made by lx_rst_fd_make, moved to its number with its close-on-exec and status
+ * flags; returns 0 or -1. */
+static int special_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_fd *f,
+			   ferry_err_t *err)
+{
+	int64_t fd = lx_rst_fd_make(rs, rp, f, err);
+
+	if (fd < 0)
+		return -1;
+	if (fd != f->fd) {
+		if (rcall(rp, SYS_dup3, (uint64_t)fd, (uint64_t)f->fd, f->cloexec ? O_CLOEXEC : 0,
+			  err) < 0 ||
+		    rcall(rp, SYS_close, (uint64_t)fd, 0, 0, err) < 0)
+			return -1;
+	} else if (!f->cloexec && rcall(rp, SYS_fcntl, (uint64_t)fd, F_SETFD, 0, err) < 0) {
+		return -1;
+	}
+	if (rcall(rp, SYS_fcntl, (uint64_t)f->fd, F_SETFL, f->flags, err) < 0)
+		return ferry_error_wrap(err, "status flags");
+	return 0;
+}
+
 /* Opens one fd at its number with its flags and offset; returns 0 or -1. */
 static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_fd *f,
 		      ferry_err_t *err)
@@ -161,6 +184,8 @@ static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr
 	uint64_t at;
 	int64_t fd;
 
+	if (lx_rst_fd_special(f))
+		return special_restore(rs, rp, f, err);
 	if (fd_source(rs, f, path, sizeof(path), err) < 0)
 		return -1;
 	at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
@@ -194,5 +219,5 @@ int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 		if (fd_restore(rs, rp, f, err) < 0)
 			return ferry_error_wrap(err, "fd %d", f->fd);
 	}
-	return 0;
+	return lx_rst_fd_epoll(rs, rp, err);
 }
