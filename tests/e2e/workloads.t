@@ -114,7 +114,11 @@ for v in proc[0]["vmas"]:
     path = v.get("path") or ""
     want.append((num(v["start"]), num(v["end"]), perms + ("s" if shared else "p"), path))
 got = []
-for line in open("/proc/%d/maps" % pid):
+try:
+    maps = open("/proc/%d/maps" % pid).readlines()
+except OSError as e:
+    print("process %d: %s" % (pid, e.strerror)); sys.exit()
+for line in maps:
     f = line.split()
     s, e = (int(x, 16) for x in f[0].split("-"))
     path = f[5] if len(f) > 5 and f[5].startswith("/") else ""
@@ -142,7 +146,7 @@ start_workload() {
 # exit status); RESULT gets "status N LAST-LINE".
 verify() {
 	local st=-
-	kill -USR1 "$2"
+	kill -USR1 "$2" 2>/dev/null
 	if ! wait_line "$T_WORK/$1.out" '^(PASS|FAIL)' "$PASS_LIMIT"; then
 		RESULT="no PASS within ${PASS_LIMIT}s: $(tail -n 3 "$T_WORK/$1.out" | tr '\n' ' ')"
 		return
