@@ -2,9 +2,14 @@
 /* A process's memory: its areas from /proc/PID/smaps, and its present pages read with
  * process_vm_readv into a reusable buffer and written to the image in large runs. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "core/cleanup.h"
 #include "image/image.h"
@@ -31,7 +36,7 @@ static uint32_t vma_flags(const struct lx_area *a)
 		f |= kind_flag[a->kind];
 	if (a->shared)
 		f |= CR_VMA_SHARED;
-	if (lx_area_is_anon(a))
+	if (lx_area_is_anon(a) || lx_area_is_shmem(a))
 		f |= CR_VMA_ANON;
 	if (a->vmflags & LX_VM_GD)
 		f |= CR_VMA_GROWSDOWN;
@@ -64,11 +69,9 @@ static int area_to_vma(const struct lx_area *a, struct cr_vma *v, ferry_err_t *e
 {
 	const char *what = NULL;
 
-	if (lx_area_is_shmem(a))
-		what = "shared memory";
-	else if (a->kind == LX_AREA_SPECIAL)
+	if (a->kind == LX_AREA_SPECIAL)
 		what = "a special kernel area";
-	else if (a->kind == LX_AREA_FILE && a->deleted)
+	else if (a->kind == LX_AREA_FILE && a->deleted && !lx_area_is_shmem(a))
 		what = "a deleted mapped file";
 	else if (a->kind == LX_AREA_FILE && (a->vmflags & (LX_VM_IO | LX_VM_PF)))
 		what = "device memory";
@@ -95,15 +98,146 @@ static int area_to_vma(const struct lx_area *a, struct cr_vma *v, ferry_err_t *e
 	return 0;
 }
 
-static int dump_areas(struct cr_process *p, const struct lx_memmap *m, ferry_err_t *err)
+/* The id of a shmem object in the image: its kind and inode (a SysV segment's inode is its id,
+ * which may be 0). */
+static uint64_t shm_object_id(const struct lx_area *a)
+{
+	uint64_t kind = a->kind == LX_AREA_SYSV	   ? CR_SHM_SYSV
+			: a->kind == LX_AREA_MEMFD ? CR_SHM_MEMFD
+						   : CR_SHM_ANON;
+
+	return kind << 56 | (a->inode + 1);
+}
+
+/* Writes the contents of a shmem object (its data ranges, SEEK_DATA/SEEK_HOLE) into s->pages;
+ * returns 0 or -1. */
+static int shm_pages(struct lx_dump_ctx *ctx, int fd, struct cr_shm *s, ferry_err_t *err)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	off_t at = 0, end;
+
+	while (at < (off_t)s->size && (at = lseek(fd, at, SEEK_DATA)) >= 0) {
+		end = lseek(fd, at, SEEK_HOLE);
+		if (end < 0 || end > (off_t)s->size)
+			end = (off_t)s->size;
+		if (!buf && !(buf = malloc(DUMP_BUF_SIZE)))
+			return ferry_error(err, ENOMEM, "shared memory");
+		if (!ctx->pages_id)
+			ctx->pages_id = image_writer_new_pages_id(ctx->w);
+		s->pages.pages_id = ctx->pages_id;
+		while (at < end) {
+			size_t len =
+			    (size_t)(end - at) < DUMP_BUF_SIZE ? (size_t)(end - at) : DUMP_BUF_SIZE;
+			ssize_t n = pread(fd, buf, len, at);
+
+			if (n <= 0)
+				return ferry_error_errno(err, "read shared memory");
+			len = ((size_t)n + CR_PAGE_SIZE - 1) / CR_PAGE_SIZE * CR_PAGE_SIZE;
+			if ((size_t)n < len)
+				memset(buf + n, 0, len - (size_t)n);
+			if (image_write_pages(ctx->w, &s->pages, (uint64_t)at, buf,
+					      len / CR_PAGE_SIZE, err) < 0)
+				return -1;
+			ctx->stats->pages += len / CR_PAGE_SIZE;
+			ctx->stats->bytes += len;
+			at += (off_t)len;
+		}
+	}
+	if (at < 0 && errno != ENXIO)
+		return ferry_error_errno(err, "find the data of shared memory");
+	return 0;
+}
+
+/* Fills the facts of a new shmem object from its file (opened through map_files). */
+static int shm_facts(const struct lx_area *a, int fd, struct cr_shm *s, ferry_err_t *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return ferry_error_errno(err, "shared memory");
+	s->size = (uint64_t)st.st_size;
+	s->mode = st.st_mode & 07777;
+	if (a->kind == LX_AREA_MEMFD) {
+		int seals = fcntl(fd, F_GET_SEALS);
+
+		s->seals = seals > 0 ? (uint32_t)seals : 0;
+		s->name = strdup(a->name ? a->name : "");
+		if (!s->name)
+			return ferry_error(err, ENOMEM, "memfd");
+	} else if (a->kind == LX_AREA_SYSV) {
+		struct shmid_ds ds;
+
+		if (shmctl((int)a->inode, IPC_STAT, &ds) < 0)
+			return ferry_error_errno(err, "SysV shared memory %llu",
+						 (unsigned long long)a->inode);
+		s->key = (int32_t)ds.shm_perm.__key;
+		s->mode = ds.shm_perm.mode;
+		s->size = ds.shm_segsz;
+	}
+	return 0;
+}
+
+/* Adds the shmem object behind a to the image once (facts and contents); returns 0 or -1. */
+static int shm_object(struct lx_dump_ctx *ctx, pid_t pid, const struct lx_area *a, uint64_t id,
+		      ferry_err_t *err)
+{
+	struct cr_image *img = ctx->img;
+	struct cr_shm *v, *s;
+	char path[96];
+	_cleanup_close_ int fd = -1;
+
+	for (size_t i = 0; i < img->n_shm; i++)
+		if (img->shm[i].id == id)
+			return 0;
+	v = realloc(img->shm, (img->n_shm + 1) * sizeof(*v));
+	if (!v)
+		return ferry_error(err, ENOMEM, "shared memory");
+	img->shm = v;
+	s = &v[img->n_shm++];
+	*s = (struct cr_shm){.id = id, .kind = (enum cr_shm_kind)(id >> 56)};
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 (unsigned long long)a->start, (unsigned long long)a->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ferry_error_errno(err, "open %s", path);
+	if (shm_facts(a, fd, s, err) < 0 || shm_pages(ctx, fd, s, err) < 0)
+		return ferry_error_wrap(err, "shared memory at 0x%llx",
+					(unsigned long long)a->start);
+	return 0;
+}
+
+static int dump_areas(struct lx_dump_ctx *ctx, struct cr_process *p, const struct lx_memmap *m,
+		      ferry_err_t *err)
 {
 	p->vmas = calloc(m->n ? m->n : 1, sizeof(*p->vmas));
 	if (!p->vmas)
 		return ferry_error(err, ENOMEM, "memory areas");
 	for (size_t i = 0; i < m->n; i++) {
-		if (area_to_vma(&m->areas[i], &p->vmas[i], err) < 0)
+		const struct lx_area *a = &m->areas[i];
+
+		if (area_to_vma(a, &p->vmas[i], err) < 0)
 			return -1;
 		p->n_vmas = i + 1;
+		if (!lx_area_is_shmem(a))
+			continue;
+		p->vmas[i].shm_id = shm_object_id(a);
+		if (shm_object(ctx, p->pid, a, p->vmas[i].shm_id, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The ranges of present pages of every area but shared shmem ones (dumped with their object). */
+static int find_pages(struct lx_pagemap *pm, const struct lx_memmap *m, struct lx_page_list *l,
+		      ferry_err_t *err)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct lx_area *a = &m->areas[i];
+
+		if (a->shared && lx_area_is_shmem(a))
+			continue;
+		if (lx_pages_find(pm, a, l, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -169,8 +303,8 @@ int lx_dump_memory(struct lx_dump_ctx *ctx, struct cr_process *p, ferry_err_t *e
 	struct lx_page_list l = {0};
 	int r = -1;
 
-	if (lx_memmap_read(p->pid, true, &m, err) < 0 || dump_areas(p, &m, err) < 0 ||
-	    lx_pagemap_open(p->pid, 0, &pm, err) < 0 || lx_pages_find_all(&pm, &m, &l, err) < 0)
+	if (lx_memmap_read(p->pid, true, &m, err) < 0 || dump_areas(ctx, p, &m, err) < 0 ||
+	    lx_pagemap_open(p->pid, 0, &pm, err) < 0 || find_pages(&pm, &m, &l, err) < 0)
 		goto out;
 	ctx->pages_seen += l.bytes / CR_PAGE_SIZE;
 	if (l.n) {
