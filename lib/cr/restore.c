@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cr/model.h"
 #include "ferry/process.h"
@@ -106,6 +108,51 @@ static int pids_free(const struct cr_image *img, ferry_err_t *err)
 	return 0;
 }
 
+static bool in_tree(const struct cr_image *img, int32_t pid)
+{
+	return cr_image_find_process(img, pid) != NULL;
+}
+
+/* The caller's terminal (the first of fds 0..2 that is one), or NULL. */
+static char *caller_tty(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (isatty(fd))
+			return ttyname(fd);
+	return NULL;
+}
+
+/* Sessions and groups outside the tree are not re-created: the tree joins the caller's session,
+ * and the caller's process group unless the dumped group lives on in the caller's session (and
+ * --shell-job is not given). With --shell-job, fds on a pseudo-terminal are opened on the
+ * caller's terminal (CRIU's --shell-job). Returns 0 or -1. */
+static int adopt_outside(struct cr_image *img, bool shell_job, ferry_err_t *err)
+{
+	const char *tty = shell_job ? caller_tty() : NULL;
+
+	for (size_t i = 0; i < img->n_procs; i++) {
+		struct cr_process *p = &img->procs[i];
+
+		if (!in_tree(img, p->sid))
+			p->sid = getsid(0);
+		if (!in_tree(img, p->pgid) && (shell_job || getsid(p->pgid) != getsid(0)))
+			p->pgid = getpgrp();
+		for (size_t k = 0; tty && k < p->n_fds; k++) {
+			struct cr_fd *f = &p->fds[k];
+			char *path;
+
+			if (f->kind != CR_FD_CHR || !f->path || strncmp(f->path, "/dev/pts/", 9))
+				continue;
+			path = strdup(tty);
+			if (!path)
+				return ferry_error(err, ENOMEM, "shell job");
+			free(f->path);
+			f->path = path;
+		}
+	}
+	return 0;
+}
+
 /* Host and pid checks, as a step of the restore; returns 0 or -1. */
 static int preflight(const struct cr_image *img, ferry_err_t *err)
 {
@@ -140,7 +187,7 @@ int ferry_process_restore(const struct ferry_restore_opts *opts, pid_t *root_pid
 	st.read_us = now_us() - t0;
 	if (opts->progress)
 		opts->progress(opts->progress_arg, "read", 1, 1);
-	if (preflight(&img, err) < 0)
+	if (preflight(&img, err) < 0 || adopt_outside(&img, opts->shell_job, err) < 0)
 		ferry_error_wrap(err, "restore from %s", opts->image_path);
 	else
 		root = os_ops.restore(&req, &img, &st, err);
