@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /* pipe: a pipe holding 40,000 unread patterned bytes (read end fd 3, write end fd 4, the read end
  * non-blocking) and a second, full pipe (fds 5 and 6, 4,096 bytes in a one-page pipe); prints
- * READY and waits. On SIGUSR1 it reads every byte back, checks that nothing more is there and
- * that both pipes still carry data, then prints PASS or FAIL (exit 0 or 1). */
+ * READY and waits; a child holds the read end (fd 7) of a third pipe whose write end (fd 8) the
+ * parent keeps, 10,000 bytes in it. On SIGUSR1 it reads every byte back, checks that nothing more
+ * is there and that both pipes still carry data; then it closes fd 8 and has the child (SIGUSR1)
+ * read its pipe to the end; it prints PASS or FAIL (exit 0 or 1). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define LEN 40000
 #define FULL 4096
+#define TREE 10000
 
 static volatile sig_atomic_t verify;
 
@@ -53,6 +57,40 @@ static int drain(int fd, size_t len, unsigned seed)
 	return 0;
 }
 
+/* The child: waits for SIGUSR1, then reads the pipe on fd 7 up to its end; exit status 0 if it
+ * held exactly the parent's bytes. */
+static int child(void)
+{
+	static unsigned char buf[TREE + 1];
+	size_t done = 0;
+	sigset_t none;
+	ssize_t n;
+
+	sigemptyset(&none);
+	while (!verify)
+		sigsuspend(&none);
+	while ((n = read(7, buf + done, sizeof(buf) - done)) > 0)
+		done += (size_t)n;
+	if (n < 0 || done != TREE)
+		return 1;
+	for (size_t i = 0; i < TREE; i++)
+		if (buf[i] != pattern(i, 3))
+			return 2;
+	return 0;
+}
+
+static int check_child(pid_t c)
+{
+	int st;
+
+	close(8);
+	if (kill(c, SIGUSR1) < 0 || waitpid(c, &st, 0) != c)
+		return fail("child");
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return fail("the child's pipe");
+	return 0;
+}
+
 static int check(void)
 {
 	char c;
@@ -74,6 +112,7 @@ int main(void)
 	static unsigned char buf[LEN];
 	int p[2], q[2];
 	sigset_t none;
+	pid_t c;
 
 	for (int i = 3; i < 64; i++)
 		close(i);
@@ -88,12 +127,30 @@ int main(void)
 	if (fcntl(6, F_SETPIPE_SZ, FULL) < 0 || write(6, buf, FULL) != FULL)
 		return fail("setup");
 	signal(SIGUSR1, on_usr1);
+	if (pipe(p) < 0 || p[0] != 7)
+		return fail("setup");
+	c = fork();
+	if (c < 0)
+		return fail("fork");
+	if (c == 0) {
+		close(8);
+		_exit(child());
+	}
+	close(7);
+	for (size_t i = 0; i < TREE; i++)
+		buf[i] = pattern(i, 3);
+	if (write(8, buf, TREE) != TREE)
+		return fail("setup");
 	sigemptyset(&none);
 	printf("READY\n");
 	fflush(stdout);
 	while (!verify)
 		sigsuspend(&none);
-	if (check())
+	if (check()) {
+		kill(c, SIGKILL);
+		return 1;
+	}
+	if (check_child(c))
 		return 1;
 	printf("PASS\n");
 	return 0;
