@@ -112,4 +112,27 @@ like "$st" "^[RS] 0 $" "the original runs on, untraced"
 kill -USR1 "$PID"
 wait "$PID"
 is "$?" 0 "and verifies its state"
+
+# ---- --shell-job: a job of one terminal session restored in another ----
+# Session A (script) runs the waiter with stdin on its terminal; it is checkpointed and A ends.
+# Session B restores it with --shell-job: its stdin is B's terminal, its session B's.
+script -qec "t=\$(tty); $W/waiter <\$t >$T_WORK/sj.out 2>&1 & echo \$! >$T_WORK/sj.pid; echo \$t >$T_WORK/sj.ttyA; wait" /dev/null >/dev/null &
+SA=$!
+wait_for grep -q READY "$T_WORK/sj.out"
+PID=$(cat "$T_WORK/sj.pid")
+at_exit "kill -9 $PID"
+"$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/sj.img" --shell-job
+ok $? "checkpoint --shell-job of a job of a terminal session"
+wait "$SA"
+wait_for sh -c "! test -e /proc/$PID"
+out=$(script -qec "$FERRY process restore --shell-job --image-path $T_WORK/sj.img --detach \
+	--pid-file $T_WORK/sj.pid2 && p=\$(cat $T_WORK/sj.pid2) && echo fd0 \$(readlink /proc/\$p/fd/0) \
+	&& echo tty \$(tty) && echo sid \$(ps -o sid= -p \$p) \$(ps -o sid= -p \$\$) && kill -USR1 \$p" /dev/null)
+fd0=$(printf '%s\n' "$out" | sed -n 's/.*fd0 //p' | tr -d '\r')
+tty=$(printf '%s\n' "$out" | sed -n 's/^tty //p' | tr -d '\r')
+like "$fd0" "^/dev/pts/[0-9]+$" "the restored job's stdin is a terminal (session A had $(cat "$T_WORK/sj.ttyA"))"
+is "$fd0" "$tty" "it is the restoring terminal"
+like "$(printf '%s\n' "$out" | sed -n 's/^sid //p' | tr -d '\r')" "^ *([0-9]+) +\1 *$" \
+	"it joined the restoring session"
+
 done_testing
