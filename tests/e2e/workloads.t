@@ -15,7 +15,7 @@ fi
 READY_LIMIT=10 # seconds for a workload to print READY
 PASS_LIMIT=10  # seconds for PASS or FAIL after SIGUSR1
 CR_LIMIT=60    # seconds for one checkpoint or restore
-MAPS_SKIP=" memory python " # areas that change while running (arenas) or too many to compare
+MAPS_SKIP=" python " # its allocator maps new arenas while it computes
 
 # workload_bin NAME: the built workload (build/workloads/NAME, or built here with cc when missing
 # or older than its source); prints its path.
