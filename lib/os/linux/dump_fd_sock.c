@@ -178,14 +178,14 @@ int lx_dump_fd_unix(const struct cr_image *img, pid_t pid, struct cr_fd *f, uint
 	    getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
 		return ferry_error_errno(err, "socket:[%llu]", (unsigned long long)ino);
 	if (family != AF_UNIX)
-		return ferry_error(err, ENOTSUP, "socket:[%llu] of family %d: not supported yet",
+		return ferry_error(err, ENOTSUP, "socket:[%llu]: not supported yet (family %d)",
 				   (unsigned long long)ino, family);
 	if (unix_diag((uint32_t)ino, &u, err) < 0)
 		return -1;
 	if (u.named || !u.peer)
-		return ferry_error(err, ENOTSUP, "unix socket:[%llu]: %s: not supported yet",
+		return ferry_error(err, ENOTSUP, "socket:[%llu]: not supported yet (%s)",
 				   (unsigned long long)ino,
-				   u.named ? "a named socket" : "not one of a connected pair");
+				   u.named ? "a named unix socket" : "a unix socket not in a pair");
 	f->id = ino;
 	f->unix_sk.type = (uint32_t)type;
 	f->unix_sk.peer = u.peer;
