@@ -15,6 +15,7 @@ B := build
 PORTABLE_SRCS := $(wildcard lib/core/*.c lib/limits/*.c lib/image/*.c lib/cr/*.c lib/migrate/*.c)
 include mk/$(OS).mk
 include mk/proto.mk
+include mk/workloads.mk
 
 LIB_SRCS := $(PORTABLE_SRCS) $(OS_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
