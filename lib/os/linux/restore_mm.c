@@ -422,18 +422,64 @@ static int map_moved(struct lx_rst_proc *rp, const struct cr_vma *v, uint32_t pr
 	return 0;
 }
 
+/* Backing files opened in the tracee during map_all, each once: several areas map one file. */
+struct backings {
+	const struct cr_vma *v[64]; /* the area each fd was opened for */
+	int64_t fd[64];
+	size_t n;
+};
+
+static bool same_backing(const struct cr_vma *a, const struct cr_vma *b)
+{
+	if (a->shm_id || b->shm_id)
+		return a->shm_id == b->shm_id;
+	return a->path && b->path && !strcmp(a->path, b->path) && a->ino == b->ino &&
+	       ((a->flags ^ b->flags) & CR_VMA_SHARED) == 0 &&
+	       ((a->prot ^ b->prot) & PROT_WRITE) == 0;
+}
+
+/* Returns the tracee's fd of v's backing, opening it the first time; -1 on error. */
+static int64_t backing_fd(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *b,
+			  const struct cr_vma *v, ferry_err_t *err)
+{
+	int64_t fd;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (same_backing(b->v[i], v))
+			return b->fd[i];
+	fd = open_backing(rs, rp, v, err);
+	if (fd >= 0 && b->n < sizeof(b->fd) / sizeof(b->fd[0])) {
+		b->v[b->n] = v;
+		b->fd[b->n++] = fd;
+	}
+	return fd;
+}
+
+/* Closes the backing fds in the tracee; returns 0 or -1. */
+static int backings_close(struct lx_rst_proc *rp, struct backings *b, ferry_err_t *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (rcall(rp, SYS_close, (uint64_t)b->fd[i], 0, 0, 0, 0, 0, err) < 0)
+			rc = -1;
+	b->n = 0;
+	return rc;
+}
+
 /* Maps one area at its address with a temporary protection (writable when pages are to be
  * written); returns 0 or -1. */
-static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_vma *v,
-		    uint32_t prot, bool remap, ferry_err_t *err)
+static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *b,
+		    const struct cr_vma *v, uint32_t prot, bool remap, ferry_err_t *err)
 {
 	uint64_t flags = MAP_FIXED | ((v->flags & CR_VMA_SHARED) ? MAP_SHARED : MAP_PRIVATE);
 	int64_t fd = -1, at;
+	bool cached;
 
 	if (v->flags & CR_VMA_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
 	if (v->path || v->shm_id) {
-		fd = open_backing(rs, rp, v, err);
+		fd = backing_fd(rs, rp, b, v, err);
 		if (fd < 0)
 			return -1;
 	} else {
@@ -441,9 +487,12 @@ static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_v
 	}
 	if (remap) /* only anonymous areas */
 		return map_moved(rp, v, prot, flags, err);
+	cached = false;
+	for (size_t i = 0; i < b->n; i++)
+		cached |= b->fd[i] == fd;
 	at = rcall(rp, SYS_mmap, v->start, v->end - v->start, prot, flags, (uint64_t)fd,
 		   fd >= 0 ? v->pgoff : 0, err);
-	if (fd >= 0 && rcall(rp, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0, err) < 0)
+	if (fd >= 0 && !cached && rcall(rp, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0, err) < 0)
 		return -1;
 	if (at >= 0 && (uint64_t)at != v->start)
 		return ferry_error(err, EFAULT, "mapped at 0x%llx", (unsigned long long)at);
@@ -562,8 +611,9 @@ static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	const struct cr_process *p = rp->p;
 	_cleanup_free_ uint32_t *tmp = calloc(p->n_vmas + 1, sizeof(uint32_t));
 	_cleanup_free_ bool *remap = calloc(p->n_vmas + 1, sizeof(bool));
+	_cleanup_free_ struct backings *b = calloc(1, sizeof(*b));
 
-	if (!tmp || !remap)
+	if (!tmp || !remap || !b)
 		return ferry_error(err, ENOMEM, "restore");
 	plan_prots(rp, tmp, remap);
 	for (size_t i = 0; i < p->n_vmas; i++) {
@@ -571,12 +621,14 @@ static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 
 		if (v->flags & SPECIAL_VMA)
 			continue;
-		if (map_area(rs, rp, v, tmp[i], remap[i], err) < 0)
+		if (map_area(rs, rp, b, v, tmp[i], remap[i], err) < 0) {
+			backings_close(rp, b, NULL);
 			return ferry_error_wrap(err, "map 0x%llx-0x%llx (%s)",
 						(unsigned long long)v->start,
 						(unsigned long long)v->end, vma_name(v));
+		}
 	}
-	if (fill_pages(rs, rp, err) < 0)
+	if (backings_close(rp, b, err) < 0 || fill_pages(rs, rp, err) < 0)
 		return -1;
 	for (size_t i = 0; i < p->n_vmas; i++) {
 		const struct cr_vma *v = &p->vmas[i];
