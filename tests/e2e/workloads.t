@@ -100,33 +100,30 @@ if not proc:
     print("no process %d in the image" % pid); sys.exit()
 def num(v):
     return int(v, 16) if isinstance(v, str) else int(v)
-want = []
+want = {}
 for v in proc[0]["vmas"]:
-    prot, flags = v.get("prot", 0), v.get("flags", 0)
-    if isinstance(prot, str):
-        perms = prot
-    else:
-        perms = ("r" if prot & 1 else "-") + ("w" if prot & 2 else "-") + ("x" if prot & 4 else "-")
-    if isinstance(flags, list):
-        shared = "shared" in flags
-    else:
-        shared = bool(int(flags) & 1)
-    path = v.get("path") or ""
-    want.append((num(v["start"]), num(v["end"]), perms + ("s" if shared else "p"), path))
-got = []
+    prot, flags = v.get("prot", 0), int(v.get("flags", 0))
+    perms = ("r" if prot & 1 else "-") + ("w" if prot & 2 else "-") + ("x" if prot & 4 else "-")
+    # A shared object (MAP_SHARED anonymous, memfd, SysV) has no path in the image.
+    path = None if v.get("shm_id") or flags & 2 else (v.get("path") or "")
+    want[(num(v["start"]), num(v["end"]), perms + ("s" if flags & 1 else "p"))] = path
+got = {}
 try:
     maps = open("/proc/%d/maps" % pid).readlines()
 except OSError as e:
     print("process %d: %s" % (pid, e.strerror)); sys.exit()
 for line in maps:
-    f = line.split()
+    f = line.split(None, 5)
     s, e = (int(x, 16) for x in f[0].split("-"))
-    path = f[5] if len(f) > 5 and f[5].startswith("/") else ""
-    got.append((s, e, f[1], path))
+    path = f[5].strip() if len(f) > 5 and f[5].startswith("/") else ""
+    got[(s, e, f[1])] = path
 for a in sorted(set(want) - set(got)):
-    print("missing %x-%x %s %s" % a)
+    print("missing %x-%x %s" % a)
 for a in sorted(set(got) - set(want)):
-    print("extra %x-%x %s %s" % a)
+    print("extra %x-%x %s %s" % (a + (got[a],)))
+for a in sorted(set(got) & set(want)):
+    if want[a] is not None and want[a] != got[a]:
+        print("%x-%x %s: file %s, image %s" % (a + (got[a], want[a])))
 ' "$1"
 }
 
