@@ -40,10 +40,11 @@ workload_args() {
 
 # descendants PID: PID and every process below it, one a line (parents first).
 descendants() {
-	local p c
+	local p c kids
 	echo "$1"
 	for p in /proc/"$1"/task/*/children; do
-		for c in $(cat "$p" 2>/dev/null); do
+		read -ra kids 2>/dev/null <"$p" || true
+		for c in "${kids[@]}"; do
 			descendants "$c"
 		done
 	done
@@ -52,8 +53,8 @@ descendants() {
 # kill_tree PID: SIGKILL to PID and all its descendants.
 kill_tree() {
 	local pids
-	pids=$(descendants "$1" 2>/dev/null)
-	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	mapfile -t pids < <(descendants "$1" 2>/dev/null)
+	[ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
 	return 0
 }
 
@@ -230,7 +231,14 @@ kill_restore() {
 	kill_tree "$PID"
 }
 
-names=${WORKLOADS:-$(cd "$TOP/tests/workloads" && ls -- *.c | sed 's/\.c$//')}
+if [ -n "${WORKLOADS:-}" ]; then
+	names=$WORKLOADS
+else
+	names=
+	for src in "$TOP"/tests/workloads/*.c; do
+		names+=" $(basename "$src" .c)"
+	done
+fi
 for name in $names; do
 	if ! BIN=$(workload_bin "$name"); then
 		ok 1 "$name: builds"
