@@ -167,6 +167,7 @@ leave_running() {
 		return
 	fi
 	pids_before=$(descendants "$PID" | sort)
+	at_exit "kill -9 ${pids_before//$'\n'/ }"
 	out=$(timeout -k 5 "$CR_LIMIT" "$FERRY" process checkpoint --pid "$PID" \
 		--image-path "$T_WORK/$RUN.img" --leave-running 2>&1)
 	ok $? "$name: checkpoint --leave-running${out:+: $out}"
@@ -190,6 +191,7 @@ kill_restore() {
 	fi
 	disown "$PID" # killed by the checkpoint: no job report
 	pids=$(descendants "$PID")
+	at_exit "kill -9 ${pids//$'\n'/ }"
 	# shellcheck disable=SC2086
 	ids_before=$(ids_of $pids)
 	out=$(timeout -k 5 "$CR_LIMIT" "$FERRY" process checkpoint --pid "$PID" \
