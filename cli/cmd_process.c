@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* process: `ferry process checkpoint` dumps a process tree into an image; `ferry process restore`
  * brings it back. On a terminal a progress line and a timing summary go to stderr; with
- * --log-format json the summary goes to the log as a JSON line. */
+ * --log-format json the summary goes to the log as a JSON line.
+ * --shell-job (CRIU's meaning): the tree was a job of a terminal session; on restore the tree
+ * keeps its session and process groups only where their leaders are inside it, else it joins the
+ * caller's session and process group, and its fds on a pseudo-terminal are opened on the caller's
+ * terminal (so a restored job runs in the restoring terminal). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,8 +178,6 @@ static int process_restore(int argc, char **argv)
 	progress_end(&p);
 	if (r < 0)
 		return cli_fail(&err);
-	if (detach)
-		p.tty = false; /* detached: nothing printed */
 	restore_summary(&p, &stats);
 	if (pid_file && write_pid_file(pid_file, root) < 0)
 		return 1;
