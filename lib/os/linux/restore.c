@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ferry/log.h"
+#include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
 
 static uint64_t now_us(void)
@@ -195,6 +197,7 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 		stats = &dummy;
 	if (img->n_procs == 0)
 		return ferry_error(err, EINVAL, "restore: the image holds no process");
+	lx_rfast_reset();
 	if (rst_init(&rs, req, img, err) < 0) {
 		lx_rst_release(&rs);
 		return -1;
@@ -204,6 +207,7 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 		lx_rst_release(&rs);
 		return -1;
 	}
+	lx_rfast_log_stats();
 	detach_all(&rs);
 	root = rs.procs[0].tids[0];
 	lx_rst_release(&rs);

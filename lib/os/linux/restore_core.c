@@ -18,6 +18,7 @@
 
 #include "core/cleanup.h"
 #include "os/linux/ptrace.h"
+#include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
 
 static int64_t call_in(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, long nr, uint64_t a0,
@@ -56,7 +57,8 @@ static int rlimits(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	return 0;
 }
 
-/* Sets the signal actions that differ from ferry's own (which the copy has). */
+/* Sets the signal actions that differ from ferry's own (which the copy has). SIGTRAP waits for
+ * the end (sigtrap_action): the remote calls' steps reset it. */
 static int sigactions(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	for (int sig = 1; sig <= CR_NSIG; sig++) {
@@ -64,7 +66,7 @@ static int sigactions(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
 		struct cr_sigaction cur;
 		uint64_t at;
 
-		if (sig == SIGKILL || sig == SIGSTOP)
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGTRAP)
 			continue;
 		if (syscall(SYS_rt_sigaction, sig, NULL, &cur, 8) < 0)
 			return ferry_error_errno(err, "signal %d", sig);
@@ -262,17 +264,42 @@ static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, fe
 	return creds(rs, rp, tid, err);
 }
 
+/* The SIGTRAP action, once no remote call steps any more (a step's trap resets a blocked or
+ * ignored SIGTRAP to SIG_DFL: the copy has ferry's action with that handler). Returns 0 or -1. */
+static int sigtrap_action(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const struct cr_sigaction *want = &rp->p->sigactions[SIGTRAP - 1];
+	struct cr_sigaction cur;
+	uint64_t at, a[6] = {SIGTRAP, 0, 0, 8};
+
+	if (syscall(SYS_rt_sigaction, SIGTRAP, NULL, &cur, 8) < 0)
+		return ferry_error_errno(err, "signal %d", SIGTRAP);
+	cur.handler = (uint64_t)(uintptr_t)SIG_DFL;
+	if (!memcmp(&cur, want, sizeof(cur)))
+		return 0;
+	at = lx_rst_put(rs, rp, 0, want, sizeof(*want), err);
+	a[1] = at;
+	if (!at || lx_rfast_call_nostep(rp->r.tid, rp->r.syscall_ip, SYS_rt_sigaction, a, err) < 0)
+		return ferry_error_wrap(err, "action of signal %d", SIGTRAP);
+	return 0;
+}
+
 /* Queues the dumped pending signals again, from the leader (a process may queue any siginfo to
- * itself). */
+ * itself), with syscall stops: a step's trap would take the place of a queued SIGTRAP. */
 static int pending(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	const struct cr_process *p = rp->p;
+	uint64_t a[6] = {0};
 
 	for (size_t i = 0; i < p->n_shared_pending; i++) {
 		int sig = *(const int32_t *)p->shared_pending[i].raw;
 		uint64_t at = lx_rst_put(rs, rp, 0, p->shared_pending[i].raw, CR_SIGINFO_SIZE, err);
 
-		if (!at || RCALL(SYS_rt_sigqueueinfo, (uint64_t)p->pid, (uint64_t)sig, at, 0) < 0)
+		a[0] = (uint64_t)p->pid;
+		a[1] = (uint64_t)sig;
+		a[2] = at;
+		if (!at || lx_rfast_call_nostep(rp->r.tid, rp->r.syscall_ip, SYS_rt_sigqueueinfo, a,
+						err) < 0)
 			return ferry_error_wrap(err, "pending signal %d", sig);
 	}
 	for (size_t t = 0; t < p->n_threads; t++)
@@ -281,8 +308,12 @@ static int pending(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 			int sig = *(const int32_t *)si->raw;
 			uint64_t at = lx_rst_put(rs, rp, 0, si->raw, CR_SIGINFO_SIZE, err);
 
-			if (!at || RCALL(SYS_rt_tgsigqueueinfo, (uint64_t)p->pid,
-					 (uint64_t)p->threads[t].tid, (uint64_t)sig, at) < 0)
+			a[0] = (uint64_t)p->pid;
+			a[1] = (uint64_t)p->threads[t].tid;
+			a[2] = (uint64_t)sig;
+			a[3] = at;
+			if (!at || lx_rfast_call_nostep(rp->r.tid, rp->r.syscall_ip,
+							SYS_rt_tgsigqueueinfo, a, err) < 0)
 				return ferry_error_wrap(err, "pending signal %d of thread %d", sig,
 							p->threads[t].tid);
 		}
@@ -315,7 +346,12 @@ int lx_rst_finish(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	for (size_t i = 0; i < rp->n_tids; i++)
 		if (thread_inside(rs, rp, i, err) < 0)
 			return ferry_error_wrap(err, "thread %d", rp->tids[i]);
-	if (pending(rs, rp, err) < 0)
+	/* From here no step: every signal blocked (the steps unblocked SIGTRAP) until the masks of
+	 * the image are set. */
+	for (size_t i = 0; i < rp->n_tids; i++)
+		if (lx_sigmask_set(rp->tids[i], ~0ULL, err) < 0)
+			return -1;
+	if (sigtrap_action(rs, rp, err) < 0 || pending(rs, rp, err) < 0)
 		return -1;
 	for (size_t i = 0; i < rp->n_tids; i++)
 		if (thread_regs(rp, i, err) < 0)

@@ -18,6 +18,7 @@
 #include "core/cleanup.h"
 #include "image/image.h"
 #include "os/linux/memmap.h"
+#include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
 
 #define SPECIAL_VMA (CR_VMA_VDSO | CR_VMA_VVAR | CR_VMA_VVAR_VCLOCK | CR_VMA_VSYSCALL)
@@ -94,7 +95,7 @@ int lx_rst_map_scratch(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *e
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 			 (uint64_t)-1,
 			 0};
-	int64_t at = lx_remote_call(&rp->r, SYS_mmap, a, err);
+	int64_t at = lx_rfast_call(rp->r.tid, rp->r.syscall_ip, SYS_mmap, a, err);
 
 	if (at < 0)
 		return ferry_error_wrap(err, "scratch page");
@@ -211,7 +212,7 @@ static int64_t rcall(struct lx_rst_proc *rp, long nr, uint64_t a0, uint64_t a1, 
 {
 	uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
 
-	return lx_remote_call(&rp->r, nr, a, err);
+	return lx_rfast_call(rp->r.tid, rp->r.syscall_ip, nr, a, err);
 }
 
 static bool is_special(const struct lx_area *a)

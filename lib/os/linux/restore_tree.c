@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Restore: creating the processes and threads with their dumped pids (clone3 with set_tid), as
  * stopped, seized copies of ferry or of their restored parent. */
+#include <elf.h>
 #include <errno.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "os/linux/ptrace.h"
+#include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
 
-#define SYSCALL_STOP (SIGTRAP | 0x80)
 #define SEIZE_OPTS \
 	(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK)
 
@@ -54,8 +56,29 @@ static int rseq_unregister(struct lx_remote *r, ferry_err_t *err)
 	a[2] = 1; /* RSEQ_FLAG_UNREGISTER */
 	a[3] = cfg.sig;
 	a[4] = a[5] = 0;
-	if (lx_remote_call(r, SYS_rseq, a, err) < 0)
+	if (lx_rfast_call(r->tid, r->syscall_ip, SYS_rseq, a, err) < 0)
 		return ferry_error_wrap(err, "unregister rseq");
+	return 0;
+}
+
+/* Returns the address of a `syscall` instruction in ferry's own vDSO (the copy, a fork, has it
+ * at the same place), or 0. */
+static uint64_t own_vdso_syscall(void)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Phdr *ph;
+	const void *hit;
+
+	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+		return 0;
+	ph = (const Elf64_Phdr *)((const char *)eh + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_X))
+			continue;
+		hit = memmem((const char *)eh + ph[i].p_offset, ph[i].p_filesz, "\x0f\x05", 2);
+		if (hit)
+			return (uint64_t)(uintptr_t)hit;
+	}
 	return 0;
 }
 
@@ -95,66 +118,12 @@ int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err)
 	rp->r.pid = rp->r.tid = (pid_t)pid;
 	if (wait_event_stop((pid_t)pid, err) < 0)
 		return -1;
-	if (lx_remote_init(&rp->r, (pid_t)pid, (pid_t)pid, err) < 0)
+	rp->r.syscall_ip = own_vdso_syscall();
+	if (!rp->r.syscall_ip && lx_remote_init(&rp->r, (pid_t)pid, (pid_t)pid, err) < 0)
 		return -1;
+	if (!rp->r.syscall_ip)
+		return ferry_error(err, ENOEXEC, "restore: no vDSO to run syscalls through");
 	return rseq_unregister(&rp->r, err);
-}
-
-/* Puts a thread in a syscall stop or event stop back in an interrupt stop; returns 0 or -1. */
-static int to_interrupt_stop(pid_t tid, ferry_err_t *err)
-{
-	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 ||
-	    ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
-		return ferry_error_errno(err, "stop thread %d", tid);
-	return wait_event_stop(tid, err);
-}
-
-/* Runs clone3(args, size) in tid at ip, following the fork/clone event; *child gets the new
- * task, *ret the result. Returns 0 or -1. */
-static int run_clone3(pid_t tid, uint64_t ip, uint64_t args, pid_t *child, int64_t *ret,
-		      ferry_err_t *err)
-{
-	struct user_regs_struct regs, saved;
-	int stops = 0;
-
-	if (lx_regs_get(tid, &saved, err) < 0)
-		return -1;
-	regs = saved;
-	regs.rax = SYS_clone3;
-	regs.orig_rax = (unsigned long long)-1;
-	regs.rdi = args;
-	regs.rsi = sizeof(struct clone_args);
-	regs.rip = ip;
-	if (lx_regs_set(tid, &regs, err) < 0)
-		return -1;
-	while (stops < 2) {
-		int st, r;
-		unsigned long msg;
-
-		if (ptrace(PTRACE_SYSCALL, tid, NULL, NULL) < 0)
-			return ferry_error_errno(err, "resume thread %d", tid);
-		r = lx_wait_stop(tid, &st, err);
-		if (r != 0)
-			return r < 0 ? -1 : ferry_error(err, ESRCH, "thread %d died", tid);
-		if (st >> 16 == PTRACE_EVENT_CLONE || st >> 16 == PTRACE_EVENT_FORK) {
-			if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) < 0)
-				return ferry_error_errno(err, "new task of %d", tid);
-			*child = (pid_t)msg;
-			continue;
-		}
-		if (st >> 16 == PTRACE_EVENT_STOP)
-			continue;
-		if (WSTOPSIG(st) != SYSCALL_STOP)
-			return ferry_error(err, EFAULT, "thread %d got signal %d", tid,
-					   WSTOPSIG(st));
-		stops++;
-	}
-	if (lx_regs_get(tid, &regs, err) < 0)
-		return -1;
-	*ret = (int64_t)regs.rax;
-	if (lx_regs_set(tid, &saved, err) < 0)
-		return -1;
-	return to_interrupt_stop(tid, err);
 }
 
 pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags, pid_t tid,
@@ -167,18 +136,18 @@ pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_
 	    .child_tid = child_tid,
 	    .set_tid_size = 1,
 	};
-	uint64_t at_tid, at_args, mask;
+	uint64_t at_tid, at_args;
 	pid_t child = 0;
 	int64_t ret = 0;
 
 	at_tid = lx_rst_put(rs, parent, 0, &tid, sizeof(tid), err);
 	args.set_tid = at_tid;
 	at_args = at_tid ? lx_rst_put(rs, parent, 64, &args, sizeof(args), err) : 0;
-	if (!at_args || lx_sigmask_get(parent->r.tid, &mask, err) < 0 ||
-	    lx_sigmask_set(parent->r.tid, ~0ULL, err) < 0)
+	if (!at_args)
 		return -1;
-	if (run_clone3(parent->r.tid, parent->r.syscall_ip, at_args, &child, &ret, err) < 0 ||
-	    lx_sigmask_set(parent->r.tid, mask, err) < 0) {
+	/* The parent's signals are blocked (a copy of ferry's restore), so is the child's. */
+	if (lx_rfast_clone3(parent->r.tid, parent->r.syscall_ip, at_args, sizeof(args), &child,
+			    &ret, err) < 0) {
 		if (child > 0)
 			kill(child, SIGKILL);
 		return -1;
@@ -212,8 +181,6 @@ uint64_t lx_rst_put(struct lx_rst *rs, struct lx_rst_proc *rp, size_t off, const
 int64_t lx_rst_call_in(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, long nr,
 		       const uint64_t args[6], ferry_err_t *err)
 {
-	struct lx_remote r = rp->r;
-
-	r.tid = tid;
-	return lx_remote_call(&r, nr, args, err);
+	(void)rs;
+	return lx_rfast_call(tid, rp->r.syscall_ip, nr, args, err);
 }

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Remote syscalls for the restore: registers set once per call, one or two stops, nothing put
+ * back (see remote_fast.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "ferry/log.h"
+#include "os/linux/ptrace.h"
+#include "os/linux/remote_fast.h"
+
+#define SYSCALL_STOP (SIGTRAP | 0x80)
+#define MAX_NR 512
+
+/* Per thread, the registers read at its first call: segments, flags and bases for the next. */
+struct kept {
+	pid_t tid;
+	struct user_regs_struct regs;
+};
+
+static _Thread_local struct kept *kept;
+static _Thread_local size_t n_kept;
+static _Thread_local struct {
+	uint32_t calls;
+	uint64_t ns;
+} stats[MAX_NR];
+
+void lx_rfast_reset(void)
+{
+	free(kept);
+	kept = NULL;
+	n_kept = 0;
+	memset(stats, 0, sizeof(stats));
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+void lx_rfast_log_stats(void)
+{
+	uint32_t calls = 0;
+	uint64_t ns = 0;
+
+	for (int nr = 0; nr < MAX_NR; nr++) {
+		if (!stats[nr].calls)
+			continue;
+		calls += stats[nr].calls;
+		ns += stats[nr].ns;
+		ferry_log(FERRY_LOG_DEBUG, "restore: remote syscall %d: %u calls, %.3f ms", nr,
+			  stats[nr].calls, (double)stats[nr].ns / 1e6);
+	}
+	ferry_log(FERRY_LOG_DEBUG, "restore: %u remote syscalls in %.3f ms", calls,
+		  (double)ns / 1e6);
+}
+
+/* Returns the registers kept for tid, read the first time; NULL on error. */
+static struct user_regs_struct *base_regs(pid_t tid, ferry_err_t *err)
+{
+	struct kept *v;
+
+	for (size_t i = 0; i < n_kept; i++)
+		if (kept[i].tid == tid)
+			return &kept[i].regs;
+	v = realloc(kept, (n_kept + 1) * sizeof(*kept));
+	if (!v) {
+		ferry_error(err, ENOMEM, "remote syscall in %d", tid);
+		return NULL;
+	}
+	kept = v;
+	v[n_kept].tid = tid;
+	if (lx_regs_get(tid, &v[n_kept].regs, err) < 0)
+		return NULL;
+	return &v[n_kept++].regs;
+}
+
+/* Resumes tid with req until a stop of the kind expected (a syscall stop, or the SIGTRAP of a
+ * step); an interrupt stop on the way resumes it again, a clone or fork event stores the new
+ * task in *child. Returns 0 or -1. */
+static int run_to(pid_t tid, enum __ptrace_request req, pid_t *child, ferry_err_t *err)
+{
+	int want = req == PTRACE_SINGLESTEP ? SIGTRAP : SYSCALL_STOP;
+
+	for (;;) {
+		int st, r;
+
+		if (ptrace(req, tid, NULL, NULL) < 0)
+			return ferry_error_errno(err, "resume thread %d", tid);
+		r = lx_wait_stop(tid, &st, err);
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			return ferry_error(err, ESRCH, "thread %d died", tid);
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			continue;
+		if (st >> 16 == PTRACE_EVENT_CLONE || st >> 16 == PTRACE_EVENT_FORK) {
+			unsigned long msg;
+
+			if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) < 0)
+				return ferry_error_errno(err, "new task of %d", tid);
+			*child = (pid_t)msg;
+			continue;
+		}
+		if (WSTOPSIG(st) == want && st >> 16 == 0)
+			return 0;
+		return ferry_error(err, EFAULT, "thread %d got signal %d (%s)", tid, WSTOPSIG(st),
+				   strsignal(WSTOPSIG(st) & 0x7f));
+	}
+}
+
+/* lx_rfast_syscall, with *child set by a clone or fork event. */
+static int run_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], bool step,
+		       int64_t *ret, pid_t *child, ferry_err_t *err)
+{
+	static const uint64_t none[6];
+	struct user_regs_struct *base = base_regs(tid, err), regs;
+	uint64_t t0 = now_ns();
+
+	if (!base)
+		return ferry_error_wrap(err, "remote syscall %ld", nr);
+	if (!a)
+		a = none;
+	regs = *base;
+	regs.rax = (unsigned long long)nr;
+	regs.orig_rax = (unsigned long long)-1; /* not in a syscall: no restart on resume */
+	regs.rdi = a[0];
+	regs.rsi = a[1];
+	regs.rdx = a[2];
+	regs.r10 = a[3];
+	regs.r8 = a[4];
+	regs.r9 = a[5];
+	regs.rip = ip;
+	if (lx_regs_set(tid, &regs, err) < 0)
+		return ferry_error_wrap(err, "remote syscall %ld in %d", nr, tid);
+	if (step ? run_to(tid, PTRACE_SINGLESTEP, child, err) < 0
+		 : run_to(tid, PTRACE_SYSCALL, child, err) < 0 ||
+		       run_to(tid, PTRACE_SYSCALL, child, err) < 0)
+		return ferry_error_wrap(err, "remote syscall %ld in %d", nr, tid);
+	if (lx_regs_get(tid, &regs, err) < 0)
+		return ferry_error_wrap(err, "remote syscall %ld in %d", nr, tid);
+	if (regs.rip != ip + 2)
+		return ferry_error(err, EFAULT, "remote syscall %ld in %d: stopped at 0x%llx", nr,
+				   tid, (unsigned long long)regs.rip);
+	*ret = (int64_t)regs.rax;
+	if (nr >= 0 && nr < MAX_NR) {
+		stats[nr].calls++;
+		stats[nr].ns += now_ns() - t0;
+	}
+	return 0;
+}
+
+int lx_rfast_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], bool step, int64_t *ret,
+		     ferry_err_t *err)
+{
+	pid_t child = 0;
+
+	return run_syscall(tid, ip, nr, a, step, ret, &child, err);
+}
+
+int lx_rfast_clone3(pid_t tid, uint64_t ip, uint64_t args, uint64_t size, pid_t *child,
+		    int64_t *ret, ferry_err_t *err)
+{
+	const uint64_t a[6] = {args, size};
+
+	*child = 0;
+	return run_syscall(tid, ip, SYS_clone3, a, false, ret, child, err);
+}
+
+static int64_t call(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], bool step,
+		    ferry_err_t *err)
+{
+	int64_t ret = 0;
+
+	if (lx_rfast_syscall(tid, ip, nr, a, step, &ret, err) < 0)
+		return -1;
+	if ((uint64_t)ret < (uint64_t)-4095)
+		return ret;
+	return ferry_error(err, (int)-ret, "remote syscall %ld in %d", nr, tid);
+}
+
+int64_t lx_rfast_call(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], ferry_err_t *err)
+{
+	return call(tid, ip, nr, a, true, err);
+}
+
+int64_t lx_rfast_call_nostep(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], ferry_err_t *err)
+{
+	return call(tid, ip, nr, a, false, err);
+}

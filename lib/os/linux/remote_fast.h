@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Remote syscalls for the restore. A thread being restored is a throwaway copy of ferry: nothing
+ * of its registers needs keeping between calls, and its signals stay blocked. So a call only sets
+ * the registers (no read, no signal-mask change) and runs the `syscall` at a known address: with
+ * PTRACE_SINGLESTEP (one stop, at the syscall's exit) or with PTRACE_SYSCALL (an entry and an exit
+ * stop). The thread is left where the call ended, in a stop from which the next call can run;
+ * whoever resumes it for good sets its registers first. Called from the tracing thread. */
+#ifndef LX_REMOTE_FAST_H
+#define LX_REMOTE_FAST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ferry/error.h"
+
+/* Runs syscall nr with args in thread tid (in any ptrace stop, its signals blocked but SIGTRAP)
+ * at ip, the address of a `syscall` instruction; *ret gets the raw result (a negative errno on
+ * failure). step: one stop, a SIGTRAP the kernel forces at the syscall's exit (which unblocks
+ * SIGTRAP and resets its action to SIG_DFL when it was blocked or ignored, and which a pending
+ * SIGTRAP would take the place of); else two syscall stops and no signal. Returns 0 when the
+ * syscall ran, -1 when it could not be run. */
+int lx_rfast_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t args[6], bool step,
+		     int64_t *ret, ferry_err_t *err);
+
+/* Runs clone3(args, size) in tid at ip with syscall stops; *child gets the task the kernel
+ * reported in a clone or fork event (0: none), *ret the raw result. Returns 0 or -1. */
+int lx_rfast_clone3(pid_t tid, uint64_t ip, uint64_t args, uint64_t size, pid_t *child,
+		    int64_t *ret, ferry_err_t *err);
+
+/* Like lx_rfast_syscall with step on, and a negative result becomes an error naming the syscall.
+ * Returns the result (>= 0) or -1. */
+int64_t lx_rfast_call(pid_t tid, uint64_t ip, long nr, const uint64_t args[6], ferry_err_t *err);
+
+/* Same with syscall stops (no SIGTRAP involved); returns the result (>= 0) or -1. */
+int64_t lx_rfast_call_nostep(pid_t tid, uint64_t ip, long nr, const uint64_t args[6],
+			     ferry_err_t *err);
+
+/* Forgets the registers kept per thread (a thread id may be reused by the next restore). */
+void lx_rfast_reset(void);
+
+/* Writes, as debug log entries, the number and total time of the calls per syscall since the
+ * last lx_rfast_reset. */
+void lx_rfast_log_stats(void);
+
+#endif
