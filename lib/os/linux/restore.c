@@ -142,14 +142,23 @@ static int make_tree(struct lx_rst *rs, ferry_err_t *err)
 static int restore_proc(struct lx_rst *rs, struct lx_rst_proc *rp,
 			struct ferry_restore_stats *stats, ferry_err_t *err)
 {
-	uint64_t t0 = now_us();
+	uint64_t t0 = now_us(), t1, t2, t3;
 
 	if (lx_rst_mm(rs, rp, err) < 0)
 		return -1;
-	stats->memory_us += now_us() - t0;
-	if (lx_rst_files(rs, rp, err) < 0 || lx_rst_proc_state(rs, rp, err) < 0 ||
-	    lx_rst_threads(rs, rp, err) < 0)
+	t1 = now_us();
+	stats->memory_us += t1 - t0;
+	if (lx_rst_files(rs, rp, err) < 0)
 		return -1;
+	t2 = now_us();
+	if (lx_rst_proc_state(rs, rp, err) < 0)
+		return -1;
+	t3 = now_us();
+	if (lx_rst_threads(rs, rp, err) < 0)
+		return -1;
+	ferry_log(FERRY_LOG_DEBUG, "restore pid %d: files %.3f ms, state %.3f ms, threads %.3f ms",
+		  rp->p->pid, (double)(t2 - t1) / 1e3, (double)(t3 - t2) / 1e3,
+		  (double)(now_us() - t3) / 1e3);
 	return 0;
 }
 
@@ -169,8 +178,11 @@ static int restore_all(struct lx_rst *rs, const struct os_restore_req *req,
 	if (!rs->scratch || make_tree(rs, err) < 0)
 		return -1;
 	stats->tree_us = now_us() - t0;
+	t0 = now_us();
 	if (lx_rst_shm_prepare(rs, err) < 0)
 		return ferry_error_wrap(err, "restore");
+	ferry_log(FERRY_LOG_DEBUG, "restore: shared memory in %.3f ms",
+		  (double)(now_us() - t0) / 1e3);
 	for (size_t i = 0; i < rs->n_procs; i++) {
 		if (req->progress)
 			req->progress(req->progress_arg, "restore", i, rs->n_procs);
@@ -178,9 +190,12 @@ static int restore_all(struct lx_rst *rs, const struct os_restore_req *req,
 			return ferry_error_wrap(err, "restore pid %d", rs->procs[i].p->pid);
 	}
 	/* Only when every process is complete: the final state, and the gadget goes. */
+	t0 = now_us();
 	for (size_t i = 0; i < rs->n_procs; i++)
 		if (lx_rst_finish(rs, &rs->procs[i], err) < 0)
 			return ferry_error_wrap(err, "restore pid %d", rs->procs[i].p->pid);
+	ferry_log(FERRY_LOG_DEBUG, "restore: final state of every thread in %.3f ms",
+		  (double)(now_us() - t0) / 1e3);
 	if (req->progress)
 		req->progress(req->progress_arg, "restore", rs->n_procs, rs->n_procs);
 	return 0;
@@ -191,6 +206,7 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 {
 	struct ferry_restore_stats dummy = {0};
 	struct lx_rst rs;
+	uint64_t t0;
 	pid_t root;
 
 	if (!stats)
@@ -208,7 +224,9 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 		return -1;
 	}
 	lx_rfast_log_stats();
+	t0 = now_us();
 	detach_all(&rs);
+	ferry_log(FERRY_LOG_DEBUG, "restore: detach in %.3f ms", (double)(now_us() - t0) / 1e3);
 	root = rs.procs[0].tids[0];
 	lx_rst_release(&rs);
 	return root;
