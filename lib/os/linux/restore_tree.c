@@ -116,7 +116,9 @@ int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err)
 	rp->tids[0] = (pid_t)pid;
 	rp->n_tids = 1;
 	rp->r.pid = rp->r.tid = (pid_t)pid;
-	if (wait_event_stop((pid_t)pid, err) < 0)
+	/* Every signal blocked from here (the copy may not have run its own sigprocmask yet): the
+	 * remote calls do not juggle masks. */
+	if (wait_event_stop((pid_t)pid, err) < 0 || lx_sigmask_set((pid_t)pid, ~0ULL, err) < 0)
 		return -1;
 	rp->r.syscall_ip = own_vdso_syscall();
 	if (!rp->r.syscall_ip && lx_remote_init(&rp->r, (pid_t)pid, (pid_t)pid, err) < 0)
