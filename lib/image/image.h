@@ -33,6 +33,18 @@ uint32_t image_writer_new_pages_id(struct image_writer *w);
 int image_write_pages(struct image_writer *w, struct cr_pagemap *pm, uint64_t vaddr,
 		      const void *data, uint64_t nr_pages, ferry_err_t *err);
 
+/* Flushes pages file pages_id (created if needed) for the caller to append page data to it
+ * directly (splice), and gives its checksum so far in *crc. Returns the file's fd (owned by the
+ * writer, positioned at the end of the file) or -1. */
+int image_pages_append_fd(struct image_writer *w, uint32_t pages_id, uint32_t *crc,
+			  ferry_err_t *err);
+
+/* Records nr_pages pages at vaddr that the caller appended to pages file pm->pages_id through
+ * image_pages_append_fd, as image_write_pages would; crc is the file's checksum after them
+ * (continued from the one image_pages_append_fd gave). Returns 0 or -1. */
+int image_pages_appended(struct image_writer *w, struct cr_pagemap *pm, uint64_t vaddr,
+			 uint64_t nr_pages, uint32_t crc, ferry_err_t *err);
+
 /* Writes a process (pstree entry, proc-, core-, mm-, pagemap- files, its fds) after its pages;
  * returns 0 or -1. */
 int image_write_process(struct image_writer *w, const struct cr_process *p, ferry_err_t *err);

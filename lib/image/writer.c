@@ -204,6 +204,49 @@ int image_write_pages(struct image_writer *w, struct cr_pagemap *pm, uint64_t va
 	return 0;
 }
 
+int image_pages_append_fd(struct image_writer *w, uint32_t pages_id, uint32_t *crc,
+			  ferry_err_t *err)
+{
+	struct pages_out *p = pages_out(w, pages_id, err);
+	struct img_out *o;
+	size_t done = 0;
+
+	if (!p)
+		return -1;
+	o = p->out;
+	while (done < o->blen) {
+		ssize_t n = write(o->fd, o->buf + done, o->blen - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ferry_error_errno(err, "%s: write", o->name);
+		done += (size_t)n;
+	}
+	o->blen = 0;
+	*crc = o->crc;
+	return o->fd;
+}
+
+int image_pages_appended(struct image_writer *w, struct cr_pagemap *pm, uint64_t vaddr,
+			 uint64_t nr_pages, uint32_t crc, ferry_err_t *err)
+{
+	struct pages_out *p;
+
+	if (vaddr % CR_PAGE_SIZE || nr_pages == 0 || nr_pages > SIZE_MAX / CR_PAGE_SIZE)
+		return ferry_error(err, 0, "pages: bad run 0x%llx + %llu pages",
+				   (unsigned long long)vaddr, (unsigned long long)nr_pages);
+	p = pages_out(w, pm->pages_id, err);
+	if (!p)
+		return -1;
+	if (add_run(pm, vaddr, nr_pages, p->data_size, err) < 0)
+		return -1;
+	p->data_size += nr_pages * CR_PAGE_SIZE;
+	p->out->size += nr_pages * CR_PAGE_SIZE;
+	p->out->crc = crc;
+	return 0;
+}
+
 /* Opens name, lets fn add its records, closes it; returns 0 or -1. */
 #define WRITE_FILE(w, err, kind, call, ...)                  \
 	({                                                   \

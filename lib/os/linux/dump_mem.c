@@ -1,21 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-/* A process's memory: its areas from /proc/PID/smaps, and its present pages read with
- * process_vm_readv into a reusable buffer and written to the image in large runs. */
+/* A process's memory: its areas from /proc/PID/smaps, and its present pages moved into the image
+ * by code injected into the process (vmsplice, then splice into the pages file; parasite.h), or,
+ * when that cannot be used, read with process_vm_readv into a reusable buffer and written. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "ferry/log.h"
 #include "image/image.h"
 #include "os/linux/dump.h"
 #include "os/linux/memmap.h"
 #include "os/linux/pages.h"
+#include "os/linux/parasite.h"
 
 #define DUMP_BUF_SIZE (4u << 20) /* pages read per process_vm_readv batch */
 #define DUMP_MAX_RANGES 1024	 /* ranges per batch */
@@ -242,39 +246,130 @@ static int find_pages(struct lx_pagemap *pm, const struct lx_memmap *m, struct l
 	return 0;
 }
 
-/* Reads the batch ranges[0..n) (bytes total) and writes it as runs; returns 0 or -1. */
-static int write_batch(struct lx_dump_ctx *ctx, struct cr_process *p, const struct lx_page_range *r,
-		       size_t n, uint8_t *buf, size_t bytes, ferry_err_t *err)
+/* Writing one process's pages: through the code injected into it when that can be used (its
+ * pages vmspliced into a pipe and spliced into the pages file, never copied through ferry),
+ * else read with process_vm_readv into buf and written. */
+struct pages_out {
+	struct lx_dump_ctx *ctx;
+	struct cr_process *p;
+	const struct lx_memmap *m;
+	struct lx_parasite ps; /* ps.r.pid 0: not injected */
+	size_t area;	       /* cursor into m->areas for readable() */
+	uint8_t *buf;
+};
+
+/* Whether every area under [start, end) is readable by the process itself (vmsplice needs it;
+ * ranges come in ascending order). */
+static bool readable(struct pages_out *o, uint64_t start, uint64_t end)
+{
+	const struct lx_memmap *m = o->m;
+
+	while (o->area < m->n && m->areas[o->area].end <= start)
+		o->area++;
+	for (size_t i = o->area; i < m->n && m->areas[i].start < end; i++)
+		if (!(m->areas[i].prot & PROT_READ))
+			return false;
+	return true;
+}
+
+/* Reads the batch r[0..n) (bytes total) and writes it as runs; returns 0 or -1. */
+static int copy_batch(struct pages_out *o, const struct lx_page_range *r, size_t n, size_t bytes,
+		      ferry_err_t *err)
 {
 	size_t off = 0;
 
-	if (lx_pages_read(p->pid, r, n, buf, bytes, err) < 0)
+	if (lx_pages_read(o->p->pid, r, n, o->buf, bytes, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t nr = (r[i].end - r[i].start) / CR_PAGE_SIZE;
 
-		if (image_write_pages(ctx->w, &p->pages, r[i].start, buf + off, nr, err) < 0)
+		if (image_write_pages(o->ctx->w, &o->p->pages, r[i].start, o->buf + off, nr, err) <
+		    0)
 			return -1;
 		off += nr * CR_PAGE_SIZE;
-		ctx->pages_done += nr;
 	}
+	return 0;
+}
+
+/* Moves the batch r[0..n) (bytes total) from the pipe into the pages file; returns 0 or -1. */
+static int splice_batch(struct pages_out *o, const struct lx_page_range *r, size_t n, size_t bytes,
+			ferry_err_t *err)
+{
+	uint32_t crc_in, crc[LX_PARASITE_MAX_RANGES];
+	struct cr_process *p = o->p;
+	int fd = image_pages_append_fd(o->ctx->w, p->pages.pages_id, &crc_in, err);
+	size_t done = 0;
+
+	ferry_err_t e = NULL;
+
+	if (fd < 0)
+		return -1;
+	if (lx_parasite_vmsplice(&o->ps, r, n, crc_in, crc, &e) < 0) {
+		/* Nothing reached the file: copy this batch and the next ones. */
+		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied from 0x%llx: %s", p->pid,
+			  (unsigned long long)r[0].start, e->msg);
+		ferry_error_free(&e);
+		if (lx_parasite_cure(&o->ps, err) < 0)
+			return -1;
+		return copy_batch(o, r, n, bytes, err);
+	}
+	while (done < bytes) {
+		ssize_t k = splice(o->ps.pipe_fd, NULL, fd, NULL, bytes - done, SPLICE_F_MOVE);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return ferry_error_errno(err, "splice pages into the image");
+		done += (size_t)k;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (image_pages_appended(o->ctx->w, &p->pages, r[i].start,
+					 (r[i].end - r[i].start) / CR_PAGE_SIZE, crc[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Writes the batch r[0..n) (bytes total) one way or the other; returns 0 or -1. */
+static int write_batch(struct pages_out *o, const struct lx_page_range *r, size_t n, size_t bytes,
+		       ferry_err_t *err)
+{
+	struct lx_dump_ctx *ctx = o->ctx;
+	bool spliced = o->ps.r.pid && readable(o, r[0].start, r[n - 1].end);
+
+	if ((spliced ? splice_batch(o, r, n, bytes, err) : copy_batch(o, r, n, bytes, err)) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		ctx->pages_done += (r[i].end - r[i].start) / CR_PAGE_SIZE;
 	if (ctx->req->progress)
 		ctx->req->progress(ctx->req->progress_arg, "memory", ctx->pages_done,
 				   ctx->pages_seen);
 	return 0;
 }
 
-/* Writes every range of l, cutting ranges at the buffer's size; returns 0 or -1. */
-static int write_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struct lx_page_list *l,
-		       ferry_err_t *err)
+/* Injects the code into p through its first thread; without it, pages are copied (logged). */
+static void pages_out_start(struct pages_out *o)
 {
-	_cleanup_free_ uint8_t *buf = NULL;
-	_cleanup_free_ struct lx_page_range *batch = NULL;
-	size_t nb = 0, bytes = 0, size = l->bytes < DUMP_BUF_SIZE ? l->bytes : DUMP_BUF_SIZE;
+	ferry_err_t e = NULL;
 
-	buf = malloc(size);
-	batch = calloc(DUMP_MAX_RANGES, sizeof(*batch));
-	if (!buf || !batch)
+	if (o->p->n_threads == 0 || !o->p->threads)
+		return;
+	if (lx_parasite_start(&o->ps, o->p->pid, o->p->threads[0].tid, &e) < 0)
+		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
+	ferry_error_free(&e);
+}
+
+/* Writes every range of l, cutting ranges at the batch size; returns 0 or -1. */
+static int write_pages(struct pages_out *o, const struct lx_page_list *l, ferry_err_t *err)
+{
+	_cleanup_free_ struct lx_page_range *batch = NULL;
+	size_t nb = 0, bytes = 0, max = DUMP_MAX_RANGES, size = DUMP_BUF_SIZE;
+
+	if (o->ps.r.pid)
+		size = o->ps.pipe_size, max = LX_PARASITE_MAX_RANGES;
+	size = l->bytes < size ? l->bytes : size;
+	o->buf = malloc(size);
+	batch = calloc(max, sizeof(*batch));
+	if (!o->buf || !batch)
 		return ferry_error(err, ENOMEM, "pages");
 	for (size_t i = 0; i < l->n; i++) {
 		uint64_t at = l->v[i].start;
@@ -286,14 +381,29 @@ static int write_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const stru
 				take = size - bytes;
 			batch[nb++] = (struct lx_page_range){at, at + take};
 			bytes += take, at += take;
-			if (bytes == size || nb == DUMP_MAX_RANGES) {
-				if (write_batch(ctx, p, batch, nb, buf, bytes, err) < 0)
+			if (bytes == size || nb == max) {
+				if (write_batch(o, batch, nb, bytes, err) < 0)
 					return -1;
 				nb = 0, bytes = 0;
 			}
 		}
 	}
-	return nb ? write_batch(ctx, p, batch, nb, buf, bytes, err) : 0;
+	return nb ? write_batch(o, batch, nb, bytes, err) : 0;
+}
+
+/* Writes the pages of l for p, injecting the code for it and removing it after; returns 0 or -1. */
+static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struct lx_memmap *m,
+		      const struct lx_page_list *l, ferry_err_t *err)
+{
+	struct pages_out o = {.ctx = ctx, .p = p, .m = m};
+	int r;
+
+	pages_out_start(&o);
+	r = write_pages(&o, l, err);
+	if (lx_parasite_cure(&o.ps, r < 0 ? NULL : err) < 0)
+		r = -1;
+	free(o.buf);
+	return r;
 }
 
 int lx_dump_memory(struct lx_dump_ctx *ctx, struct cr_process *p, ferry_err_t *err)
@@ -311,7 +421,7 @@ int lx_dump_memory(struct lx_dump_ctx *ctx, struct cr_process *p, ferry_err_t *e
 		if (!ctx->pages_id)
 			ctx->pages_id = image_writer_new_pages_id(ctx->w);
 		p->pages.pages_id = ctx->pages_id;
-		if (write_pages(ctx, p, &l, err) < 0)
+		if (dump_pages(ctx, p, &m, &l, err) < 0)
 			goto out;
 	}
 	ctx->stats->pages += l.bytes / CR_PAGE_SIZE;
