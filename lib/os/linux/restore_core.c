@@ -356,9 +356,13 @@ int lx_rst_finish(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	for (size_t i = 0; i < rp->n_tids; i++)
 		if (thread_regs(rp, i, err) < 0)
 			return -1;
-	/* The last call unmaps the gadget: it runs on a `syscall` of the restored vDSO (or one
-	 * written over the restored code for that call), and the thread's restored registers are
-	 * put back after it. */
+	/* Every thread must be resumed from a stop inside signal handling (an interrupt stop, or
+	 * the signal-delivery stop of a step's SIGTRAP), where the kernel restarts an interrupted
+	 * syscall of the restored registers; after a syscall-exit stop it would not. The leader's
+	 * syscall stops (pending, sigtrap_action) end with the call below, which leaves it in an
+	 * interrupt stop. The last call unmaps the gadget: it runs on a `syscall` of the restored
+	 * vDSO (or one written over the restored code for that call), and the thread's restored
+	 * registers are put back after it. */
 	if (lx_remote_init(&last, rp->r.pid, rp->r.tid, err) < 0 ||
 	    lx_remote_call(&last, SYS_munmap, a, err) < 0)
 		return ferry_error_wrap(err, "unmap the scratch page");
