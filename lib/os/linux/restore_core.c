@@ -83,13 +83,17 @@ static int itimers(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	for (int w = 0; w < 3; w++) {
 		const struct cr_itimer *t = &rp->p->itimers[w];
+		/* A periodic timer that had just expired reads 0 until its signal is dequeued (the
+		 * kernel re-arms it then); that signal comes back as an ordinary pending one, so the
+		 * timer is armed here for its next period. */
+		uint64_t value = t->value_us ? t->value_us : t->interval_us;
 		struct itimerval v = {
 		    {(time_t)(t->interval_us / 1000000), (suseconds_t)(t->interval_us % 1000000)},
-		    {(time_t)(t->value_us / 1000000), (suseconds_t)(t->value_us % 1000000)},
+		    {(time_t)(value / 1000000), (suseconds_t)(value % 1000000)},
 		};
 		uint64_t at;
 
-		if (!t->value_us)
+		if (!value)
 			continue;
 		at = lx_rst_put(rs, rp, 0, &v, sizeof(v), err);
 		if (!at || RCALL(SYS_setitimer, (uint64_t)w, at, 0, 0) < 0)
@@ -111,13 +115,15 @@ static int posix_timer(struct lx_rst *rs, struct lx_rst_proc *rp, const struct c
 		uint64_t value;
 		int32_t signo, notify, tid, pad[11];
 	} sev = {t->sigev_value, t->signo, t->notify, t->notify_tid};
+	/* As for itimers: a periodic timer whose signal is still queued reads 0 until dequeued. */
+	uint64_t value = t->value_ns ? t->value_ns : t->interval_ns;
 	struct {
 		int32_t id, pad;
 		uint64_t its[4];
 	} io = {t->id,
 		0,
-		{t->interval_ns / 1000000000, t->interval_ns % 1000000000, t->value_ns / 1000000000,
-		 t->value_ns % 1000000000}};
+		{t->interval_ns / 1000000000, t->interval_ns % 1000000000, value / 1000000000,
+		 value % 1000000000}};
 	uint64_t sev_at, io_at;
 	int32_t got = -1;
 
@@ -129,7 +135,7 @@ static int posix_timer(struct lx_rst *rs, struct lx_rst_proc *rp, const struct c
 		return -1;
 	if (got != t->id)
 		return ferry_error(err, EEXIST, "got id %d", got);
-	if (t->value_ns && RCALL(SYS_timer_settime, (uint64_t)t->id, 0, io_at + 8, 0) < 0)
+	if (value && RCALL(SYS_timer_settime, (uint64_t)t->id, 0, io_at + 8, 0) < 0)
 		return -1;
 	return 0;
 }
