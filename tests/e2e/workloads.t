@@ -83,7 +83,8 @@ wait_gone() {
 ids_of() {
 	local p ppid=-
 	for p in "$@"; do
-		awk -v p="$p" -v pp="$ppid" '{ sub(/^.*\) /, ""); print p, pp == "-" ? "-" : $2, $3, $4 }' \
+		awk -v p="$p" -v pp="$ppid" -v c="$(cat "/proc/$p/comm" 2>/dev/null)" \
+			'{ sub(/^.*\) /, ""); print p, c, pp == "-" ? "-" : $2, $3, $4 }' \
 			"/proc/$p/stat" 2>/dev/null || echo "$p gone"
 		ppid=
 	done
@@ -218,7 +219,7 @@ kill_restore() {
 	fi
 	# shellcheck disable=SC2086
 	is "$root $(ids_of $pids | tr '\n' ' ')" "$PID $(echo "$ids_before" | tr '\n' ' ')" \
-		"$name: same pids, parents, groups and sessions after restore"
+		"$name: same pids, names, parents, groups and sessions after restore"
 	if [[ $MAPS_SKIP == *" $name "* ]]; then
 		skip "$name: its areas change while it runs"
 	else

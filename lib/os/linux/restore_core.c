@@ -247,7 +247,7 @@ static int creds(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err
 	return 0;
 }
 
-/* What a thread sets from inside: robust list, altstack, clear_child_tid, credentials. */
+/* What a thread sets from inside: robust list, altstack, clear_child_tid, name, credentials. */
 static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, ferry_err_t *err)
 {
 	const struct cr_thread *t = &rp->p->threads[i];
@@ -267,6 +267,14 @@ static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, fe
 	if (i == 0 && t->clear_child_tid &&
 	    call_in(rs, rp, tid, SYS_set_tid_address, t->clear_child_tid, 0, 0, 0, err) < 0)
 		return -1;
+	if (t->comm) {
+		char name[16] = {0};
+
+		strncpy(name, t->comm, sizeof(name) - 1);
+		at = lx_rst_put(rs, rp, 0, name, sizeof(name), err);
+		if (!at || call_in(rs, rp, tid, SYS_prctl, PR_SET_NAME, at, 0, 0, err) < 0)
+			return ferry_error_wrap(err, "name");
+	}
 	return creds(rs, rp, tid, err);
 }
 
