@@ -143,6 +143,7 @@ static int run(struct lx_parasite *ps, ferry_err_t *err)
 {
 	struct user_regs_struct regs = ps->saved;
 	pid_t tid = ps->r.tid;
+	int st;
 
 	regs.rip = ps->area;
 	regs.rdi = ps->cmd;
@@ -152,28 +153,17 @@ static int run(struct lx_parasite *ps, ferry_err_t *err)
 	regs.eflags &= ~0x400ULL;		/* DF clear, as the ABI wants */
 	if (lx_regs_set(tid, &regs, err) < 0)
 		return -1;
-	for (;;) {
-		int st, r;
-
-		if (ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
-			return ferry_error_errno(err, "resume thread %d", tid);
-		r = lx_wait_stop(tid, &st, err);
-		if (r < 0)
-			return -1;
-		if (r == 1)
-			return ferry_error(err, ESRCH, "thread %d died", tid);
-		if (st >> 16 == PTRACE_EVENT_STOP)
-			continue;
-		if (WSTOPSIG(st) != SIGTRAP)
-			return ferry_error(err, EFAULT, "thread %d got signal %d (%s)", tid,
-					   WSTOPSIG(st), strsignal(WSTOPSIG(st)));
-		if (lx_regs_get(tid, &regs, err) < 0)
-			return -1;
-		if (regs.rip != ps->area + TRAP_OFFSET)
-			return ferry_error(err, EFAULT, "thread %d trapped at 0x%llx", tid,
-					   (unsigned long long)regs.rip);
-		return 0;
-	}
+	if (lx_resume_stop(tid, PTRACE_CONT, &st, err) < 0)
+		return -1;
+	if (WSTOPSIG(st) != SIGTRAP)
+		return ferry_error(err, EFAULT, "thread %d got signal %d (%s)", tid, WSTOPSIG(st),
+				   strsignal(WSTOPSIG(st)));
+	if (lx_regs_get(tid, &regs, err) < 0)
+		return -1;
+	if (regs.rip != ps->area + TRAP_OFFSET)
+		return ferry_error(err, EFAULT, "thread %d trapped at 0x%llx", tid,
+				   (unsigned long long)regs.rip);
+	return 0;
 }
 
 int64_t lx_parasite_vmsplice(struct lx_parasite *ps, const struct lx_page_range *r, size_t n,

@@ -43,6 +43,23 @@ int lx_wait_stop(pid_t tid, int *status, ferry_err_t *err)
 	return 0;
 }
 
+int lx_resume_stop(pid_t tid, int req, int *status, ferry_err_t *err)
+{
+	for (;;) {
+		int r;
+
+		if (ptrace(req, tid, NULL, NULL) < 0)
+			return ferry_error_errno(err, "resume thread %d", tid);
+		r = lx_wait_stop(tid, status, err);
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			return ferry_error(err, ESRCH, "thread %d died", tid);
+		if (*status >> 16 != PTRACE_EVENT_STOP)
+			return 0;
+	}
+}
+
 /* Waits until tid sits in the stop a PTRACE_INTERRUPT asked for. A signal-delivery stop met on
  * the way is handed back to the thread (the interrupt stays pending, so the thread traps right
  * after the kernel has set the signal up). *stop_sig gets the group-stop signal, or 0.

@@ -110,4 +110,9 @@ enum lx_rewind lx_regs_rewind_syscall(struct user_regs_struct *regs);
  * Returns 0 when it stopped, 1 when it exited or was killed, -1 on error. */
 int lx_wait_stop(pid_t tid, int *status, ferry_err_t *err);
 
+/* Resumes tid with req (PTRACE_CONT, PTRACE_SYSCALL or PTRACE_SINGLESTEP) until a stop that is
+ * not an interrupt (group-stop event) stop, resuming it again past those; *status gets the wait
+ * status. Returns 0, or -1 (the thread died: ESRCH). */
+int lx_resume_stop(pid_t tid, int req, int *status, ferry_err_t *err);
+
 #endif

@@ -134,23 +134,14 @@ int lx_remote_init(struct lx_remote *r, pid_t pid, pid_t tid, ferry_err_t *err)
  * Job-control stops are passed through; a signal is an error. Returns 0 or -1. */
 static int next_syscall_stop(pid_t tid, struct user_regs_struct *regs, ferry_err_t *err)
 {
-	for (;;) {
-		int st, r;
+	int st;
 
-		if (ptrace(PTRACE_SYSCALL, tid, NULL, NULL) < 0)
-			return ferry_error_errno(err, "resume thread %d", tid);
-		r = lx_wait_stop(tid, &st, err);
-		if (r < 0)
-			return -1;
-		if (r == 1)
-			return ferry_error(err, ESRCH, "thread %d died", tid);
-		if (st >> 16 == PTRACE_EVENT_STOP)
-			continue;
-		if (WSTOPSIG(st) == SYSCALL_STOP)
-			return lx_regs_get(tid, regs, err);
-		return ferry_error(err, EFAULT, "thread %d got signal %d (%s)", tid, WSTOPSIG(st),
-				   strsignal(WSTOPSIG(st)));
-	}
+	if (lx_resume_stop(tid, PTRACE_SYSCALL, &st, err) < 0)
+		return -1;
+	if (WSTOPSIG(st) == SYSCALL_STOP)
+		return lx_regs_get(tid, regs, err);
+	return ferry_error(err, EFAULT, "thread %d got signal %d (%s)", tid, WSTOPSIG(st),
+			   strsignal(WSTOPSIG(st)));
 }
 
 /* Puts the thread back in an interrupt stop (from a syscall-exit or signal stop): the kernel then

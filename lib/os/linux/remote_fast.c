@@ -92,17 +92,10 @@ static int run_to(pid_t tid, enum __ptrace_request req, pid_t *child, ferry_err_
 	int want = req == PTRACE_SINGLESTEP ? SIGTRAP : SYSCALL_STOP;
 
 	for (;;) {
-		int st, r;
+		int st;
 
-		if (ptrace(req, tid, NULL, NULL) < 0)
-			return ferry_error_errno(err, "resume thread %d", tid);
-		r = lx_wait_stop(tid, &st, err);
-		if (r < 0)
+		if (lx_resume_stop(tid, req, &st, err) < 0)
 			return -1;
-		if (r == 1)
-			return ferry_error(err, ESRCH, "thread %d died", tid);
-		if (st >> 16 == PTRACE_EVENT_STOP)
-			continue;
 		if (st >> 16 == PTRACE_EVENT_CLONE || st >> 16 == PTRACE_EVENT_FORK) {
 			unsigned long msg;
 
