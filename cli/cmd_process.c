@@ -5,11 +5,15 @@
  * --shell-job (CRIU's meaning): the tree was a job of a terminal session; on restore the tree
  * keeps its session and process groups only where their leaders are inside it, else it joins the
  * caller's session and process group, and its fds on a pseudo-terminal are opened on the caller's
- * terminal (so a restored job runs in the restoring terminal). */
+ * terminal (so a restored job runs in the restoring terminal) with the terminal settings it had;
+ * a foreground restore then hands the terminal to the restored root's process group, and takes it
+ * back with its own settings once the tree has exited. */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,6 +148,43 @@ static int write_pid_file(const char *path, pid_t pid)
 	return 0;
 }
 
+/* The caller's terminal (fd 0) and its settings before a --shell-job restore. */
+struct shell_tty {
+	bool on;
+	struct termios saved;
+};
+
+/* Makes pgid the terminal's foreground group, SIGTTOU ignored (ferry may be in the background). */
+static void tty_foreground(pid_t pgid)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+
+	sigaction(SIGTTOU, &ign, &old);
+	if (tcsetpgrp(0, pgid) < 0)
+		fprintf(stderr, "ferry: terminal foreground: %m\n");
+	sigaction(SIGTTOU, &old, NULL);
+}
+
+/* Waits for the restored tree in the foreground of the caller's terminal, then takes the terminal
+ * back with its settings from before the restore; returns the exit status to report. */
+static int shell_job_wait(const struct shell_tty *t, pid_t root)
+{
+	pid_t pgid = getpgid(root);
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	int status;
+
+	if (pgid > 0 && pgid != getpgrp()) {
+		tty_foreground(pgid);
+		kill(-pgid, SIGCONT); /* if it read the terminal before it had it */
+	}
+	status = cli_wait_forward(root, -1);
+	tty_foreground(getpgrp());
+	sigaction(SIGTTOU, &ign, &old);
+	tcsetattr(0, TCSADRAIN, &t->saved);
+	sigaction(SIGTTOU, &old, NULL);
+	return status;
+}
+
 static int process_restore(int argc, char **argv)
 {
 	const char *image_path = NULL, *pid_file = NULL;
@@ -158,6 +199,7 @@ static int process_restore(int argc, char **argv)
 	};
 	struct progress p = {.tty = isatty(2), .start_us = now_us()};
 	struct ferry_restore_stats stats;
+	struct shell_tty tty = {false};
 	ferry_err_t err = NULL;
 	pid_t root = -1;
 
@@ -174,6 +216,8 @@ static int process_restore(int argc, char **argv)
 	    .progress = progress_cb,
 	    .progress_arg = &p,
 	};
+	tty.on = shell_job && !detach && isatty(0) && tcgetattr(0, &tty.saved) == 0 &&
+		 tcgetpgrp(0) == getpgrp();
 	r = ferry_process_restore(&o, &root, &stats, &err);
 	progress_end(&p);
 	if (r < 0)
@@ -183,7 +227,7 @@ static int process_restore(int argc, char **argv)
 		return 1;
 	if (detach)
 		return 0;
-	return cli_wait_forward(root, -1);
+	return tty.on ? shell_job_wait(&tty, root) : cli_wait_forward(root, -1);
 }
 
 int cmd_process(const struct ferry_ctx *ctx, int argc, char **argv)

@@ -22,6 +22,7 @@ void cr_fd_free(struct cr_fd *fd)
 		free(fd->unix_sk.queue[i].data);
 	free(fd->unix_sk.queue);
 	free(fd->epoll.targets);
+	free(fd->termios.data);
 	memset(fd, 0, sizeof(*fd));
 }
 

@@ -17,6 +17,7 @@
 #define CR_RLIMIT_COUNT 16  /* RLIMIT_CPU .. RLIMIT_RTTIME, Linux numbering */
 #define CR_SIGINFO_SIZE 128 /* sizeof(siginfo_t) on Linux x86-64 */
 #define CR_RLIM_INFINITY UINT64_MAX
+#define CR_TERMIOS_SIZE 36 /* the kernel struct termios (TCGETS) on Linux x86-64 */
 
 /* General registers, in the order and with the names of Linux x86-64 struct user_regs_struct. The
  * thread's fs and gs base are fs_base and gs_base here. */
@@ -205,7 +206,8 @@ struct cr_fd {
 		uint32_t settime_flags;
 		uint64_t ticks, interval_ns, value_ns;
 	} timerfd;
-	uint64_t signalfd_mask; /* SIGNALFD */
+	uint64_t signalfd_mask;	 /* SIGNALFD */
+	struct cr_bytes termios; /* CHR on a terminal: its termios (CR_TERMIOS_SIZE bytes) */
 };
 
 struct cr_process {

@@ -93,6 +93,11 @@ static int dec_fd(struct img_in *in, struct cr_fd *f, const FerryImg__FdEntry *e
 		return NOMEM(in, err);
 	if (e->has_data && dup_bytes(in, &f->data, &e->data, err) < 0)
 		return -1;
+	if (e->has_termios && (e->kind != CR_FD_CHR || e->termios.len != CR_TERMIOS_SIZE))
+		return img_in_error(in, err, "(fd %d) terminal settings of %zu bytes", e->fd,
+				    e->termios.len);
+	if (e->has_termios && dup_bytes(in, &f->termios, &e->termios, err) < 0)
+		return -1;
 	return dec_fd_lists(in, f, e, err);
 }
 

@@ -266,6 +266,8 @@ int enc_fd(struct img_out *o, int32_t pid, const struct cr_fd *f, ferry_err_t *e
 	e.path = f->path;
 	e.has_id = f->id != 0, e.id = f->id;
 	e.has_rdev = f->kind == CR_FD_CHR, e.rdev = f->rdev;
+	e.has_termios = f->termios.len > 0;
+	e.termios = (ProtobufCBinaryData){f->termios.len, f->termios.data};
 	enc_fd_kind(&e, f);
 	for (size_t i = 0; i < nq; i++)
 		q[i] = (ProtobufCBinaryData){f->unix_sk.queue[i].len, f->unix_sk.queue[i].data};

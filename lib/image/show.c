@@ -21,6 +21,18 @@ static json_t *str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* The four flag words of a recorded termios (little-endian u32s at its start). */
+static json_t *termios_json(const struct cr_bytes *t)
+{
+	uint32_t w[4];
+
+	for (int i = 0; i < 4; i++)
+		w[i] = (uint32_t)t->data[4 * i] | (uint32_t)t->data[4 * i + 1] << 8 |
+		       (uint32_t)t->data[4 * i + 2] << 16 | (uint32_t)t->data[4 * i + 3] << 24;
+	return json_pack("{s:o,s:o,s:o,s:o}", "iflag", hex(w[0]), "oflag", hex(w[1]), "cflag",
+			 hex(w[2]), "lflag", hex(w[3]));
+}
+
 static json_t *pagemap_json(const struct cr_pagemap *pm)
 {
 	json_t *runs = json_array();
@@ -118,6 +130,8 @@ static json_t *fd_json(const struct cr_fd *f)
 
 	if (f->kind == CR_FD_CHR)
 		json_object_set_new(o, "rdev", json_integer(f->rdev));
+	if (f->termios.len >= 16)
+		json_object_set_new(o, "termios", termios_json(&f->termios));
 	if (f->kind == CR_FD_PIPE || f->kind == CR_FD_FIFO) {
 		json_object_set_new(o, "write_end", json_boolean(f->write_end));
 		json_object_set_new(o, "data_bytes", json_integer(f->data.len));

@@ -17,6 +17,7 @@
 #include "core/cleanup.h"
 #include "os/linux/dump.h"
 #include "os/linux/dump_fd.h"
+#include "os/linux/tty.h"
 
 #define DELETED_SUFFIX " (deleted)"
 #define GHOST_MAX (256ull << 20) /* contents kept in memory while dumping */
@@ -231,6 +232,8 @@ static int classify(struct lx_dump_ctx *ctx, struct lx_scratch *s, pid_t pid, st
 						 : CR_FD_CHR;
 	}
 	f->rdev = S_ISCHR(st->st_mode) ? st->st_rdev : 0;
+	if (f->kind == CR_FD_CHR && lx_tty_record(path, f, err) < 0)
+		return -1;
 	f->path = strdup(link);
 	return f->path ? 0 : ferry_error(err, ENOMEM, "%s", link);
 }

@@ -14,6 +14,7 @@
 #include "ferry/log.h"
 #include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
+#include "os/linux/tty.h"
 
 static uint64_t now_us(void)
 {
@@ -224,6 +225,11 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 		return -1;
 	}
 	lx_rfast_log_stats();
+	if (req->shell_job && lx_tty_apply(img, err) < 0) {
+		kill_all(&rs);
+		lx_rst_release(&rs);
+		return ferry_error_wrap(err, "restore");
+	}
 	t0 = now_us();
 	detach_all(&rs);
 	ferry_log(FERRY_LOG_DEBUG, "restore: detach in %.3f ms", (double)(now_us() - t0) / 1e3);

@@ -109,11 +109,11 @@ int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
  * tree is kept as the caller's for the root); returns 0 or -1. */
 int lx_rst_session(struct lx_rst *rs, struct lx_rst_proc *rp, bool root, ferry_err_t *err);
 
-/* Restores umask, cwd, root, personality, rlimits, signal actions and itimers of rp; returns 0
- * or -1. */
+/* Restores umask, cwd, root, personality, rlimits, signal actions and itimers of rp (POSIX
+ * timers come with the threads); returns 0 or -1. */
 int lx_rst_proc_state(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
 
-/* Creates the other threads of rp; returns 0 or -1. */
+/* Creates the other threads of rp, then its POSIX timers; returns 0 or -1. */
 int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
 
 /* Sets every thread's own state (credentials, robust list, altstack, pending signals, registers,

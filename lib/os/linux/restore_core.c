@@ -193,8 +193,7 @@ int lx_rst_proc_state(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
 	if ((uint32_t)personality(0xffffffff) != p->personality &&
 	    RCALL(SYS_personality, p->personality, 0, 0, 0) < 0)
 		return ferry_error_wrap(err, "personality");
-	if (rlimits(rs, rp, err) < 0 || sigactions(rs, rp, err) < 0 || itimers(rs, rp, err) < 0 ||
-	    posix_timers(rs, rp, err) < 0)
+	if (rlimits(rs, rp, err) < 0 || sigactions(rs, rp, err) < 0 || itimers(rs, rp, err) < 0)
 		return -1;
 	return 0;
 }
@@ -213,7 +212,8 @@ int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 			return ferry_error_wrap(err, "thread %d", t->tid);
 		rp->tids[rp->n_tids++] = tid;
 	}
-	return 0;
+	/* After the threads: a timer may signal one of them (glibc's SIGEV_THREAD helper). */
+	return posix_timers(rs, rp, err);
 }
 
 /* Credentials of one thread (they are per thread in the kernel), when they differ from ferry's. */
