@@ -315,3 +315,22 @@ pid_alive() {
 # rt_limited ARGS...: rt, killed when it takes more than RT_LIMIT seconds (default 30; exit 124),
 # so that a hung runtime fails one test instead of hanging the suite.
 rt_limited() { timeout -k 5 "${RT_LIMIT:-30}" "$FERRY" --root "$T_ROOT" "$@"; }
+
+# start_ready NAME CMD...: runs CMD in the background (stdin from /dev/null, output in
+# $T_WORK/NAME.out) and waits for it to print READY; sets PID.
+start_ready() {
+	local name=$1
+	shift
+	"$@" >"$T_WORK/$name.out" 2>&1 </dev/null &
+	PID=$!
+	at_exit "kill -9 $PID"
+	wait_for grep -q READY "$T_WORK/$name.out"
+}
+
+# finish_check NAME PID: SIGUSR1, then waits; RESULT gets the exit status and the program's last
+# line.
+finish_check() {
+	kill -USR1 "$2"
+	wait "$2"
+	RESULT="status $? $(tail -n 1 "$T_WORK/$1.out")"
+}

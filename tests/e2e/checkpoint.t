@@ -10,23 +10,7 @@ for w in counter memory files; do
 	cc -O2 -o "$W/$w" "$TOP/tests/workloads/$w.c" || skip_all "cannot build workload $w"
 done
 
-# start NAME CMD...: runs CMD in the background (stdout in $T_WORK/NAME.out), waits for READY;
-# sets PID.
-start() {
-	local name=$1
-	shift
-	"$@" >"$T_WORK/$name.out" 2>&1 &
-	PID=$!
-	at_exit "kill -9 $PID"
-	wait_for grep -q READY "$T_WORK/$name.out"
-}
 
-# finish NAME PID: SIGUSR1, waits; RESULT gets the exit status and the workload's last line.
-finish() {
-	kill -USR1 "$2"
-	wait "$2"
-	RESULT="status $? $(tail -n 1 "$T_WORK/$1.out")"
-}
 
 # show DIR PYEXPR: evaluates PYEXPR over the image's JSON (d) and the root process (p).
 show() {
@@ -38,7 +22,7 @@ print(eval(sys.argv[1]))' "$2"
 fds_of() { ls -l "/proc/$1/fd" | awk 'NR > 1 {print $9, $10, $11, $12}'; }
 
 # ---- the counter goes on counting, and the image describes it ----
-start counter "$W/counter" "$T_WORK/count"
+start_ready counter "$W/counter" "$T_WORK/count"
 maps_before=$(cat "/proc/$PID/maps")
 fds_before=$(fds_of "$PID")
 out=$("$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/c1" --leave-running 2>&1)
@@ -58,21 +42,21 @@ is "$(show "$T_WORK/c1" '[(int(v["start"], 16), int(v["end"], 16)) for v in p["v
 	"True" "the areas are those of /proc/PID/maps"
 is "$(show "$T_WORK/c1" 'p["cwd"] == "'"$(readlink /proc/$PID/cwd)"'" and p["mm"]["exe"] == "'"$W/counter"'"')" \
 	"True" "cwd and exe recorded"
-finish counter "$PID"
+finish_check counter "$PID"
 like "$RESULT" "^status 0 PASS" "the counter verifies its state after the checkpoint"
 
 # ---- 256 MiB of random data ----
-start memory "$W/memory" 256
+start_ready memory "$W/memory" 256
 out=$("$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/m1" --leave-running 2>&1)
 ok $? "checkpoint --leave-running of 256 MiB${out:+: $out}"
 pages=$("$FERRY" image check "$T_WORK/m1" | sed -n 's/.* \([0-9]*\) pages$/\1/p')
 ok $((pages >= 65536 ? 0 : 1)) "image check passes with every page of the 256 MiB ($pages pages)"
-finish memory "$PID"
+finish_check memory "$PID"
 like "$RESULT" "^status 0 PASS" "the data's checksum still holds"
 
 # ---- files at offsets ----
 mkdir -p "$T_WORK/files"
-start files "$W/files" "$T_WORK/files"
+start_ready files "$W/files" "$T_WORK/files"
 out=$("$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/f1" --leave-running 2>&1)
 ok $? "checkpoint --leave-running of open files${out:+: $out}"
 is "$(show "$T_WORK/f1" '[(f["fd"], f["kind"], f["offset"], bool(f["flags"] & 0o2000), f["cloexec"]) for f in p["fds"] if 3 <= f["fd"] <= 6]')" \
@@ -80,7 +64,7 @@ is "$(show "$T_WORK/f1" '[(f["fd"], f["kind"], f["offset"], bool(f["flags"] & 0o
 	"fds with their kinds, offsets, O_APPEND and close-on-exec"
 is "$(show "$T_WORK/f1" '[f["path"] for f in p["fds"] if 3 <= f["fd"] <= 6]')" \
 	"['$T_WORK/files/a', '$T_WORK/files/b', '$T_WORK/files/a', '$T_WORK/files']" "fd paths"
-finish files "$PID"
+finish_check files "$PID"
 like "$RESULT" "^status 0 PASS" "the files workload verifies its fds"
 
 # ---- failures leave the process as it was ----
@@ -90,7 +74,7 @@ ok $((st != 0 ? 0 : 1)) "checkpoint of a missing pid fails"
 like "$out" "checkpoint 4194000: .*No such process" "with a clear error"
 ok "$([ ! -e "$T_WORK/none" ] && echo 0 || echo 1)" "and leaves no image directory"
 
-start sock python3 -c 'import socket, sys, time
+start_ready sock python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 print("READY", s.fileno(), flush=True)
 time.sleep(600)'
@@ -109,7 +93,7 @@ is "$(ls -A "$T_WORK/s1" 2>/dev/null)" "" "no image files remain"
 ok "$(grep -q TracerPid:.0 "/proc/$PID/status" && echo 0 || echo 1)" "it is no longer traced"
 
 # ---- without --leave-running the tree is killed after a good dump ----
-start counter2 "$W/counter" "$T_WORK/count2"
+start_ready counter2 "$W/counter" "$T_WORK/count2"
 out=$("$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/c2" 2>&1)
 ok $? "checkpoint without --leave-running${out:+: $out}"
 wait "$PID"

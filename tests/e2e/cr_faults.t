@@ -176,23 +176,7 @@ else:
 PY
 imged() { python3 "$W/imged.py" "$@"; }
 
-# start NAME CMD...: runs CMD in the background (output in $T_WORK/NAME.out), waits for READY;
-# sets PID.
-start() {
-	local name=$1
-	shift
-	"$@" >"$T_WORK/$name.out" 2>&1 &
-	PID=$!
-	at_exit "kill -9 $PID"
-	wait_for grep -q READY "$T_WORK/$name.out"
-}
 
-# finish NAME PID: SIGUSR1, waits; RESULT gets the exit status and the workload's last line.
-finish() {
-	kill -USR1 "$2"
-	wait "$2"
-	RESULT="status $? $(tail -n 1 "$T_WORK/$1.out")"
-}
 
 # snapshot PID: what a failed checkpoint must not change.
 snapshot() {
@@ -243,7 +227,7 @@ ckpt_fails() {
 }
 
 # ---- an unsupported fd ----
-start sock "$W/victim" sock
+start_ready sock "$W/victim" sock
 before=$(snapshot "$PID")
 ckpt_fails sock "$PID" "$T_WORK/sock" "fd [0-9]+: socket:\[[0-9]+\].*not supported yet" \
 	"an unsupported fd"
@@ -256,7 +240,7 @@ kill -9 "$PID"
 mkdir -p "$T_WORK/ro" "$T_WORK/full"
 mount -t tmpfs -o ro,size=1m tmpfs "$T_WORK/ro" && at_exit "umount -l $T_WORK/ro"
 mount -t tmpfs -o size=64k tmpfs "$T_WORK/full" && at_exit "umount -l $T_WORK/full"
-start counter "$W/counter" "$T_WORK/count"
+start_ready counter "$W/counter" "$T_WORK/count"
 before=$(snapshot "$PID")
 ckpt_fails ro "$PID" "$T_WORK/ro/img" "$T_WORK/ro/img.*Read-only file system" \
 	"a read-only image directory"
@@ -265,11 +249,11 @@ ckpt_fails full "$PID" "$T_WORK/full/img" "No space left on device" "a full imag
 unchanged "$PID" "$before" "a full image directory"
 noimage "$T_WORK/full/img" "a full image directory"
 is "$(ls -A "$T_WORK/full")" "" "a full image directory: the partial image is removed"
-finish counter "$PID"
+finish_check counter "$PID"
 like "$RESULT" "^status 0 PASS" "the counter still verifies its state"
 
 # ---- the target exits in the middle of the dump ----
-start parent "$W/victim" parent "$W/memory" 512
+start_ready parent "$W/victim" parent "$W/memory" 512
 CHILD=$(tr -d " " <"/proc/$PID/task/$PID/children")
 before=$(snapshot "$PID")
 "$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/exit" >"$T_WORK/exit.err" 2>&1 &
@@ -285,7 +269,7 @@ noimage "$T_WORK/exit" "a child killed mid-dump"
 kill -9 "$PID"
 
 # ---- `ferry process checkpoint` killed in the middle of a large dump ----
-start big "$W/memory" 512
+start_ready big "$W/memory" 512
 before=$(snapshot "$PID")
 "$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/killed" --leave-running \
 	>/dev/null 2>&1 &
@@ -300,14 +284,14 @@ unchanged "$PID" "$before" "ferry killed mid-dump"
 noimage "$T_WORK/killed" "ferry killed mid-dump"
 ROOT=none
 refuse partial "$T_WORK/killed" "inventory.img" "the partial image"
-finish big "$PID"
+finish_check big "$PID"
 like "$RESULT" "^status 0 PASS" "ferry killed mid-dump: the 512 MiB checksum still holds"
 
 # ---- pids that cannot be checkpointed ----
 ckpt_fails gone 4194000 "$T_WORK/gone" "checkpoint 4194000: .*No such process" "a pid that is gone"
 ckpt_fails init 1 "$T_WORK/init" "checkpoint 1: .*init" "pid 1" --leave-running
 is "$(awk '$1 == "TracerPid:" {print $2}' /proc/1/status)" 0 "pid 1 is not traced"
-start traced "$W/counter" "$T_WORK/count2"
+start_ready traced "$W/counter" "$T_WORK/count2"
 strace -qq -p "$PID" -o /dev/null &
 ST=$!
 at_exit "kill -9 $ST"
@@ -318,23 +302,23 @@ is "$(awk '$1 == "TracerPid:" {print $2}' "/proc/$PID/status")" "$ST" \
 	"a process traced by strace: strace still traces it"
 kill "$ST"
 wait "$ST"
-finish traced "$PID"
+finish_check traced "$PID"
 like "$RESULT" "^status 0 PASS" "a process traced by strace: the counter verifies its state"
 
 # ---- failed restores: the step and the reason, nothing left behind ----
-start good "$W/counter" "$T_WORK/count3"
+start_ready good "$W/counter" "$T_WORK/count3"
 "$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/good" --leave-running
 ok $? "checkpoint of a counter with --leave-running"
 out=$("$FERRY" process restore --image-path "$T_WORK/good" --detach 2>&1)
 is "$?" 1 "restore while the pid is taken fails"
 like "$out" "check pids: pid $PID is in use" "the error names the step and the pid"
-finish good "$PID"
+finish_check good "$PID"
 like "$RESULT" "^status 0 PASS" "the original was not disturbed"
 
 # A parent and a child running a copy of the counter that is gone at restore time: the parent is
 # made, the child's mapping fails, and the parent must be killed.
 cp "$W/counter" "$W/counter-copy"
-start tree "$W/victim" parent "$W/counter-copy" "$T_WORK/count4"
+start_ready tree "$W/victim" parent "$W/counter-copy" "$T_WORK/count4"
 wait_for test -s "$T_WORK/count4"
 CHILD=$(tr -d " " <"/proc/$PID/task/$PID/children")
 ROOT=$PID

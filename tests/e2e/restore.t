@@ -32,16 +32,6 @@ int main(void)
 C
 cc -O2 -o "$W/waiter" "$W/waiter.c" || skip_all "cannot build the waiter"
 
-# start NAME CMD...: runs CMD in the background (output in $T_WORK/NAME.out), waits for READY;
-# sets PID.
-start() {
-	local name=$1
-	shift
-	"$@" >"$T_WORK/$name.out" 2>&1 </dev/null &
-	PID=$!
-	at_exit "kill -9 $PID"
-	wait_for grep -q READY "$T_WORK/$name.out"
-}
 
 # dump NAME: checkpoints $PID (killing it) into $T_WORK/NAME.img.
 dump() {
@@ -58,21 +48,21 @@ for c in checkpoint restore; do
 done
 
 # ---- foreground: the root's exit status ----
-start exit7 "$W/waiter"
+start_ready exit7 "$W/waiter"
 dump exit7
 (sleep 0.5; kill -USR1 "$PID") &
 "$FERRY" process restore --image-path "$T_WORK/exit7.img" 2>"$T_WORK/exit7.err"
 is "$?" 7 "foreground restore exits with the root's status (7)"
 is "$(cat "$T_WORK/exit7.err")" "" "quiet when stderr is not a terminal"
 
-start sig "$W/waiter"
+start_ready sig "$W/waiter"
 dump sig
 (sleep 0.5; kill -TERM "$PID") &
 "$FERRY" process restore --image-path "$T_WORK/sig.img"
 is "$?" 143 "a root killed by SIGTERM: 128+15"
 
 # ---- --detach, --pid-file, a JSON log ----
-start det "$W/counter" "$T_WORK/count"
+start_ready det "$W/counter" "$T_WORK/count"
 dump det
 n1=$(cat "$T_WORK/count")
 "$FERRY" --log "$T_WORK/log.json" --log-format json process restore \
@@ -92,7 +82,7 @@ wait_for sh -c "! test -e /proc/$PID"
 like "$(tail -n 1 "$T_WORK/det.out")" "^PASS" "the restored counter verifies its state"
 
 # ---- on a terminal: progress and a summary ----
-start tty "$W/counter" "$T_WORK/count2"
+start_ready tty "$W/counter" "$T_WORK/count2"
 out=$(script -qec "$FERRY process checkpoint --pid $PID --image-path $T_WORK/tty.img" /dev/null)
 like "$out" "checkpoint: 1 process, 1 thread, [0-9]+ pages .* in [0-9.]+ ms" \
 	"checkpoint prints a timing summary on a terminal"
@@ -104,7 +94,7 @@ like "$out" "restore: 1 process, 1 thread, [0-9]+ pages in [0-9.]+ ms: read" \
 	"restore prints a timing summary on a terminal"
 
 # ---- --leave-running ----
-start lr "$W/counter" "$T_WORK/count3"
+start_ready lr "$W/counter" "$T_WORK/count3"
 "$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/lr.img" --leave-running
 ok $? "checkpoint --leave-running"
 st=$(awk '$1 == "State:" || $1 == "TracerPid:" {print $2}' "/proc/$PID/status" | tr '\n' ' ')

@@ -25,17 +25,6 @@
 #include "os/linux/security.h"
 #include "tap.h"
 
-/* Like is_str, whose inner variable shadows ok()'s (see tap.h). */
-#define same_str(got, want, ...)                                                          \
-	do {                                                                              \
-		const char *g_ = (got), *w_ = (want);                                     \
-		int same_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_;                  \
-		ok(same_, __VA_ARGS__);                                                   \
-		if (!same_)                                                               \
-			printf("#   got: '%s'\n#   expected: '%s'\n", g_ ? g_ : "(null)", \
-			       w_ ? w_ : "(null)");                                       \
-	} while (0)
-
 enum prep { PREP_NONE, PREP_DROP_CAPS, PREP_NNP_DROP_CAPS };
 
 /* Child set-up before the load: none, drop every capability, or set no_new_privs then drop. */
@@ -324,7 +313,7 @@ static void test_load_order(void)
 
 	rc = run_filtered(&sc, PREP_DROP_CAPS, body_getcwd_enosys_mkdir_eperm, &msg);
 	ok(rc == 100, "without no_new_privs and CAP_SYS_ADMIN the load fails (rc %d)", rc);
-	same_str(msg,
+	is_str(msg,
 		 "load the seccomp filter: without no_new_privs it needs CAP_SYS_ADMIN, so it must "
 		 "be loaded before capabilities are dropped",
 		 "the load error says which order works");
@@ -341,7 +330,7 @@ static void validate_fails(const struct ferry_seccomp *sc, const char *want, con
 	struct lx_seccomp *f = (struct lx_seccomp *)&e; /* any non-NULL value */
 
 	ok(lx_seccomp_validate(sc, &e) < 0, "validate refuses %s", what);
-	same_str(e ? e->msg : NULL, want, "message for %s", what);
+	is_str(e ? e->msg : NULL, want, "message for %s", what);
 	ok(lx_seccomp_prepare(sc, &f, &e2) < 0 && !f, "prepare refuses %s too", what);
 }
 

@@ -26,17 +26,6 @@
 #include "os/linux/security.h"
 #include "tap.h"
 
-/* Like is_str, whose inner variable shadows ok()'s (see tap.h). */
-#define same_str(got, want, ...)                                                          \
-	do {                                                                              \
-		const char *g_ = (got), *w_ = (want);                                     \
-		int same_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_;                  \
-		ok(same_, __VA_ARGS__);                                                   \
-		if (!same_)                                                               \
-			printf("#   got: '%s'\n#   expected: '%s'\n", g_ ? g_ : "(null)", \
-			       w_ ? w_ : "(null)");                                       \
-	} while (0)
-
 /* Runs fn in a forked child that writes its findings to fd; buf gets them. Returns the child's
  * exit code, or 128 + signal. */
 static int in_child(int (*fn)(int fd, void *arg), void *arg, char *buf, size_t len)
@@ -118,7 +107,7 @@ static void validate_fails(const struct ferry_process *p, const char *want, cons
 	int rc = lx_process_validate(p, &e);
 
 	ok(rc < 0, "validate refuses %s", what);
-	same_str(e ? e->msg : NULL, want, "message for %s", what);
+	is_str(e ? e->msg : NULL, want, "message for %s", what);
 }
 
 static void test_validate_caps(void)
@@ -180,7 +169,7 @@ static void test_validate_bounding(void)
 	int rc = in_child(child_validate_unbounded, NULL, buf, sizeof(buf));
 
 	ok(rc == 1, "validate refuses a capability outside the bounding set (rc %d)", rc);
-	same_str(
+	is_str(
 	    buf,
 	    "process.capabilities.effective[1]: CAP_SYS_RESOURCE is not in this host's bounding "
 	    "set, so it cannot be granted",
@@ -268,7 +257,7 @@ static void test_caps_apply(void)
 	int rc = in_child(child_caps, &c, buf, sizeof(buf));
 
 	ok(rc == 0, "bounding + user 1000 + caps [CAP_KILL] applies (rc %d)", rc);
-	same_str(buf,
+	is_str(buf,
 		 "Uid=1000\t1000\t1000\t1000\n"
 		 "CapInh=0000000000000020\n"
 		 "CapPrm=0000000000000020\n"
@@ -283,7 +272,7 @@ static void test_caps_apply(void)
 	c.exec_grep = true;
 	rc = in_child(child_caps, &c, buf, sizeof(buf));
 	ok(rc == 0, "an ambient CAP_KILL applies and the program execs (rc %d)", rc);
-	same_str(buf,
+	is_str(buf,
 		 "CapInh:\t0000000000000020\n"
 		 "CapPrm:\t0000000000000020\n"
 		 "CapEff:\t0000000000000020\n"
@@ -333,7 +322,7 @@ static void test_user_apply(void)
 	int rc = in_child(child_user, NULL, buf, sizeof(buf));
 
 	ok(rc == 0, "user 0:1000 with additionalGids applies (rc %d)", rc);
-	same_str(buf, "groups=2:10,20 uid=0,0,0 gid=1000,1000,1000 umask=027",
+	is_str(buf, "groups=2:10,20 uid=0,0,0 gid=1000,1000,1000 umask=027",
 		 "exactly the additional gids, the gid everywhere, the umask");
 }
 
@@ -379,12 +368,12 @@ static void test_rlimits(void)
 	int rc = in_child(child_rlimit, &rl, buf, sizeof(buf));
 
 	ok(rc == 0, "RLIMIT_NOFILE 100/200 applies (rc %d)", rc);
-	same_str(buf, "100/200", "RLIMIT_NOFILE reads back 100/200");
+	is_str(buf, "100/200", "RLIMIT_NOFILE reads back 100/200");
 
 	rl = (struct ferry_rlimit){.type = "RLIMIT_NOFILE", .soft = 100, .hard = 300};
 	rc = in_child(child_rlimit_raise, &rl, buf, sizeof(buf));
 	ok(rc == 1, "raising the hard limit without CAP_SYS_RESOURCE fails (rc %d)", rc);
-	same_str(buf,
+	is_str(buf,
 		 "process.rlimits[0] RLIMIT_NOFILE: cannot raise the hard limit from 200 to 300: "
 		 "this host withholds CAP_SYS_RESOURCE",
 		 "the error names the limit, both values and the missing capability");

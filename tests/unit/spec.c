@@ -14,17 +14,6 @@
 
 #define BUNDLE "/tmp/bundle"
 
-/* Like tap.h's is_str, with its own names for the temporaries (ok() declares _c). */
-#define str_is(got, want, ...)                                                          \
-	do {                                                                            \
-		const char *got_ = (got), *want_ = (want);                              \
-		int same_ = (got_ && want_) ? strcmp(got_, want_) == 0 : got_ == want_; \
-		ok(same_, __VA_ARGS__);                                                 \
-		if (!same_)                                                             \
-			diag("got: '%s', expected: '%s'", got_ ? got_ : "(null)",       \
-			     want_ ? want_ : "(null)");                                 \
-	} while (0)
-
 /* A config with every field of the model set. Single quotes stand for double quotes and @BIG@ for
  * an integer literal (jansson in this test cannot hold UINT64_MAX, the parser must). */
 static const char full_config_text[] =
@@ -115,56 +104,56 @@ static void test_full_process(const struct ferry_process *p)
 	       p->user.additional_gids[1] == UINT32_MAX,
 	   "process.user.additionalGids, up to UINT32_MAX");
 	ok(p->n_args == 3 && !p->args[3], "process.args: 3, NULL-terminated");
-	str_is(p->args[0], "/bin/sh", "process.args[0]");
-	str_is(p->args[2], "echo hi", "process.args[2]");
+	is_str(p->args[0], "/bin/sh", "process.args[0]");
+	is_str(p->args[2], "echo hi", "process.args[2]");
 	ok(p->n_env == 2 && !p->env[2], "process.env: 2, NULL-terminated");
-	str_is(p->env[1], "TERM=xterm", "process.env[1]");
-	str_is(p->cwd, "/work", "process.cwd");
+	is_str(p->env[1], "TERM=xterm", "process.env[1]");
+	is_str(p->cwd, "/work", "process.cwd");
 	ok(p->has_caps, "process.capabilities present");
 	ok(c->n[FERRY_CAP_BOUNDING] == 2, "bounding set size");
-	str_is(c->names[FERRY_CAP_BOUNDING][1], "CAP_CHOWN", "bounding[1]");
+	is_str(c->names[FERRY_CAP_BOUNDING][1], "CAP_CHOWN", "bounding[1]");
 	ok(c->n[FERRY_CAP_EFFECTIVE] == 1, "effective set size");
-	str_is(c->names[FERRY_CAP_EFFECTIVE][0], "CAP_KILL", "effective[0]");
+	is_str(c->names[FERRY_CAP_EFFECTIVE][0], "CAP_KILL", "effective[0]");
 	ok(c->n[FERRY_CAP_INHERITABLE] == 0 && c->names[FERRY_CAP_INHERITABLE] &&
 	       !c->names[FERRY_CAP_INHERITABLE][0],
 	   "inheritable: present and empty");
 	ok(c->n[FERRY_CAP_PERMITTED] == 3, "permitted set size");
-	str_is(c->names[FERRY_CAP_PERMITTED][2], "CAP_SETUID", "permitted[2]");
+	is_str(c->names[FERRY_CAP_PERMITTED][2], "CAP_SETUID", "permitted[2]");
 	ok(c->n[FERRY_CAP_AMBIENT] == 1, "ambient set size");
-	str_is(c->names[FERRY_CAP_AMBIENT][0], "CAP_CHOWN", "ambient[0]");
+	is_str(c->names[FERRY_CAP_AMBIENT][0], "CAP_CHOWN", "ambient[0]");
 	ok(p->n_rlimits == 2, "2 rlimits");
-	str_is(p->rlimits[0].type, "RLIMIT_NOFILE", "rlimits[0].type");
+	is_str(p->rlimits[0].type, "RLIMIT_NOFILE", "rlimits[0].type");
 	ok(p->rlimits[0].soft == 1024 && p->rlimits[0].hard == 4096, "rlimits[0] soft/hard");
 	ok(p->rlimits[1].soft == UINT64_MAX && p->rlimits[1].hard == UINT64_MAX,
 	   "rlimits[1]: 18446744073709551615 read as UINT64_MAX");
 	ok(p->no_new_privileges, "noNewPrivileges");
 	ok(p->has_oom_score_adj && p->oom_score_adj == -500, "oomScoreAdj");
-	str_is(p->apparmor_profile, "unconfined", "apparmorProfile");
-	str_is(p->selinux_label, "system_u:system_r:container_t:s0", "selinuxLabel");
+	is_str(p->apparmor_profile, "unconfined", "apparmorProfile");
+	is_str(p->selinux_label, "system_u:system_r:container_t:s0", "selinuxLabel");
 }
 
 static void test_full_top(const struct ferry_spec *s)
 {
-	str_is(s->oci_version, "1.1.0", "ociVersion");
-	str_is(s->bundle, BUNDLE, "bundle");
-	str_is(s->root_path, "rootfs/./sub/../", "root.path as written");
-	str_is(s->rootfs, BUNDLE "/rootfs", "rootfs resolved and normalised");
+	is_str(s->oci_version, "1.1.0", "ociVersion");
+	is_str(s->bundle, BUNDLE, "bundle");
+	is_str(s->root_path, "rootfs/./sub/../", "root.path as written");
+	is_str(s->rootfs, BUNDLE "/rootfs", "rootfs resolved and normalised");
 	ok(s->root_readonly, "root.readonly");
-	str_is(s->hostname, "box", "hostname");
-	str_is(s->domainname, "example.org", "domainname");
+	is_str(s->hostname, "box", "hostname");
+	is_str(s->domainname, "example.org", "domainname");
 	ok(s->n_mounts == 2, "2 mounts");
-	str_is(s->mounts[0].destination, "/proc", "mounts[0].destination");
-	str_is(s->mounts[0].type, "proc", "mounts[0].type");
-	str_is(s->mounts[0].source, "proc", "mounts[0].source");
+	is_str(s->mounts[0].destination, "/proc", "mounts[0].destination");
+	is_str(s->mounts[0].type, "proc", "mounts[0].type");
+	is_str(s->mounts[0].source, "proc", "mounts[0].source");
 	ok(s->mounts[0].n_options == 0 && !s->mounts[0].options, "mounts[0] without options");
 	ok(!s->mounts[1].type, "mounts[1].type absent");
-	str_is(s->mounts[1].source, "/srv/data", "mounts[1].source");
+	is_str(s->mounts[1].source, "/srv/data", "mounts[1].source");
 	ok(s->mounts[1].n_options == 2 && !s->mounts[1].options[2], "mounts[1]: 2 options");
-	str_is(s->mounts[1].options[1], "ro", "mounts[1].options[1]");
+	is_str(s->mounts[1].options[1], "ro", "mounts[1].options[1]");
 	ok(s->n_annotations == 2, "2 annotations");
-	str_is(s->annotations[0].key, "org.example.key", "annotations[0] key");
-	str_is(s->annotations[0].value, "value", "annotations[0] value");
-	str_is(s->annotations[1].value, "", "annotations[1] empty value");
+	is_str(s->annotations[0].key, "org.example.key", "annotations[0] key");
+	is_str(s->annotations[0].value, "value", "annotations[0] value");
+	is_str(s->annotations[1].value, "", "annotations[1] empty value");
 }
 
 static void test_full_hooks(const struct ferry_spec *s)
@@ -172,21 +161,21 @@ static void test_full_hooks(const struct ferry_spec *s)
 	const struct ferry_hook *h = s->hooks[FERRY_HOOK_PRESTART];
 
 	ok(s->n_hooks[FERRY_HOOK_PRESTART] == 1, "1 prestart hook");
-	str_is(h->path, "/usr/bin/pre", "prestart path");
+	is_str(h->path, "/usr/bin/pre", "prestart path");
 	ok(h->n_args == 2 && !h->args[2], "prestart args NULL-terminated");
-	str_is(h->args[1], "-x", "prestart args[1]");
+	is_str(h->args[1], "-x", "prestart args[1]");
 	ok(h->n_env == 1 && !h->env[1], "prestart env NULL-terminated");
-	str_is(h->env[0], "A=1", "prestart env[0]");
+	is_str(h->env[0], "A=1", "prestart env[0]");
 	ok(h->timeout == 5, "prestart timeout");
 	h = s->hooks[FERRY_HOOK_CREATE_RUNTIME];
 	ok(s->n_hooks[FERRY_HOOK_CREATE_RUNTIME] == 1 && !h->args && !h->env && h->timeout == 0,
 	   "createRuntime: no args, env or timeout");
-	str_is(h->path, "/bin/cr", "createRuntime path");
+	is_str(h->path, "/bin/cr", "createRuntime path");
 	ok(s->n_hooks[FERRY_HOOK_CREATE_CONTAINER] == 2, "2 createContainer hooks");
-	str_is(s->hooks[FERRY_HOOK_CREATE_CONTAINER][1].path, "/bin/cc2", "createContainer[1]");
-	str_is(s->hooks[FERRY_HOOK_START_CONTAINER][0].path, "/bin/sc", "startContainer");
-	str_is(s->hooks[FERRY_HOOK_POSTSTART][0].path, "/bin/ps", "poststart");
-	str_is(s->hooks[FERRY_HOOK_POSTSTOP][0].path, "/bin/pst", "poststop");
+	is_str(s->hooks[FERRY_HOOK_CREATE_CONTAINER][1].path, "/bin/cc2", "createContainer[1]");
+	is_str(s->hooks[FERRY_HOOK_START_CONTAINER][0].path, "/bin/sc", "startContainer");
+	is_str(s->hooks[FERRY_HOOK_POSTSTART][0].path, "/bin/ps", "poststart");
+	is_str(s->hooks[FERRY_HOOK_POSTSTOP][0].path, "/bin/pst", "poststop");
 	ok(s->hooks[FERRY_HOOK_POSTSTOP][0].timeout == 1, "poststop timeout");
 }
 
@@ -196,7 +185,7 @@ static void test_full_linux_ids(const struct ferry_linux *l)
 	for (int t = 0; t < FERRY_NS__COUNT; t++)
 		ok(l->namespaces[t].type == (enum ferry_ns_type)t, "namespaces[%d] is %s", t,
 		   ferry_ns_name((enum ferry_ns_type)t));
-	str_is(l->namespaces[1].path, "/proc/1/ns/net", "network namespace path");
+	is_str(l->namespaces[1].path, "/proc/1/ns/net", "network namespace path");
 	ok(!l->namespaces[0].path, "pid namespace: no path");
 	ok(!l->namespaces[7].path, "time namespace: empty path read as none");
 	ok(l->n_uid_mappings == 1 && l->uid_mappings[0].container_id == 0 &&
@@ -206,7 +195,7 @@ static void test_full_linux_ids(const struct ferry_linux *l)
 	       l->gid_mappings[1].host_id == 300000 && l->gid_mappings[1].size == 10,
 	   "gidMappings");
 	ok(l->n_devices == 2, "2 devices");
-	str_is(l->devices[0].path, "/dev/fuse", "devices[0].path");
+	is_str(l->devices[0].path, "/dev/fuse", "devices[0].path");
 	ok(l->devices[0].type == 'c' && l->devices[0].major == 10 && l->devices[0].minor == 229,
 	   "devices[0] type/major/minor");
 	ok(l->devices[0].has_file_mode && l->devices[0].file_mode == 0666, "devices[0].fileMode");
@@ -220,28 +209,28 @@ static void test_full_linux_ids(const struct ferry_linux *l)
 
 static void test_full_linux_rest(const struct ferry_linux *l)
 {
-	str_is(l->cgroups_path, "/ferry/box", "cgroupsPath");
-	str_is(l->resources_json,
+	is_str(l->cgroups_path, "/ferry/box", "cgroupsPath");
+	is_str(l->resources_json,
 	       "{\"memory\":{\"limit\":536870912,\"swap\":18446744073709551615},"
 	       "\"pids\":{\"limit\":64}}",
 	       "resources kept as compact JSON, integers above INT64_MAX included");
-	str_is(l->rootfs_propagation, "rslave", "rootfsPropagation");
+	is_str(l->rootfs_propagation, "rslave", "rootfsPropagation");
 	ok(l->n_masked_paths == 1 && !l->masked_paths[1], "maskedPaths");
-	str_is(l->masked_paths[0], "/proc/kcore", "maskedPaths[0]");
+	is_str(l->masked_paths[0], "/proc/kcore", "maskedPaths[0]");
 	ok(l->n_readonly_paths == 2, "readonlyPaths");
-	str_is(l->readonly_paths[1], "/proc/bus", "readonlyPaths[1]");
-	str_is(l->mount_label, "system_u:object_r:container_file_t:s0", "mountLabel");
+	is_str(l->readonly_paths[1], "/proc/bus", "readonlyPaths[1]");
+	is_str(l->mount_label, "system_u:object_r:container_file_t:s0", "mountLabel");
 	ok(l->n_sysctl == 2, "2 sysctls");
-	str_is(l->sysctl[0].key, "net.ipv4.ip_forward", "sysctl[0] key");
-	str_is(l->sysctl[0].value, "1", "sysctl[0] value");
-	str_is(l->sysctl[1].value, "4096", "sysctl[1] value");
+	is_str(l->sysctl[0].key, "net.ipv4.ip_forward", "sysctl[0] key");
+	is_str(l->sysctl[0].value, "1", "sysctl[0] value");
+	is_str(l->sysctl[1].value, "4096", "sysctl[1] value");
 	ok(l->time_boottime.set && l->time_boottime.secs == -3600 &&
 	       l->time_boottime.nanosecs == 500,
 	   "timeOffsets.boottime");
 	ok(l->time_monotonic.set && l->time_monotonic.secs == 86400 &&
 	       l->time_monotonic.nanosecs == 0,
 	   "timeOffsets.monotonic");
-	str_is(l->personality_domain, "LINUX32", "personality.domain");
+	is_str(l->personality_domain, "LINUX32", "personality.domain");
 }
 
 static void test_full_seccomp(const struct ferry_seccomp *sc)
@@ -251,27 +240,27 @@ static void test_full_seccomp(const struct ferry_seccomp *sc)
 	ok(sc != NULL, "seccomp present");
 	if (!sc)
 		return;
-	str_is(sc->default_action, "SCMP_ACT_ERRNO", "seccomp.defaultAction");
+	is_str(sc->default_action, "SCMP_ACT_ERRNO", "seccomp.defaultAction");
 	ok(sc->has_default_errno_ret && sc->default_errno_ret == 38, "seccomp.defaultErrnoRet");
 	ok(sc->n_architectures == 2 && !sc->architectures[2], "seccomp.architectures");
-	str_is(sc->architectures[1], "SCMP_ARCH_X86", "architectures[1]");
+	is_str(sc->architectures[1], "SCMP_ARCH_X86", "architectures[1]");
 	ok(sc->n_flags == 1, "seccomp.flags");
-	str_is(sc->flags[0], "SECCOMP_FILTER_FLAG_LOG", "flags[0]");
-	str_is(sc->listener_path, "/run/seccomp.sock", "seccomp.listenerPath");
+	is_str(sc->flags[0], "SECCOMP_FILTER_FLAG_LOG", "flags[0]");
+	is_str(sc->listener_path, "/run/seccomp.sock", "seccomp.listenerPath");
 	ok(sc->n_rules == 2, "2 syscall rules");
 	r = &sc->rules[0];
 	ok(r->n_names == 2 && !r->has_errno_ret && r->n_args == 0, "syscalls[0] shape");
-	str_is(r->names[1], "write", "syscalls[0].names[1]");
-	str_is(r->action, "SCMP_ACT_ALLOW", "syscalls[0].action");
+	is_str(r->names[1], "write", "syscalls[0].names[1]");
+	is_str(r->action, "SCMP_ACT_ALLOW", "syscalls[0].action");
 	r = &sc->rules[1];
 	ok(r->has_errno_ret && r->errno_ret == 1, "syscalls[1].errnoRet");
 	ok(r->n_args == 2, "syscalls[1]: 2 args");
 	ok(r->args[0].index == 0 && r->args[0].value == 8 && r->args[0].value_two == 0,
 	   "args[0] index/value/valueTwo");
-	str_is(r->args[0].op, "SCMP_CMP_EQ", "args[0].op");
+	is_str(r->args[0].op, "SCMP_CMP_EQ", "args[0].op");
 	ok(r->args[1].index == 1 && r->args[1].value == UINT64_MAX && r->args[1].value_two == 255,
 	   "args[1]: value UINT64_MAX");
-	str_is(r->args[1].op, "SCMP_CMP_MASKED_EQ", "args[1].op");
+	is_str(r->args[1].op, "SCMP_CMP_MASKED_EQ", "args[1].op");
 }
 
 static void test_full(void)
@@ -647,7 +636,7 @@ static void test_minimal(void)
 		ferry_error_free(&err);
 		return;
 	}
-	str_is(s->rootfs, "/srv/rootfs", "absolute root.path normalised");
+	is_str(s->rootfs, "/srv/rootfs", "absolute root.path normalised");
 	ok(!s->root_readonly && !s->has_process && !s->has_linux, "no process, no linux");
 	ok(!s->hostname && !s->domainname, "null hostname read as absent");
 	ok(s->n_mounts == 0 && !s->mounts && s->n_annotations == 0, "no mounts, no annotations");
@@ -683,7 +672,7 @@ static void test_rootfs_paths(void)
 		snprintf(buf, sizeof(buf), "{\"ociVersion\": \"1\", \"root\": {\"path\": \"%s\"}}",
 			 cases[i].root);
 		s = ferry_spec_parse(buf, strlen(buf), cases[i].bundle, &err);
-		str_is(s ? s->rootfs : NULL, cases[i].want, "bundle %s, root.path %s",
+		is_str(s ? s->rootfs : NULL, cases[i].want, "bundle %s, root.path %s",
 		       cases[i].bundle, cases[i].root);
 		ferry_spec_free(s);
 		ferry_error_free(&err);
@@ -710,11 +699,11 @@ static void test_default(void)
 		ok(s->has_process && s->process.terminal, "default: terminal");
 		ok(s->process.n_args == 1 && strcmp(s->process.args[0], "sh") == 0,
 		   "default: args [sh]");
-		str_is(s->rootfs, BUNDLE "/rootfs", "default: rootfs");
+		is_str(s->rootfs, BUNDLE "/rootfs", "default: rootfs");
 		ok(s->root_readonly, "default: readonly root");
 		ok(s->n_mounts == 7 && s->linux.n_namespaces == 5,
 		   "default: 7 mounts, 5 namespaces");
-		str_is(s->linux.resources_json,
+		is_str(s->linux.resources_json,
 		       "{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}",
 		       "default: resources");
 		ok(s->process.n_rlimits == 1 && s->process.rlimits[0].soft == 1024,
@@ -780,7 +769,7 @@ static void test_load(void)
 	ok(s && strcmp(s->bundle, dir) == 0, "load with an absolute bundle");
 	if (s) {
 		snprintf(path, sizeof(path), "%s/rootfs", dir);
-		str_is(s->rootfs, path, "rootfs under the bundle");
+		is_str(s->rootfs, path, "rootfs under the bundle");
 	}
 	ferry_spec_free(s);
 	if (chdir("/tmp") == 0) {
@@ -818,7 +807,7 @@ static void test_process(void)
 	ok(p.env && p.n_env == 0 && !p.env[0], "absent env is an empty NULL-terminated array");
 	ok(p.user.uid == 5 && p.user.gid == 6 && !p.has_caps && !p.has_oom_score_adj,
 	   "process user, no caps");
-	str_is(p.cwd, "/tmp", "process cwd");
+	is_str(p.cwd, "/tmp", "process cwd");
 	ferry_process_clear(&p);
 	ok(!p.args && !p.cwd && p.n_args == 0, "ferry_process_clear zeroes");
 	ferry_process_clear(NULL);
@@ -855,7 +844,7 @@ static void test_ns_names(void)
 					   "uts", "user",    "cgroup", "time"};
 
 	for (int t = 0; t < FERRY_NS__COUNT; t++)
-		str_is(ferry_ns_name((enum ferry_ns_type)t), want[t], "ferry_ns_name(%d)", t);
+		is_str(ferry_ns_name((enum ferry_ns_type)t), want[t], "ferry_ns_name(%d)", t);
 	ok(ferry_ns_name(FERRY_NS__COUNT) == NULL, "ferry_ns_name: NULL out of range");
 	ferry_spec_free(NULL);
 }
