@@ -191,21 +191,26 @@ static uint64_t patch_syscall(pid_t tid, uint64_t rip, long *saved, ferry_err_t 
 	return at;
 }
 
+void lx_regs_syscall_setup(struct user_regs_struct *regs, uint64_t ip, long nr, const uint64_t a[6])
+{
+	regs->rax = (unsigned long long)nr;
+	regs->orig_rax = (unsigned long long)-1; /* not in a syscall: no restart on resume */
+	regs->rdi = a[0];
+	regs->rsi = a[1];
+	regs->rdx = a[2];
+	regs->r10 = a[3];
+	regs->r8 = a[4];
+	regs->r9 = a[5];
+	regs->rip = ip;
+}
+
 /* Sets the syscall up in the stopped thread and runs it to its exit; *ret gets rax. */
 static int run_syscall(pid_t tid, const struct user_regs_struct *saved, uint64_t ip, long nr,
 		       const uint64_t a[6], int64_t *ret, ferry_err_t *err)
 {
 	struct user_regs_struct regs = *saved;
 
-	regs.rax = (unsigned long long)nr;
-	regs.orig_rax = (unsigned long long)-1; /* not in a syscall: no restart on resume */
-	regs.rdi = a[0];
-	regs.rsi = a[1];
-	regs.rdx = a[2];
-	regs.r10 = a[3];
-	regs.r8 = a[4];
-	regs.r9 = a[5];
-	regs.rip = ip;
+	lx_regs_syscall_setup(&regs, ip, nr, a);
 	if (lx_sigmask_set(tid, ~0ULL, err) < 0 || lx_regs_set(tid, &regs, err) < 0)
 		return -1;
 	if (next_syscall_stop(tid, &regs, err) < 0)

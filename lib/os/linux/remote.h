@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include "ferry/error.h"
 
@@ -24,6 +25,10 @@ struct lx_remote {
  * call writes 0f 05 over the code at rip, restoring those bytes afterwards. Call it again after
  * unmapping or moving the vDSO. Returns 0 or -1. */
 int lx_remote_init(struct lx_remote *r, pid_t pid, pid_t tid, ferry_err_t *err);
+
+/* Points regs at the `syscall` instruction at ip, with nr in rax, the six arguments in place
+ * and orig_rax -1 (no restart on resume). */
+void lx_regs_syscall_setup(struct user_regs_struct *regs, uint64_t ip, long nr, const uint64_t a[6]);
 
 /* Runs syscall nr with up to six arguments in r->tid and stores its raw result (a negative
  * errno on failure) in *ret. The thread's registers and signal mask are saved and restored

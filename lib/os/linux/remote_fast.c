@@ -13,6 +13,7 @@
 
 #include "ferry/log.h"
 #include "os/linux/ptrace.h"
+#include "os/linux/remote.h"
 #include "os/linux/remote_fast.h"
 
 #define SYSCALL_STOP (SIGTRAP | 0x80)
@@ -124,15 +125,7 @@ static int run_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], boo
 	if (!a)
 		a = none;
 	regs = *base;
-	regs.rax = (unsigned long long)nr;
-	regs.orig_rax = (unsigned long long)-1; /* not in a syscall: no restart on resume */
-	regs.rdi = a[0];
-	regs.rsi = a[1];
-	regs.rdx = a[2];
-	regs.r10 = a[3];
-	regs.r8 = a[4];
-	regs.r9 = a[5];
-	regs.rip = ip;
+	lx_regs_syscall_setup(&regs, ip, nr, a);
 	if (lx_regs_set(tid, &regs, err) < 0)
 		return ferry_error_wrap(err, "remote syscall %ld in %d", nr, tid);
 	if (step ? run_to(tid, PTRACE_SINGLESTEP, child, err) < 0
