@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "os/linux/remote_fast.h"
 #include "os/linux/restore_fd.h"
 
 #define EFD_SEMAPHORE_FLAG 1u
@@ -28,7 +29,7 @@ static int64_t rcall(struct lx_rst_proc *rp, long nr, uint64_t a0, uint64_t a1, 
 {
 	uint64_t a[6] = {a0, a1, a2, a3};
 
-	return lx_remote_call(&rp->r, nr, a, err);
+	return lx_rfast_call(rp->r.tid, rp->r.syscall_ip, nr, a, err);
 }
 
 bool lx_rst_fd_special(const struct cr_fd *f)

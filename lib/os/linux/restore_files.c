@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
 #include "os/linux/restore_fd.h"
 
@@ -24,7 +25,7 @@ static int64_t rcall(struct lx_rst_proc *rp, long nr, uint64_t a0, uint64_t a1, 
 {
 	uint64_t a[6] = {a0, a1, a2};
 
-	return lx_remote_call(&rp->r, nr, a, err);
+	return lx_rfast_call(rp->r.tid, rp->r.syscall_ip, nr, a, err);
 }
 
 /* Ferry's fd of pipe id (made on first use, holding data); end 0 or 1; returns it or -1. */
@@ -208,10 +209,8 @@ static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr
 
 int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
-	uint64_t a[6] = {0, ~0U, 0};
-
 	/* The copy's own fds go first. */
-	if (lx_remote_call(&rp->r, SYS_close_range, a, err) < 0)
+	if (rcall(rp, SYS_close_range, 0, ~0U, 0, err) < 0)
 		return ferry_error_wrap(err, "close the copy's files");
 	for (size_t i = 0; i < rp->p->n_fds; i++) {
 		const struct cr_fd *f = &rp->p->fds[i];

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -141,8 +142,43 @@ const struct lx_rst_pages *lx_rst_pages_get(struct lx_rst *rs, uint32_t pages_id
 	return &v[rs->n_pages++];
 }
 
+/* Makes SysV segment s (with its key, or IPC_PRIVATE: a private segment gets a new id, which the
+ * restored process only sees through its attach) and opens its file through a temporary attach;
+ * returns the fd (its inode number is the segment's id) or -1, the segment removed. */
+static int sysv_make(const struct cr_shm *s, ferry_err_t *err)
+{
+	key_t key = s->key;
+	char path[96];
+	void *m;
+	int id, fd;
+
+	id = shmget(key, s->size, IPC_CREAT | IPC_EXCL | (int)(s->mode & 0777));
+	if (id < 0 && errno == EEXIST)
+		return ferry_error(err, EEXIST,
+				   "SysV shared memory key 0x%08x is already in use on this host",
+				   (unsigned)key);
+	if (id < 0)
+		return ferry_error_errno(err, "SysV shared memory key 0x%08x of %llu bytes",
+					 (unsigned)key, (unsigned long long)s->size);
+	m = shmat(id, NULL, 0);
+	if (m == (void *)-1) {
+		ferry_error_errno(err, "attach SysV shared memory %d", id);
+		shmctl(id, IPC_RMID, NULL);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)m,
+		 (unsigned long)m + (s->size + CR_PAGE_SIZE - 1) / CR_PAGE_SIZE * CR_PAGE_SIZE);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		ferry_error_errno(err, "open %s", path);
+	shmdt(m);
+	if (fd < 0)
+		shmctl(id, IPC_RMID, NULL);
+	return fd;
+}
+
 /* Makes shm object s in ferry: a MAP_SHARED anonymous object (its "/dev/zero" file reopened
- * through map_files) or a memfd; returns the fd or -1. */
+ * through map_files), a memfd or a SysV segment; returns the fd or -1. */
 static int shm_make(const struct cr_shm *s, ferry_err_t *err)
 {
 	char path[96];
@@ -155,8 +191,8 @@ static int shm_make(const struct cr_shm *s, ferry_err_t *err)
 			return ferry_error_errno(err, "memfd %s", s->name ? s->name : "");
 		return fd;
 	}
-	if (s->kind != CR_SHM_ANON)
-		return ferry_error(err, ENOTSUP, "SysV shared memory is not restored yet");
+	if (s->kind == CR_SHM_SYSV)
+		return sysv_make(s, err);
 	m = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return ferry_error_errno(err, "shared memory of %llu bytes",
@@ -221,8 +257,30 @@ static bool is_special(const struct lx_area *a)
 	       a->kind == LX_AREA_VVAR_VCLOCK || a->kind == LX_AREA_VSYSCALL;
 }
 
-/* Unmaps every area of the copy but the scratch page and the kernel's special areas; returns 0
- * or -1. */
+/* Unmaps [s, e) but the parts the image's areas (vmas, sorted) cover: those are mapped over with
+ * MAP_FIXED later, which spares a call and tears the copy's pages down once. Returns 0 or -1. */
+static int unmap_uncovered(struct lx_rst_proc *rp, uint64_t s, uint64_t e, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+
+	for (size_t i = 0; i < p->n_vmas && s < e; i++) {
+		const struct cr_vma *v = &p->vmas[i];
+
+		if ((v->flags & SPECIAL_VMA) || v->end <= s)
+			continue;
+		if (v->start >= e)
+			break;
+		if (v->start > s && rcall(rp, SYS_munmap, s, v->start - s, 0, 0, 0, 0, err) < 0)
+			return -1;
+		s = v->end;
+	}
+	if (s < e && rcall(rp, SYS_munmap, s, e - s, 0, 0, 0, 0, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Unmaps every area of the copy but the scratch page, the kernel's special areas and what the
+ * image maps over; returns 0 or -1. */
 static int unmap_copy(struct lx_rst *rs, struct lx_rst_proc *rp, const struct lx_memmap *m,
 		      ferry_err_t *err)
 {
@@ -235,7 +293,7 @@ static int unmap_copy(struct lx_rst *rs, struct lx_rst_proc *rp, const struct lx
 		while (i + 1 < m->n && m->areas[i + 1].start == e &&
 		       !is_special(&m->areas[i + 1]) && m->areas[i + 1].start != rs->scratch)
 			e = m->areas[++i].end;
-		if (rcall(rp, SYS_munmap, s, e - s, 0, 0, 0, 0, err) < 0)
+		if (unmap_uncovered(rp, s, e, err) < 0)
 			return ferry_error_wrap(err, "unmap 0x%llx-0x%llx", (unsigned long long)s,
 						(unsigned long long)e);
 	}
@@ -468,6 +526,59 @@ static int backings_close(struct lx_rst_proc *rp, struct backings *b, ferry_err_
 	return rc;
 }
 
+/* Whether area k of p continues area k - 1's attach of the same shm object (split by mprotect). */
+static bool continues_prev(const struct cr_process *p, size_t k)
+{
+	const struct cr_vma *a = &p->vmas[k - 1], *b = &p->vmas[k];
+
+	return k > 0 && a->shm_id == b->shm_id && a->end == b->start &&
+	       a->pgoff + (a->end - a->start) == b->pgoff;
+}
+
+/* Attaches SysV segment area v with a remote shmat at its address (read-only when the area is
+ * not writable); a later piece of a split attach only gets its protection, the tail of the
+ * segment the process had unmapped is unmapped, a segment marked for removal at checkpoint is
+ * removed again once attached; returns 0 or -1. */
+static int sysv_attach(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_vma *v,
+		       const struct cr_shm *s, int fd, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+	size_t k = (size_t)(v - p->vmas), j = k;
+	uint64_t flg = 0, len = (s->size + CR_PAGE_SIZE - 1) / CR_PAGE_SIZE * CR_PAGE_SIZE;
+	uint64_t end = v->end;
+	struct stat st;
+	int64_t at;
+
+	if (v->pgoff && k > 0 && continues_prev(p, k))
+		return rcall(rp, SYS_mprotect, v->start, v->end - v->start, v->prot, 0, 0, 0, err) <
+			       0
+			   ? -1
+			   : 0;
+	if (v->pgoff)
+		return ferry_error(err, ENOTSUP, "SysV shared memory attached from offset %llu",
+				   (unsigned long long)v->pgoff);
+	if (fstat(fd, &st) < 0)
+		return ferry_error_errno(err, "SysV shared memory");
+	if (!(v->prot & PROT_WRITE))
+		flg |= SHM_RDONLY;
+	if (v->prot & PROT_EXEC)
+		flg |= SHM_EXEC;
+	at = rcall(rp, SYS_shmat, (uint64_t)st.st_ino, v->start, flg, 0, 0, 0, err);
+	if (at < 0)
+		return ferry_error_wrap(err, "shmat %llu", (unsigned long long)st.st_ino);
+	if ((uint64_t)at != v->start)
+		return ferry_error(err, EFAULT, "attached at 0x%llx", (unsigned long long)at);
+	while (j + 1 < p->n_vmas && continues_prev(p, j + 1))
+		end = p->vmas[++j].end;
+	if (v->start + len > end &&
+	    rcall(rp, SYS_munmap, end, v->start + len - end, 0, 0, 0, 0, err) < 0)
+		return -1;
+	if ((s->mode & SHM_DEST) && shmctl((int)st.st_ino, IPC_RMID, NULL) < 0 && errno != EINVAL)
+		return ferry_error_errno(err, "remove SysV shared memory %llu",
+					 (unsigned long long)st.st_ino);
+	return 0;
+}
+
 /* Maps one area at its address with a temporary protection (writable when pages are to be
  * written); returns 0 or -1. */
 static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *b,
@@ -479,6 +590,12 @@ static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *
 
 	if (v->flags & CR_VMA_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
+	if (v->shm_id) {
+		int i = shm_index(rs->img, v->shm_id);
+
+		if (i >= 0 && rs->img->shm[i].kind == CR_SHM_SYSV)
+			return sysv_attach(rs, rp, v, &rs->img->shm[i], rs->shm_fds[i], err);
+	}
 	if (v->path || v->shm_id) {
 		fd = backing_fd(rs, rp, b, v, err);
 		if (fd < 0)
@@ -510,21 +627,35 @@ static const struct {
     {CR_MADV_RANDOM, MADV_RANDOM},	 {CR_MADV_SEQUENTIAL, MADV_SEQUENTIAL},
 };
 
-/* Final protection, madvise state and mlock of an area; returns 0 or -1. */
-static int area_finish(struct lx_rst_proc *rp, const struct cr_vma *v, bool reprotect,
-		       ferry_err_t *err)
+/* madvise state and mlock of an area; returns 0 or -1. */
+static int area_finish(struct lx_rst_proc *rp, const struct cr_vma *v, ferry_err_t *err)
 {
 	uint64_t len = v->end - v->start;
 
-	if (reprotect && rcall(rp, SYS_mprotect, v->start, len, v->prot, 0, 0, 0, err) < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(madvs) / sizeof(madvs[0]); i++)
+	for (size_t i = 0; v->madv && i < sizeof(madvs) / sizeof(madvs[0]); i++)
 		if ((v->madv & madvs[i].flag) && rcall(rp, SYS_madvise, v->start, len,
 						       (uint64_t)madvs[i].advice, 0, 0, 0, err) < 0)
 			return ferry_error_wrap(err, "madvise %d", madvs[i].advice);
 	if ((v->flags & CR_VMA_LOCKED) && rcall(rp, SYS_mlock, v->start, len, 0, 0, 0, 0, err) < 0)
 		return -1;
 	return 0;
+}
+
+/* Sets the final protection of area i and of the adjacent areas after it with the same one, in
+ * one call; returns the index of the last area it covered, or -1. */
+static ssize_t reprotect(struct lx_rst_proc *rp, const uint32_t *tmp, size_t i, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+	const struct cr_vma *v = &p->vmas[i];
+	uint64_t end = v->end;
+
+	while (i + 1 < p->n_vmas && p->vmas[i + 1].start == end &&
+	       !(p->vmas[i + 1].flags & SPECIAL_VMA) && p->vmas[i + 1].prot == v->prot &&
+	       tmp[i + 1] != p->vmas[i + 1].prot)
+		end = p->vmas[++i].end;
+	if (rcall(rp, SYS_mprotect, v->start, end - v->start, v->prot, 0, 0, 0, err) < 0)
+		return -1;
+	return (ssize_t)i;
 }
 
 /* Writes the page runs of the process into its memory, IOV_MAX runs a call; returns 0 or -1. */
@@ -633,13 +764,20 @@ static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 		return -1;
 	for (size_t i = 0; i < p->n_vmas; i++) {
 		const struct cr_vma *v = &p->vmas[i];
+		ssize_t last = (ssize_t)i;
 
 		if (v->flags & SPECIAL_VMA)
 			continue;
-		if (area_finish(rp, v, tmp[i] != v->prot, err) < 0)
+		if (tmp[i] != v->prot)
+			last = reprotect(rp, tmp, i, err);
+		for (size_t k = i; last >= 0 && k <= (size_t)last; k++)
+			if (area_finish(rp, &p->vmas[k], err) < 0)
+				last = -1;
+		if (last < 0)
 			return ferry_error_wrap(err, "area 0x%llx-0x%llx (%s)",
 						(unsigned long long)v->start,
 						(unsigned long long)v->end, vma_name(v));
+		i = (size_t)last;
 	}
 	return 0;
 }
