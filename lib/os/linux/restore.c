@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,6 +172,27 @@ static void detach_all(struct lx_rst *rs)
 			ptrace(PTRACE_DETACH, rs->procs[i].tids[t], NULL, NULL);
 }
 
+/* A failed restore leaves no SysV segment it made: each one's id is its fd's inode number. */
+static void remove_sysv(struct lx_rst *rs)
+{
+	for (size_t i = 0; rs->shm_fds && i < rs->img->n_shm; i++) {
+		struct stat st;
+
+		if (rs->img->shm[i].kind != CR_SHM_SYSV || rs->shm_fds[i] < 0 ||
+		    fstat(rs->shm_fds[i], &st) < 0)
+			continue;
+		shmctl((int)st.st_ino, IPC_RMID, NULL);
+	}
+}
+
+/* Kills what a failed restore made and frees the rest. */
+static void undo(struct lx_rst *rs)
+{
+	kill_all(rs);
+	remove_sysv(rs);
+	lx_rst_release(rs);
+}
+
 static int restore_all(struct lx_rst *rs, const struct os_restore_req *req,
 		       struct ferry_restore_stats *stats, ferry_err_t *err)
 {
@@ -220,14 +243,12 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 		return -1;
 	}
 	if (restore_all(&rs, req, stats, err) < 0) {
-		kill_all(&rs);
-		lx_rst_release(&rs);
+		undo(&rs);
 		return -1;
 	}
 	lx_rfast_log_stats();
 	if (req->shell_job && lx_tty_apply(img, err) < 0) {
-		kill_all(&rs);
-		lx_rst_release(&rs);
+		undo(&rs);
 		return ferry_error_wrap(err, "restore");
 	}
 	t0 = now_us();
