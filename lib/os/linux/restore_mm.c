@@ -481,7 +481,8 @@ static int map_moved(struct lx_rst_proc *rp, const struct cr_vma *v, uint32_t pr
 	return 0;
 }
 
-/* Backing files opened in the tracee during map_all, each once: several areas map one file. */
+/* Backing files opened in the tracee during map_all, each once: several areas map one file. They
+ * stay open: lx_rst_files, which comes next, closes every fd of the copy in one call. */
 struct backings {
 	const struct cr_vma *v[64]; /* the area each fd was opened for */
 	int64_t fd[64];
@@ -512,18 +513,6 @@ static int64_t backing_fd(struct lx_rst *rs, struct lx_rst_proc *rp, struct back
 		b->fd[b->n++] = fd;
 	}
 	return fd;
-}
-
-/* Closes the backing fds in the tracee; returns 0 or -1. */
-static int backings_close(struct lx_rst_proc *rp, struct backings *b, ferry_err_t *err)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < b->n; i++)
-		if (rcall(rp, SYS_close, (uint64_t)b->fd[i], 0, 0, 0, 0, 0, err) < 0)
-			rc = -1;
-	b->n = 0;
-	return rc;
 }
 
 /* Whether area k of p continues area k - 1's attach of the same shm object (split by mprotect). */
@@ -753,14 +742,12 @@ static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 
 		if (v->flags & SPECIAL_VMA)
 			continue;
-		if (map_area(rs, rp, b, v, tmp[i], remap[i], err) < 0) {
-			backings_close(rp, b, NULL);
+		if (map_area(rs, rp, b, v, tmp[i], remap[i], err) < 0)
 			return ferry_error_wrap(err, "map 0x%llx-0x%llx (%s)",
 						(unsigned long long)v->start,
 						(unsigned long long)v->end, vma_name(v));
-		}
 	}
-	if (backings_close(rp, b, err) < 0 || fill_pages(rs, rp, err) < 0)
+	if (fill_pages(rs, rp, err) < 0)
 		return -1;
 	for (size_t i = 0; i < p->n_vmas; i++) {
 		const struct cr_vma *v = &p->vmas[i];
@@ -832,9 +819,7 @@ static int mm_fields(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err
 	at = rc == 0 ? lx_rst_put(rs, rp, 512, &map, sizeof(map), err) : 0;
 	if (!at || rcall(rp, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, at, sizeof(map), 0, 0, err) < 0)
 		rc = ferry_error_wrap(err, "mm fields (PR_SET_MM_MAP)");
-	if (fd >= 0 && rcall(rp, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0, err) < 0)
-		rc = -1;
-	return rc;
+	return rc; /* fd, if any, is closed with the copy's other fds by lx_rst_files */
 }
 
 int lx_rst_mm(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
