@@ -106,9 +106,10 @@ static int body_getcwd_enosys_mkdir_eperm(void)
 static char *n_getcwd[] = {"getcwd"}, *n_mkdir[] = {"mkdir"};
 static char *n_personality[] = {"personality"}, *n_getpriority[] = {"getpriority"};
 
-static void test_errno_rule(void)
+/* getcwd fails with ENOSYS (errnoRet 38), mkdir with the default EPERM; the rest is allowed. */
+static struct ferry_seccomp errno_filter(void)
 {
-	struct ferry_seccomp_rule rules[] = {
+	static struct ferry_seccomp_rule rules[] = {
 	    {.names = n_getcwd,
 	     .n_names = 1,
 	     .action = "SCMP_ACT_ERRNO",
@@ -116,8 +117,14 @@ static void test_errno_rule(void)
 	     .errno_ret = 38},
 	    {.names = n_mkdir, .n_names = 1, .action = "SCMP_ACT_ERRNO"},
 	};
-	struct ferry_seccomp sc = {
+
+	return (struct ferry_seccomp){
 	    .default_action = "SCMP_ACT_ALLOW", .rules = rules, .n_rules = 2};
+}
+
+static void test_errno_rule(void)
+{
+	struct ferry_seccomp sc = errno_filter();
 	int rc = run_filtered(&sc, PREP_NONE, body_getcwd_enosys_mkdir_eperm, NULL);
 
 	ok(rc == 0, "getcwd returns errnoRet 38, mkdir the default EPERM, the rest runs (rc %d)",
@@ -298,16 +305,7 @@ static void test_arches_flags(void)
 
 static void test_load_order(void)
 {
-	struct ferry_seccomp_rule rules[] = {
-	    {.names = n_getcwd,
-	     .n_names = 1,
-	     .action = "SCMP_ACT_ERRNO",
-	     .has_errno_ret = true,
-	     .errno_ret = 38},
-	    {.names = n_mkdir, .n_names = 1, .action = "SCMP_ACT_ERRNO"},
-	};
-	struct ferry_seccomp sc = {
-	    .default_action = "SCMP_ACT_ALLOW", .rules = rules, .n_rules = 2};
+	struct ferry_seccomp sc = errno_filter();
 	_cleanup_free_ char *msg = NULL;
 	int rc;
 
