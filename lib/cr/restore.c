@@ -135,7 +135,8 @@ static int adopt_outside(struct cr_image *img, bool shell_job, ferry_err_t *err)
 
 		if (!in_tree(img, p->sid))
 			p->sid = getsid(0);
-		if (!in_tree(img, p->pgid) && (shell_job || getsid(p->pgid) != getsid(0)))
+		if (!in_tree(img, p->pgid) &&
+		    (shell_job || p->pgid == 0 || getsid(p->pgid) != getsid(0)))
 			p->pgid = getpgrp();
 		for (size_t k = 0; tty && k < p->n_fds; k++) {
 			struct cr_fd *f = &p->fds[k];

@@ -42,8 +42,9 @@ static int only_record(struct img_in *in, const ProtobufCMessageDescriptor *d, P
 static int dec_pstree_entry(struct img_in *in, struct cr_process *p, FerryImg__PstreeEntry *e,
 			    ferry_err_t *err)
 {
-	if (!pid_ok(e->pid) || e->ppid < 0 || e->ppid >= IMG_MAX_PID || !pid_ok(e->pgid) ||
-	    !pid_ok(e->sid))
+	/* a group or session led from outside the pid namespace reads as 0 */
+	if (!pid_ok(e->pid) || e->ppid < 0 || e->ppid >= IMG_MAX_PID || e->pgid < 0 ||
+	    e->pgid >= IMG_MAX_PID || e->sid < 0 || e->sid >= IMG_MAX_PID)
 		return img_in_error(in, err, "(process %d) pid, ppid, pgid or sid out of range",
 				    e->pid);
 	if (e->n_tids == 0 || e->n_tids > IMG_MAX_THREADS)

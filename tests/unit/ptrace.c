@@ -29,6 +29,7 @@ struct shared {
 	volatile unsigned long counter, gcounter, ymm_checks;
 	volatile pid_t tids[3]; /* main, ymm thread, reader */
 	volatile pid_t grandchild, pgid, sid, gpgid, gsid;
+	volatile int gready;
 	volatile int ymm_state; /* 1: ymm7 holds A, 2: B, 0: something else */
 	volatile int avx;
 	volatile long read_ret;
@@ -122,6 +123,7 @@ static void child_main(void)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		sh->gpgid = getpgid(0);
 		sh->gsid = getsid(0);
+		sh->gready = 1;
 		for (;;)
 			sh->gcounter++;
 	}
@@ -187,7 +189,7 @@ static bool advances(volatile unsigned long *v)
 static bool child_ready(void)
 {
 	for (int i = 0; i < 500; i++) {
-		if (sh->tids[0] && sh->tids[1] && sh->tids[2] && sh->grandchild && sh->gsid &&
+		if (sh->tids[0] && sh->tids[1] && sh->tids[2] && sh->grandchild && sh->gready &&
 		    sh->counter && sh->gcounter && sh->ymm_checks > 100)
 			return true;
 		sleep_ms(10);

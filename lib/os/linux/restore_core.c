@@ -163,7 +163,7 @@ int lx_rst_session(struct lx_rst *rs, struct lx_rst_proc *rp, bool root, ferry_e
 
 	if (p->sid == p->pid && RCALL(SYS_setsid, 0, 0, 0, 0) < 0)
 		return ferry_error_wrap(err, "session");
-	if (getpgid(p->pid) == p->pgid)
+	if (p->pgid == 0 || getpgid(p->pid) == p->pgid) /* 0: led from outside our pid ns */
 		return 0;
 	if (p->pgid != p->pid && kill(-p->pgid, 0) < 0) {
 		if (root) /* a group outside the tree (a shell job): keep the caller's */
