@@ -18,6 +18,7 @@ struct ferry_checkpoint_opts {
 	const char *image_path; /* directory to create (its parent must exist) */
 	bool leave_running;     /* resume the tree after a good dump (else it is killed) */
 	bool shell_job;         /* the tree belongs to a terminal session outside it */
+	bool tcp_established;   /* dump established TCP connections (TCP_REPAIR) */
 	ferry_progress_fn progress;
 	void *progress_arg;
 };
@@ -36,6 +37,7 @@ int ferry_process_checkpoint(const struct ferry_checkpoint_opts *opts,
 struct ferry_restore_opts {
 	const char *image_path;
 	bool shell_job;
+	bool tcp_established;
 	ferry_progress_fn progress;
 	void *progress_arg;
 };

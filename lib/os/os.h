@@ -53,6 +53,8 @@ struct os_dump_req {
 	const char *cgroup;   /* the tree's own cgroup (freezer first), or NULL */
 	bool leave_running;
 	bool shell_job;
+	bool tcp_established; /* established TCP connections are dumped (else refused) */
+	bool netns_lock;      /* the tree owns its network namespace: lock all of it */
 	ferry_progress_fn progress;
 	void *progress_arg;
 	/* Called by dump once the whole tree is collected (img complete, its pages written), with
@@ -65,6 +67,9 @@ struct os_dump_req {
 struct os_restore_req {
 	const char *image_path; /* page data is read from here */
 	bool shell_job;
+	bool tcp_established; /* the image's TCP connections are restored */
+	pid_t root;           /* > 0: a stopped child copy of ferry inside the target namespaces
+			       * (a container's init) becomes the root; 0: the root is made */
 	ferry_progress_fn progress;
 	void *progress_arg;
 };

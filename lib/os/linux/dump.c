@@ -122,22 +122,31 @@ int lx_dump(const struct os_dump_req *req, struct image_writer *w, struct cr_ima
 
 	if (req->progress)
 		req->progress(req->progress_arg, "freeze", 0, 1);
-	if (lx_tree_seize(req->pid, req->cgroup, &tree, err) < 0)
+	if (lx_dump_net_start(&ctx, err) < 0)
 		return ferry_error_wrap(err, "checkpoint %d", req->pid);
+	if (lx_tree_seize(req->pid, req->cgroup, &tree, err) < 0) {
+		lx_dump_net_finish(&ctx, LX_DUMP_FAILED);
+		return ferry_error_wrap(err, "checkpoint %d", req->pid);
+	}
 	stats->freeze_us += lx_dump_now_us() - t0;
 	r = dump_tree(&ctx, &tree, err);
 	free(ctx.ghost_dev);
 	free(ctx.ghost_ino);
+	if (r == 0)
+		r = lx_dump_ns_pids(&tree, img, err);
 	if (r == 0 && req->seal)
 		r = req->seal(req->seal_arg, img, err);
 	if (r < 0) {
+		lx_dump_net_finish(&ctx, LX_DUMP_FAILED);
 		lx_tree_detach(&tree, NULL);
 		return ferry_error_wrap(err, "checkpoint %d", req->pid);
 	}
 	if (!req->leave_running) {
 		kill_tree(&tree);
+		lx_dump_net_finish(&ctx, LX_DUMP_KILLED);
 		return 0;
 	}
+	lx_dump_net_finish(&ctx, LX_DUMP_RESUMED);
 	if (lx_tree_detach(&tree, err) < 0)
 		return ferry_error_wrap(err, "checkpoint %d: resume", req->pid);
 	return 0;

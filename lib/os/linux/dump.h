@@ -24,7 +24,22 @@ struct lx_dump_ctx {
 	uint64_t pages_seen; /* pages found so far (progress total) */
 	uint64_t pages_done; /* pages written so far */
 	uint64_t *ghost_dev, *ghost_ino; /* identity of img->ghosts[i] */
+	struct lx_dump_net *net;	 /* network lock and repaired sockets (dump_net.c) */
 };
+
+/* How a dump ends, for its network state. */
+enum lx_dump_end {
+	LX_DUMP_FAILED,	 /* the tree runs on unchanged */
+	LX_DUMP_RESUMED, /* leave running: sockets leave repair mode, the lock goes */
+	LX_DUMP_KILLED,	 /* the tree was killed: the lock stays for the restore */
+};
+
+/* Before the tree is seized: locks the network namespace of req->pid when req->netns_lock.
+ * Returns 0 or -1 (nothing locked). */
+int lx_dump_net_start(struct lx_dump_ctx *ctx, ferry_err_t *err);
+
+/* Ends the network part of a dump (KILLED: called after the tree is gone). Never fails. */
+void lx_dump_net_finish(struct lx_dump_ctx *ctx, enum lx_dump_end end);
 
 /* A scratch page mapped in a stopped process for remote syscalls to write into. */
 struct lx_scratch {
@@ -68,6 +83,10 @@ int lx_dump_files(struct lx_dump_ctx *ctx, struct lx_scratch *s, struct cr_proce
 /* Fills p->vmas from /proc/PID/smaps and writes the present pages through ctx->w into p->pages;
  * returns 0 or -1. */
 int lx_dump_memory(struct lx_dump_ctx *ctx, struct cr_process *p, ferry_err_t *err);
+
+/* Rewrites the pids of img (processes, parents, groups, sessions, threads, timer targets) from
+ * ferry's pid namespace to the tree's own, when the root lives in another one; returns 0 or -1. */
+int lx_dump_ns_pids(const struct lx_tree *tree, struct cr_image *img, ferry_err_t *err);
 
 /* Returns CLOCK_MONOTONIC in microseconds. */
 uint64_t lx_dump_now_us(void);

@@ -33,6 +33,7 @@ static int rst_init(struct lx_rst *rs, const struct os_restore_req *req, const s
 	rs->img = img;
 	rs->dir = req->image_path;
 	rs->self = getpid();
+	rs->req = req;
 	rs->procs = calloc(img->n_procs, sizeof(*rs->procs));
 	rs->shm_fds = malloc((img->n_shm + 1) * sizeof(int));
 	rs->ghost_fds = malloc((img->n_ghosts + 1) * sizeof(int));
@@ -189,6 +190,7 @@ static void remove_sysv(struct lx_rst *rs)
 static void undo(struct lx_rst *rs)
 {
 	kill_all(rs);
+	lx_rst_net_finish(rs, false);
 	remove_sysv(rs);
 	lx_rst_release(rs);
 }
@@ -199,7 +201,7 @@ static int restore_all(struct lx_rst *rs, const struct os_restore_req *req,
 	uint64_t t0 = now_us();
 
 	rs->scratch = lx_rst_find_scratch(rs->img, LX_RST_SCRATCH_SIZE, err);
-	if (!rs->scratch || make_tree(rs, err) < 0)
+	if (!rs->scratch || lx_rst_net_start(rs, err) < 0 || make_tree(rs, err) < 0)
 		return -1;
 	stats->tree_us = now_us() - t0;
 	t0 = now_us();
@@ -253,6 +255,7 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 	}
 	t0 = now_us();
 	detach_all(&rs);
+	lx_rst_net_finish(&rs, true);
 	ferry_log(FERRY_LOG_DEBUG, "restore: detach in %.3f ms", (double)(now_us() - t0) / 1e3);
 	root = rs.procs[0].tids[0];
 	lx_rst_release(&rs);

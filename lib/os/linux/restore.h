@@ -60,7 +60,18 @@ struct lx_rst {
 	size_t n_pipes;
 	int *fifo_fds; /* FIFOs ferry holds open while the tracees open them */
 	size_t n_fifo_fds;
+	const struct os_restore_req *req;
+	struct lx_rst_net *net; /* network lock and sockets made in repair mode (restore_net.c) */
 };
+
+/* Before any socket is made: locks the traffic of the image's TCP connections in the network
+ * namespace of the root (its whole namespace when the checkpoint locked all of it). Returns 0 or
+ * -1. */
+int lx_rst_net_start(struct lx_rst *rs, ferry_err_t *err);
+
+/* After the tree runs (ok) or was killed (!ok): sockets out of repair mode, every lock rule gone,
+ * the checkpoint's included. Never fails. */
+void lx_rst_net_finish(struct lx_rst *rs, bool ok);
 
 /* Re-creates a validated image's tree (os_ops.restore); returns the root's pid or -1 with every
  * process it made killed. */
