@@ -3,6 +3,7 @@
  * when one fails. See restore.h for the method. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -34,6 +35,8 @@ static int rst_init(struct lx_rst *rs, const struct os_restore_req *req, const s
 	rs->dir = req->image_path;
 	rs->self = getpid();
 	rs->req = req;
+	if (req->root > 0)
+		snprintf(rs->fs_root, sizeof(rs->fs_root), "/proc/%d/root", req->root);
 	rs->procs = calloc(img->n_procs, sizeof(*rs->procs));
 	rs->shm_fds = malloc((img->n_shm + 1) * sizeof(int));
 	rs->ghost_fds = malloc((img->n_ghosts + 1) * sizeof(int));
@@ -84,6 +87,14 @@ void lx_rst_release(struct lx_rst *rs)
 	free(rs->pipes);
 	free(rs->fifo_fds);
 	memset(rs, 0, sizeof(*rs));
+}
+
+const char *lx_rst_host_path(const struct lx_rst *rs, const char *path, char *buf, size_t size)
+{
+	if (!rs->fs_root[0] || path[0] != '/')
+		return path;
+	snprintf(buf, size, "%s%s", rs->fs_root, path);
+	return buf;
 }
 
 /* Kills every process made so far and reaps the root. */

@@ -61,8 +61,13 @@ struct lx_rst {
 	int *fifo_fds; /* FIFOs ferry holds open while the tracees open them */
 	size_t n_fifo_fds;
 	const struct os_restore_req *req;
+	char fs_root[32]; /* "" or "/proc/ROOT/root": where ferry finds the tree's paths */
 	struct lx_rst_net *net; /* network lock and sockets made in repair mode (restore_net.c) */
 };
+
+/* path of the tree as ferry reaches it (through the root's /proc root when the tree lives in
+ * its own mount namespace), in buf or path itself; returns it. */
+const char *lx_rst_host_path(const struct lx_rst *rs, const char *path, char *buf, size_t size);
 
 /* Before any socket is made: locks the traffic of the image's TCP connections in the network
  * namespace of the root (its whole namespace when the checkpoint locked all of it). Returns 0 or

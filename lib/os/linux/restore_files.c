@@ -65,7 +65,8 @@ have:
 static int ghost_fd(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
 {
 	const struct cr_image *img = rs->img;
-	char *path = NULL;
+	char *path = NULL, host[PATH_MAX + 64];
+	const char *at;
 	size_t i;
 	int fd;
 
@@ -75,11 +76,12 @@ static int ghost_fd(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
 		return ferry_error(err, ENOENT, "ghost %llu", (unsigned long long)f->id);
 	if (rs->ghost_fds[i] >= 0)
 		return rs->ghost_fds[i];
-	fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, img->ghosts[i].mode & 07777);
+	at = lx_rst_host_path(rs, f->path, host, sizeof(host));
+	fd = open(at, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, img->ghosts[i].mode & 07777);
 	if (fd >= 0) {
-		path = strdup(f->path);
+		path = strdup(at);
 	} else if (errno == EEXIST &&
-		   asprintf(&path, "%s.ferry-ghost-%llu", f->path, (unsigned long long)f->id) > 0) {
+		   asprintf(&path, "%s.ferry-ghost-%llu", at, (unsigned long long)f->id) > 0) {
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, img->ghosts[i].mode & 07777);
 	}
 	if (fd < 0 || !path) {
@@ -101,12 +103,14 @@ static int ghost_fd(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
 static int fifo_hold(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
 {
 	int *v = realloc(rs->fifo_fds, (rs->n_fifo_fds + 1) * sizeof(int));
+	char host[PATH_MAX + 64];
 	int fd;
 
 	if (!v)
 		return ferry_error(err, ENOMEM, "fifo");
 	rs->fifo_fds = v;
-	fd = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+	fd = open(lx_rst_host_path(rs, f->path, host, sizeof(host)), O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return ferry_error_errno(err, "open fifo %s", f->path);
 	v[rs->n_fifo_fds++] = fd;

@@ -439,9 +439,10 @@ static int64_t open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const str
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", rs->self, rs->shm_fds[i]);
 		flags = O_RDWR | O_CLOEXEC;
 	} else {
+		char host[PATH_MAX + 64];
 		struct stat st;
 
-		if (stat(v->path, &st) < 0)
+		if (stat(lx_rst_host_path(rs, v->path, host, sizeof(host)), &st) < 0)
 			return ferry_error_errno(err, "%s", v->path);
 		if (v->ino && st.st_ino != v->ino)
 			return ferry_error(err, ESTALE, "%s is another file than at checkpoint",
@@ -771,10 +772,12 @@ static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 
 /* Whether path is ferry's own executable, which the copy has already (the kernel refuses to set
  * an exe that is mapped: EBUSY). */
-static bool same_exe(const char *path)
+static bool same_exe(struct lx_rst *rs, const char *path)
 {
+	char host[PATH_MAX + 64];
 	struct stat a, b;
 
+	path = lx_rst_host_path(rs, path, host, sizeof(host));
 	return stat("/proc/self/exe", &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
 	       a.st_ino == b.st_ino;
 }
@@ -801,7 +804,7 @@ static int mm_fields(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err
 	int64_t fd = -1;
 	int rc = 0;
 
-	if (mm->exe && !same_exe(mm->exe)) {
+	if (mm->exe && !same_exe(rs, mm->exe)) {
 		at = lx_rst_put(rs, rp, 0, mm->exe, strlen(mm->exe) + 1, err);
 		fd = at ? rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, O_RDONLY | O_CLOEXEC, 0, 0,
 				0, err)
