@@ -23,6 +23,8 @@ void cr_fd_free(struct cr_fd *fd)
 	free(fd->unix_sk.queue);
 	free(fd->epoll.targets);
 	free(fd->termios.data);
+	free(fd->tcp.sendq.data);
+	free(fd->tcp.recvq.data);
 	memset(fd, 0, sizeof(*fd));
 }
 
@@ -62,11 +64,39 @@ static void host_free(struct cr_host *h)
 	free(h->ferry_version);
 }
 
+void cr_container_free(struct cr_container *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->config);
+	free(c->limits);
+	free(c->hostname);
+	free(c->domainname);
+	for (size_t i = 0; i < c->n_sysctls; i++)
+		free(c->sysctls[i]);
+	free(c->sysctls);
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		struct cr_mount_files *m = &c->mounts[i];
+
+		for (size_t k = 0; k < m->n_files; k++) {
+			free(m->files[k].path);
+			free(m->files[k].data.data);
+			free(m->files[k].target);
+		}
+		free(m->files);
+		free(m->destination);
+	}
+	free(c->mounts);
+	free(c);
+}
+
 void cr_image_free(struct cr_image *img)
 {
 	if (!img)
 		return;
 	host_free(&img->host);
+	cr_container_free(img->container);
 	for (size_t i = 0; i < img->n_procs; i++)
 		cr_process_free(&img->procs[i]);
 	free(img->procs);

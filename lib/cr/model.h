@@ -160,7 +160,8 @@ enum cr_fd_kind {
 	CR_FD_TIMERFD,
 	CR_FD_SIGNALFD,
 	CR_FD_MEMFD, /* shm object id, flags, offset */
-	CR_FD_KIND_MAX = CR_FD_MEMFD,
+	CR_FD_TCP,   /* TCP socket id (inode), struct cr_tcp */
+	CR_FD_KIND_MAX = CR_FD_TCP,
 };
 
 struct cr_bytes {
@@ -172,6 +173,32 @@ struct cr_epoll_target {
 	int32_t fd;
 	uint32_t events;
 	uint64_t data;
+};
+
+/* tcpi_options bits of the options a connection negotiated */
+#define CR_TCP_OPT_TIMESTAMPS 1u
+#define CR_TCP_OPT_SACK 2u
+#define CR_TCP_OPT_WSCALE 4u
+
+/* A TCP socket: ESTABLISHED (carried by TCP repair) or LISTEN. Addresses are in network byte
+ * order (IPv4 in the first 4 bytes), ports in host order. */
+struct cr_tcp {
+	uint32_t family;	       /* 2 AF_INET, 10 AF_INET6 */
+	uint32_t state;		       /* 1 ESTABLISHED, 10 LISTEN; 0: an earlier fd has it */
+	uint8_t src[16], dst[16];      /* dst: zero for LISTEN */
+	uint32_t sport, dport;
+	uint32_t backlog;	       /* LISTEN */
+	uint32_t snd_seq, rcv_seq;     /* sequence number at the end of each queue */
+	struct cr_bytes sendq, recvq;  /* sendq: unacknowledged bytes, then never sent ones */
+	uint32_t unsent;	       /* bytes at the end of sendq never sent */
+	uint32_t mss, snd_wscale, rcv_wscale, timestamp;
+	uint32_t options;	       /* CR_TCP_OPT_* */
+	bool has_window;	       /* the five window fields below are set */
+	uint32_t snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup;
+	bool reuseaddr, reuseport, keepalive, nodelay;
+	uint32_t keepidle, keepintvl, keepcnt; /* seconds, seconds, probes */
+	uint32_t rcvbuf, sndbuf;	       /* as the user set them (0: kernel's choice) */
+	bool netns_locked; /* the checkpoint locked the whole network namespace */
 };
 
 struct cr_fd {
@@ -208,6 +235,7 @@ struct cr_fd {
 	} timerfd;
 	uint64_t signalfd_mask;	 /* SIGNALFD */
 	struct cr_bytes termios; /* CHR on a terminal: its termios (CR_TERMIOS_SIZE bytes) */
+	struct cr_tcp tcp;	 /* TCP */
 };
 
 struct cr_process {
@@ -276,8 +304,51 @@ struct cr_host {
 	char *ferry_version;
 };
 
+/* Namespaces a container made itself (not joined by path). */
+enum {
+	CR_NS_PID = 1u << 0,
+	CR_NS_NET = 1u << 1,
+	CR_NS_IPC = 1u << 2,
+	CR_NS_UTS = 1u << 3,
+	CR_NS_MOUNT = 1u << 4,
+	CR_NS_USER = 1u << 5,
+	CR_NS_CGROUP = 1u << 6,
+	CR_NS_TIME = 1u << 7,
+};
+
+/* One file of a tmpfs mount (regular, directory or symbolic link). */
+struct cr_mount_file {
+	char *path; /* relative to the mount point */
+	uint32_t mode, uid, gid;
+	struct cr_bytes data; /* regular file */
+	char *target;	      /* symbolic link */
+	uint64_t mtime_ns;
+};
+
+/* The contents of a tmpfs mount of the container. */
+struct cr_mount_files {
+	char *destination;
+	struct cr_mount_file *files; /* parents before children */
+	size_t n_files;
+};
+
+/* What an image of a whole container adds to its process tree. */
+struct cr_container {
+	char *id;
+	char *config; /* config.json text */
+	char *limits; /* live linux.resources JSON, or NULL */
+	char *hostname, *domainname;
+	uint32_t namespaces; /* CR_NS_* */
+	bool netns_locked;
+	char **sysctls; /* "key=value" */
+	size_t n_sysctls;
+	struct cr_mount_files *mounts;
+	size_t n_mounts;
+};
+
 struct cr_image {
 	struct cr_host host;
+	struct cr_container *container; /* NULL in an image of a process tree */
 	int32_t root_pid;
 	struct cr_process *procs; /* procs[0] is the root */
 	size_t n_procs;
@@ -292,6 +363,9 @@ void cr_image_free(struct cr_image *img);
 
 /* Frees what a process owns and zeroes it; accepts NULL. */
 void cr_process_free(struct cr_process *p);
+
+/* Frees a container record and what it owns; accepts NULL. */
+void cr_container_free(struct cr_container *c);
 
 /* Frees what an fd owns and zeroes it; accepts NULL. */
 void cr_fd_free(struct cr_fd *fd);

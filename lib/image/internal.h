@@ -26,6 +26,7 @@ enum img_kind {
 	IMG_FILES = 8,
 	IMG_SHM = 9,
 	IMG_GHOST = 10,
+	IMG_CONTAINER = 11,
 };
 
 /* Limits beyond which an image is refused as absurd. */
@@ -128,5 +129,12 @@ int enc_pagemap(struct img_out *o, int32_t pid, const struct cr_pagemap *pm, fer
 int enc_fd(struct img_out *o, int32_t pid, const struct cr_fd *fd, ferry_err_t *err);
 int enc_shm(struct img_out *o, const struct cr_shm *s, ferry_err_t *err);
 int enc_ghost(struct img_out *o, const struct cr_ghost *g, ferry_err_t *err);
+
+/* container.img (container.c): the container record and its tmpfs files. */
+int enc_container(struct img_out *o, const struct cr_container *c, ferry_err_t *err);
+int dec_container(struct img_in *in, struct cr_image *img, ferry_err_t *err);
+struct json_t;
+/* The container record as JSON (null for NULL); returns a new reference. */
+struct json_t *img_container_json(const struct cr_container *c);
 
 #endif

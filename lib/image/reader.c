@@ -133,7 +133,8 @@ static int load_file(struct reader *rd, struct rfile *f, ferry_err_t *err)
 
 static bool name_ok(const char *n)
 {
-	static const char *const fixed[] = {"pstree.img", "files.img", "shm.img"};
+	static const char *const fixed[] = {"pstree.img", "files.img", "shm.img",
+					    "container.img"};
 	static const char *const prefixes[] = {"core-",	   "proc-",  "mm-",
 					       "pagemap-", "pages-", "ghost-"};
 	size_t len = strlen(n);
@@ -352,6 +353,10 @@ static int read_all(struct reader *rd, struct cr_image *img, ferry_err_t *err)
 	    check_vma_refs(img, err) < 0)
 		return -1;
 	if (open_in(rd, &in, "files.img", IMG_FILES, err) < 0 || dec_files(&in, img, err) < 0)
+		return -1;
+	if (find(rd, "container.img") &&
+	    (open_in(rd, &in, "container.img", IMG_CONTAINER, err) < 0 ||
+	     dec_container(&in, img, err) < 0))
 		return -1;
 	for (size_t i = 0; i < rd->n_files; i++)
 		if (!rd->files[i].used)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "image/image.h"
+#include "image/internal.h"
 
 static json_t *hex(uint64_t v)
 {
@@ -266,11 +267,12 @@ static json_t *image_json(const struct cr_image *img)
 							(json_int_t)img->ghosts[i].id, "mode",
 							(int)img->ghosts[i].mode, "bytes",
 							(json_int_t)img->ghosts[i].data.len));
-	return json_pack("{s:i,s:{s:o,s:o,s:o,s:o,s:o,s:o},s:i,s:o,s:o,s:o}", "format_version",
+	return json_pack("{s:i,s:{s:o,s:o,s:o,s:o,s:o,s:o},s:i,s:o,s:o,s:o,s:o}", "format_version",
 			 IMAGE_FORMAT_VERSION, "host", "os", str(h->os), "kernel", str(h->kernel),
 			 "arch", str(h->arch), "xsave_mask", hex(h->xsave_mask), "vdso", vdso,
 			 "ferry_version", str(h->ferry_version), "root_pid", img->root_pid,
-			 "processes", procs, "shm", shm, "ghosts", ghosts);
+			 "processes", procs, "shm", shm, "ghosts", ghosts, "container",
+			 img_container_json(img->container));
 }
 
 char *image_to_json(const struct cr_image *img, ferry_err_t *err)

@@ -305,6 +305,10 @@ int image_write_all(struct image_writer *w, const struct cr_image *img, ferry_er
 	for (size_t i = 0; i < img->n_ghosts; i++)
 		if (image_write_ghost(w, &img->ghosts[i], err) < 0)
 			return -1;
+	if (img->container &&
+	    WRITE_FILE(w, err, IMG_CONTAINER, enc_container(_o, img->container, err),
+		       "container.img") < 0)
+		return -1;
 	return 0;
 }
 
