@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cr/cr.h"
 #include "cr/model.h"
 #include "ferry/process.h"
 #include "image/image.h"
@@ -71,16 +72,20 @@ static void remove_partial(const char *dir, bool made)
 		rmdir(dir);
 }
 
-int ferry_process_checkpoint(const struct ferry_checkpoint_opts *opts,
-			     struct ferry_checkpoint_stats *stats, ferry_err_t *err)
+int cr_checkpoint(const struct cr_dump_args *a, struct ferry_checkpoint_stats *stats,
+		  ferry_err_t *err)
 {
+	const struct ferry_checkpoint_opts *opts = a->opts;
 	struct ferry_checkpoint_stats st = {0};
-	struct cr_image img = {0};
+	struct cr_image img = {.container = a->container};
 	struct seal_ctx sc = {.stats = &st, .opts = opts};
 	struct os_dump_req req = {
 	    .pid = opts->pid,
+	    .cgroup = a->cgroup,
 	    .leave_running = opts->leave_running,
 	    .shell_job = opts->shell_job,
+	    .tcp_established = opts->tcp_established,
+	    .netns_lock = a->netns_lock,
 	    .progress = opts->progress,
 	    .progress_arg = opts->progress_arg,
 	    .seal = seal,
@@ -89,10 +94,36 @@ int ferry_process_checkpoint(const struct ferry_checkpoint_opts *opts,
 	uint64_t t0 = now_us();
 	struct stat sb;
 	bool made = stat(opts->image_path, &sb) < 0;
-	int r;
+	int r = -1;
 
-	if (!os_ops.dump || !os_ops.host_facts)
-		return ferry_error(err, ENOSYS, "checkpoint: not supported on this OS");
+	if (!os_ops.dump || !os_ops.host_facts) {
+		ferry_error(err, ENOSYS, "checkpoint: not supported on this OS");
+		goto out;
+	}
+	sc.w = image_writer_open(opts->image_path, err);
+	if (!sc.w) {
+		ferry_error_wrap(err, "checkpoint %d", opts->pid);
+		goto out;
+	}
+	r = os_ops.host_facts(&img.host, err);
+	if (r == 0)
+		r = os_ops.dump(&req, sc.w, &img, &st, err);
+	image_writer_abort(sc.w);
+	if (r < 0)
+		remove_partial(opts->image_path, made);
+out:
+	cr_image_free(&img);
+	st.total_us = now_us() - t0;
+	if (stats)
+		*stats = st;
+	return r;
+}
+
+int ferry_process_checkpoint(const struct ferry_checkpoint_opts *opts,
+			     struct ferry_checkpoint_stats *stats, ferry_err_t *err)
+{
+	struct cr_dump_args a = {.opts = opts};
+
 	if (opts->pid <= 0)
 		return ferry_error(err, EINVAL, "checkpoint: no pid given");
 	if (opts->pid == 1)
@@ -102,18 +133,5 @@ int ferry_process_checkpoint(const struct ferry_checkpoint_opts *opts,
 		    "killing it would take the namespace down");
 	if (opts->pid == getpid())
 		return ferry_error(err, EINVAL, "checkpoint %d: that is ferry itself", opts->pid);
-	sc.w = image_writer_open(opts->image_path, err);
-	if (!sc.w)
-		return ferry_error_wrap(err, "checkpoint %d", opts->pid);
-	r = os_ops.host_facts(&img.host, err);
-	if (r == 0)
-		r = os_ops.dump(&req, sc.w, &img, &st, err);
-	image_writer_abort(sc.w);
-	if (r < 0)
-		remove_partial(opts->image_path, made);
-	cr_image_free(&img);
-	st.total_us = now_us() - t0;
-	if (stats)
-		*stats = st;
-	return r;
+	return cr_checkpoint(&a, stats, err);
 }

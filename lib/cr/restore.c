@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cr/cr.h"
 #include "cr/model.h"
 #include "ferry/process.h"
 #include "image/image.h"
@@ -154,14 +155,50 @@ static int adopt_outside(struct cr_image *img, bool shell_job, ferry_err_t *err)
 	return 0;
 }
 
-/* Host and pid checks, as a step of the restore; returns 0 or -1. */
-static int preflight(const struct cr_image *img, ferry_err_t *err)
+int cr_image_load(const char *dir, struct cr_image *img, uint64_t *read_us, ferry_err_t *err)
 {
-	if (host_compatible(&img->host, err) < 0)
-		return ferry_error_wrap(err, "check host");
-	if (pids_free(img, err) < 0)
-		return ferry_error_wrap(err, "check pids");
+	uint64_t t0 = now_us();
+
+	if (!dir)
+		return ferry_error(err, EINVAL, "restore: no image path given");
+	if (image_read(dir, 0, img, err) < 0)
+		return ferry_error_wrap(err, "restore from %s", dir);
+	if (read_us)
+		*read_us = now_us() - t0;
+	if (host_compatible(&img->host, err) < 0) {
+		cr_image_free(img);
+		return ferry_error_wrap(err, "restore from %s: check host", dir);
+	}
 	return 0;
+}
+
+pid_t cr_restore_loaded(const struct ferry_restore_opts *opts, struct cr_image *img, pid_t root,
+			struct ferry_restore_stats *stats, ferry_err_t *err)
+{
+	struct image_summary sum;
+	struct os_restore_req req = {
+	    .image_path = opts->image_path,
+	    .shell_job = opts->shell_job,
+	    .tcp_established = opts->tcp_established,
+	    .root = root,
+	    .progress = opts->progress,
+	    .progress_arg = opts->progress_arg,
+	};
+	pid_t pid = -1;
+
+	if (!os_ops.restore)
+		return ferry_error(err, ENOSYS, "restore: not supported on this OS");
+	if (opts->progress)
+		opts->progress(opts->progress_arg, "read", 1, 1);
+	if (adopt_outside(img, opts->shell_job, err) < 0)
+		ferry_error_wrap(err, "restore from %s", opts->image_path);
+	else
+		pid = os_ops.restore(&req, img, stats, err);
+	image_summarize(img, &sum);
+	stats->processes = sum.processes;
+	stats->threads = sum.threads;
+	stats->pages = sum.pages;
+	return pid;
 }
 
 int ferry_process_restore(const struct ferry_restore_opts *opts, pid_t *root_pid,
@@ -169,34 +206,21 @@ int ferry_process_restore(const struct ferry_restore_opts *opts, pid_t *root_pid
 {
 	struct ferry_restore_stats st = {0};
 	struct cr_image img = {0};
-	struct image_summary sum;
-	struct os_restore_req req = {
-	    .image_path = opts->image_path,
-	    .shell_job = opts->shell_job,
-	    .progress = opts->progress,
-	    .progress_arg = opts->progress_arg,
-	};
 	uint64_t t0 = now_us();
 	pid_t root = -1;
 
-	if (!os_ops.restore || !os_ops.host_facts)
-		return ferry_error(err, ENOSYS, "restore: not supported on this OS");
-	if (!opts->image_path)
-		return ferry_error(err, EINVAL, "restore: no image path given");
-	if (image_read(opts->image_path, 0, &img, err) < 0)
-		return ferry_error_wrap(err, "restore from %s", opts->image_path);
-	st.read_us = now_us() - t0;
-	if (opts->progress)
-		opts->progress(opts->progress_arg, "read", 1, 1);
-	if (preflight(&img, err) < 0 || adopt_outside(&img, opts->shell_job, err) < 0)
-		ferry_error_wrap(err, "restore from %s", opts->image_path);
+	if (cr_image_load(opts->image_path, &img, &st.read_us, err) < 0)
+		return -1;
+	if (img.container)
+		ferry_error(err, EINVAL,
+			    "restore from %s: this is the image of container \"%s\": use "
+			    "`ferry restore`",
+			    opts->image_path, img.container->id);
+	else if (pids_free(&img, err) < 0)
+		ferry_error_wrap(err, "restore from %s: check pids", opts->image_path);
 	else
-		root = os_ops.restore(&req, &img, &st, err);
-	image_summarize(&img, &sum);
+		root = cr_restore_loaded(opts, &img, 0, &st, err);
 	cr_image_free(&img);
-	st.processes = sum.processes;
-	st.threads = sum.threads;
-	st.pages = sum.pages;
 	st.total_us = now_us() - t0;
 	if (stats)
 		*stats = st;
