@@ -28,6 +28,8 @@ struct os_create_req {
 	bool no_new_keyring;
 	int preserve_fds;
 	bool keep_console;      /* no console socket: hand the pty master to the caller */
+	bool restore;           /* the init stops after READY, every signal blocked, as a copy of
+				 * ferry that a restore makes the container's first process */
 	os_hooks_cb hooks;
 	void *hooks_arg;
 };
@@ -45,6 +47,7 @@ struct os_exec_req {
 struct image_writer;
 struct cr_image;
 struct cr_host;
+struct cr_container;
 struct ferry_checkpoint_stats;
 struct ferry_restore_stats;
 
@@ -123,6 +126,17 @@ struct os_ops {
 	 * -1 (everything it made killed). */
 	pid_t (*restore)(const struct os_restore_req *req, const struct cr_image *img,
 			 struct ferry_restore_stats *stats, ferry_err_t *err);
+	/* Reads what a running container's namespaces hold beyond its processes into c: hostname
+	 * and domainname (its own UTS namespace), the live values of the config's linux.sysctl
+	 * keys, the files of its tmpfs mounts. init is its first process (host pid). Returns 0
+	 * or -1. */
+	int (*ct_collect)(pid_t init, const struct ferry_spec *spec, struct cr_container *c,
+			  ferry_err_t *err);
+	/* Puts c back into the namespaces of a restore's parked init (made from spec): tmpfs
+	 * files, hostname, domainname, sysctls; and checks that every path the image's processes
+	 * hold exists in its root. Returns 0 or -1. */
+	int (*ct_prepare)(pid_t init, const struct ferry_spec *spec, const struct cr_image *img,
+			  ferry_err_t *err);
 	/* Facts for `ferry features`: a JSON object text for the "linux" key (new string). */
 	char *(*features_json)(void);
 };

@@ -135,6 +135,23 @@ static int wait_for_start(int fifo_path_fd, ferry_err_t *err)
 	return 0;
 }
 
+/* A restore's init: set up like any other, then it waits, signals blocked, for the restore to
+ * seize it and replace all of it by the image's first process. */
+static __attribute__((noreturn)) void park_for_restore(int sock)
+{
+	ferry_err_t err = NULL;
+	sigset_t all;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	prctl(PR_SET_PDEATHSIG, 0);
+	if (lx_sync_send(sock, LX_SYNC_READY, 0, NULL, 0, -1, &err) < 0)
+		_exit(1);
+	close(sock);
+	for (;;)
+		syscall(SYS_pause);
+}
+
 void lx_init_main(const struct os_create_req *req, int sock)
 {
 	const struct ferry_spec *spec = req->spec;
@@ -156,6 +173,8 @@ void lx_init_main(const struct os_create_req *req, int sock)
 	}
 	if (init_setup(req, sock, &state_json, &err) < 0)
 		goto fail;
+	if (req->restore)
+		park_for_restore(sock);
 	if (lx_seccomp_prepare(spec->has_linux ? spec->linux.seccomp : NULL, &filter, &err) < 0)
 		goto fail;
 	path = lx_find_executable(proc->args[0], proc->env, &err);

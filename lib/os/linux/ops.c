@@ -8,6 +8,7 @@
 #include "core/cleanup.h"
 #include "os/linux/cgroup.h"
 #include "os/linux/cgroup_limits.h"
+#include "os/linux/container_ns.h"
 #include "os/linux/dump.h"
 #include "os/linux/limits_ops.h"
 #include "os/linux/namespaces.h"
@@ -100,5 +101,7 @@ const struct os_ops os_ops = {
 	.dump = lx_dump,
 	.host_facts = lx_host_facts,
 	.restore = lx_restore,
+	.ct_collect = lx_ct_collect,
+	.ct_prepare = lx_ct_prepare,
 	.features_json = linux_features,
 };

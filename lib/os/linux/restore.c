@@ -124,7 +124,10 @@ static int make_tree(struct lx_rst *rs, ferry_err_t *err)
 	struct lx_rst_proc *root = &rs->procs[0];
 	size_t made = 1;
 
-	if (lx_rst_create_root(root, err) < 0 || lx_rst_map_scratch(rs, root, err) < 0 ||
+	int r = rs->req->root > 0 ? lx_rst_adopt_root(root, rs->req->root, err)
+				  : lx_rst_create_root(root, err);
+
+	if (r < 0 || lx_rst_map_scratch(rs, root, err) < 0 ||
 	    lx_rst_session(rs, root, true, err) < 0)
 		return ferry_error_wrap(err, "restore pid %d", root->p->pid);
 	while (made < rs->n_procs) {

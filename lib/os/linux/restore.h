@@ -83,6 +83,10 @@ void lx_rst_net_finish(struct lx_rst *rs, bool ok);
 pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 		 struct ferry_restore_stats *stats, ferry_err_t *err);
 
+/* Takes pid, a stopped child copy of ferry in the tree's namespaces, as the root; returns 0 or
+ * -1. */
+int lx_rst_adopt_root(struct lx_rst_proc *rp, pid_t pid, ferry_err_t *err);
+
 /* Creates the root as a stopped, seized copy of ferry with pid p->pid; returns 0 or -1. */
 int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err);
 

@@ -160,12 +160,25 @@ static int posix_timers(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *
 int lx_rst_session(struct lx_rst *rs, struct lx_rst_proc *rp, bool root, ferry_err_t *err)
 {
 	const struct cr_process *p = rp->p;
+	ferry_err_t probe = NULL;
+	int64_t cur;
 
-	if (p->sid == p->pid && RCALL(SYS_setsid, 0, 0, 0, 0) < 0)
-		return ferry_error_wrap(err, "session");
-	if (p->pgid == 0 || getpgid(p->pid) == p->pgid) /* 0: led from outside our pid ns */
+	/* The calls run in the tracee: pids as the tree's pid namespace sees them. */
+	if (p->sid == p->pid) {
+		cur = RCALL(SYS_getsid, 0, 0, 0, 0);
+		if (cur < 0 || (cur != p->pid && RCALL(SYS_setsid, 0, 0, 0, 0) < 0))
+			return ferry_error_wrap(err, "session");
+	}
+	if (p->pgid == 0) /* led from outside our pid namespace: keep the caller's */
 		return 0;
-	if (p->pgid != p->pid && kill(-p->pgid, 0) < 0) {
+	cur = RCALL(SYS_getpgid, 0, 0, 0, 0);
+	if (cur < 0)
+		return -1;
+	if (cur == p->pgid)
+		return 0;
+	if (p->pgid != p->pid &&
+	    call_in(rs, rp, rp->r.tid, SYS_kill, (uint64_t)-p->pgid, 0, 0, 0, &probe) < 0) {
+		ferry_error_free(&probe);
 		if (root) /* a group outside the tree (a shell job): keep the caller's */
 			return 0;
 		return ferry_error(err, ESRCH, "process group %d is gone", p->pgid);

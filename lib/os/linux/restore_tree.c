@@ -82,6 +82,38 @@ static uint64_t own_vdso_syscall(void)
 	return 0;
 }
 
+/* Seizes the stopped copy pid and makes it ready for remote calls; returns 0 or -1 (the caller
+ * kills it). */
+static int seize_copy(struct lx_rst_proc *rp, pid_t pid, ferry_err_t *err)
+{
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)SEIZE_OPTS) < 0 ||
+	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)
+		return ferry_error_errno(err, "trace new process %d", pid);
+	rp->tids[0] = pid;
+	rp->n_tids = 1;
+	rp->r.pid = rp->r.tid = pid;
+	/* Every signal blocked from here (the copy may not have run its own sigprocmask yet): the
+	 * remote calls do not juggle masks. */
+	if (wait_event_stop(pid, err) < 0 || lx_sigmask_set(pid, ~0ULL, err) < 0)
+		return -1;
+	rp->r.syscall_ip = own_vdso_syscall();
+	if (!rp->r.syscall_ip && lx_remote_init(&rp->r, pid, pid, err) < 0)
+		return -1;
+	if (!rp->r.syscall_ip)
+		return ferry_error(err, ENOEXEC, "restore: no vDSO to run syscalls through");
+	return rseq_unregister(&rp->r, err);
+}
+
+int lx_rst_adopt_root(struct lx_rst_proc *rp, pid_t pid, ferry_err_t *err)
+{
+	if (seize_copy(rp, pid, err) < 0) {
+		rp->tids[0] = pid; /* killed with the rest */
+		rp->n_tids = 1;
+		return ferry_error_wrap(err, "restore pid %d", rp->p->pid);
+	}
+	return 0;
+}
+
 int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	pid_t want = rp->p->pid;
@@ -106,26 +138,14 @@ int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err)
 		for (;;)
 			syscall(SYS_pause);
 	}
-	if (ptrace(PTRACE_SEIZE, (pid_t)pid, NULL, (void *)(long)SEIZE_OPTS) < 0 ||
-	    ptrace(PTRACE_INTERRUPT, (pid_t)pid, NULL, NULL) < 0) {
-		ferry_error_errno(err, "trace new process %ld", pid);
-		kill((pid_t)pid, SIGKILL);
-		waitpid((pid_t)pid, NULL, __WALL);
+	if (seize_copy(rp, (pid_t)pid, err) < 0) {
+		if (!rp->n_tids) {
+			kill((pid_t)pid, SIGKILL);
+			waitpid((pid_t)pid, NULL, __WALL);
+		}
 		return -1;
 	}
-	rp->tids[0] = (pid_t)pid;
-	rp->n_tids = 1;
-	rp->r.pid = rp->r.tid = (pid_t)pid;
-	/* Every signal blocked from here (the copy may not have run its own sigprocmask yet): the
-	 * remote calls do not juggle masks. */
-	if (wait_event_stop((pid_t)pid, err) < 0 || lx_sigmask_set((pid_t)pid, ~0ULL, err) < 0)
-		return -1;
-	rp->r.syscall_ip = own_vdso_syscall();
-	if (!rp->r.syscall_ip && lx_remote_init(&rp->r, (pid_t)pid, (pid_t)pid, err) < 0)
-		return -1;
-	if (!rp->r.syscall_ip)
-		return ferry_error(err, ENOEXEC, "restore: no vDSO to run syscalls through");
-	return rseq_unregister(&rp->r, err);
+	return 0;
 }
 
 pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags, pid_t tid,
@@ -159,8 +179,9 @@ pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_
 			return ferry_error(err, EEXIST, "pid %d is in use", tid);
 		return ferry_error(err, (int)-ret, "create %s %d", flags ? "thread" : "pid", tid);
 	}
-	if (child != (pid_t)ret)
-		return ferry_error(err, EPROTO, "create %d: no clone event", tid);
+	/* ret is the pid in the tree's namespace, child the one ferry sees */
+	if (child <= 0 || (pid_t)ret != tid)
+		return ferry_error(err, EPROTO, "create %d: got %lld", tid, (long long)ret);
 	if (wait_event_stop(child, err) < 0)
 		return -1;
 	return child;
