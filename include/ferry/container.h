@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "ferry/error.h"
+#include "ferry/process.h"
 #include "ferry/spec.h"
 
 #define FERRY_DEFAULT_ROOT "/run/ferry"
@@ -60,6 +61,44 @@ struct ferry_exec_opts {
 	bool detach;
 	int preserve_fds;
 };
+
+struct ferry_ct_checkpoint_opts {
+	const char *id;
+	const char *image_path; /* made if missing; must hold no image yet */
+	const char *work_path;	/* stats-dump goes here (NULL: the image path) */
+	bool leave_running;	/* else the container is stopped and its state removed, as runc */
+	bool tcp_established;
+	bool ext_unix_sk, shell_job, file_locks; /* accepted (runc's flags) */
+	const char *manage_cgroups_mode;	 /* soft|full|strict|ignore, or NULL */
+	ferry_progress_fn progress;
+	void *progress_arg;
+};
+
+struct ferry_ct_restore_opts {
+	const char *id;
+	const char *bundle; /* NULL: the current directory */
+	const char *image_path;
+	const char *work_path;
+	const char *pid_file;
+	const char *console_socket;
+	bool detach; /* else the restored init is the caller's child, to wait for */
+	bool tcp_established;
+	const char *lsm_mount_context;
+	ferry_progress_fn progress;
+	void *progress_arg;
+};
+
+/* Checkpoints a running (or paused) container into opts->image_path; writes stats-dump in the
+ * work path. Without leave_running the container is stopped and deleted once the image is
+ * sealed. On failure the container runs on unchanged. Returns 0 or -1. */
+int ferry_container_checkpoint(const struct ferry_ctx *ctx,
+			       const struct ferry_ct_checkpoint_opts *opts,
+			       struct ferry_checkpoint_stats *stats, ferry_err_t *err);
+
+/* Creates container opts->id from the bundle and restores the image into it, running; *init_pid
+ * is its first process (the caller's child). On failure nothing is left. Returns 0 or -1. */
+int ferry_container_restore(const struct ferry_ctx *ctx, const struct ferry_ct_restore_opts *opts,
+			    pid_t *init_pid, struct ferry_restore_stats *stats, ferry_err_t *err);
 
 /* Returns "created", "running", ... */
 const char *ferry_status_name(enum ferry_status s);

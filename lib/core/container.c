@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/cleanup.h"
+#include "core/container_internal.h"
 #include "core/container_limits.h"
 #include "core/hooks.h"
 #include "core/state.h"
@@ -80,8 +81,8 @@ struct ferry_spec *ferry_container_spec(const struct ferry_ctx *ctx, const char 
 }
 
 /* Builds the state JSON that hooks get on stdin. */
-static char *hook_state(const char *id, pid_t pid, enum ferry_status status,
-			const struct ferry_spec *spec)
+char *ct_hook_state(const char *id, pid_t pid, enum ferry_status status,
+		    const struct ferry_spec *spec)
 {
 	struct ferry_state st = {
 		.id = (char *)id,
@@ -106,7 +107,7 @@ struct create_hooks_arg {
 static int create_hooks(void *arg, pid_t pid, char **state_json, ferry_err_t *err)
 {
 	struct create_hooks_arg *a = arg;
-	_cleanup_free_ char *json = hook_state(a->id, pid, FERRY_STATUS_CREATING, a->spec);
+	_cleanup_free_ char *json = ct_hook_state(a->id, pid, FERRY_STATUS_CREATING, a->spec);
 
 	if (!json)
 		return ferry_error(err, ENOMEM, "hook state");
@@ -128,7 +129,7 @@ static char *bundle_path(const char *bundle, ferry_err_t *err)
 	return strdup(buf);
 }
 
-static int write_pid_file(const char *path, pid_t pid, ferry_err_t *err)
+int ct_write_pid_file(const char *path, pid_t pid, ferry_err_t *err)
 {
 	_cleanup_free_ char *tmp = NULL;
 	char buf[32];
@@ -168,8 +169,7 @@ static void kill_and_reap(pid_t pid)
 		poll(NULL, 0, 5);
 }
 
-/* Undoes a create that failed after its state directory was made. */
-static void create_rollback(const struct ferry_ctx *ctx, const char *id, const char *cgroup,
+void ct_create_rollback(const struct ferry_ctx *ctx, const char *id, const char *cgroup,
 			    pid_t pid)
 {
 	ferry_err_t ignored = NULL;
@@ -187,7 +187,7 @@ static void create_rollback(const struct ferry_ctx *ctx, const char *id, const c
 
 static int create_in_dir(const struct ferry_ctx *ctx, const struct ferry_create_opts *opts,
 			 const struct ferry_spec *spec, int dirfd, struct state_rec *rec,
-			 int *console_fd, ferry_err_t *err)
+			 bool restore, int *console_fd, ferry_err_t *err)
 {
 	_cleanup_free_ char *dir = state_dir(ctx, opts->id, err);
 	_cleanup_free_ char *fifo = NULL;
@@ -201,6 +201,7 @@ static int create_in_dir(const struct ferry_ctx *ctx, const struct ferry_create_
 		.no_new_keyring = opts->no_new_keyring,
 		.preserve_fds = opts->preserve_fds,
 		.keep_console = opts->foreground && !opts->console_socket,
+		.restore = restore,
 		.hooks = create_hooks,
 		.hooks_arg = &harg,
 	};
@@ -224,13 +225,13 @@ static int create_in_dir(const struct ferry_ctx *ctx, const struct ferry_create_
 	rec->start_time = os_ops.proc_start_time(pid);
 	if (state_write(dirfd, rec, err) < 0)
 		return -1;
-	if (opts->pid_file && write_pid_file(opts->pid_file, pid, err) < 0)
+	if (opts->pid_file && ct_write_pid_file(opts->pid_file, pid, err) < 0)
 		return -1;
 	return 0;
 }
 
-int ferry_container_create(const struct ferry_ctx *ctx, const struct ferry_create_opts *opts,
-			   pid_t *init_pid, int *console_fd, ferry_err_t *err)
+int ct_create(const struct ferry_ctx *ctx, const struct ferry_create_opts *opts, bool restore,
+	      pid_t *init_pid, int *console_fd, ferry_err_t *err)
 {
 	_cleanup_spec_ struct ferry_spec *spec = NULL;
 	_cleanup_free_ char *bundle = NULL;
@@ -265,8 +266,8 @@ int ferry_container_create(const struct ferry_ctx *ctx, const struct ferry_creat
 	rec.pub.created = strdup(ferry_time_rfc3339(created, sizeof(created), true));
 	rec.pub.annotations = spec->annotations;
 	rec.pub.n_annotations = spec->n_annotations;
-	if (create_in_dir(ctx, opts, spec, dirfd, &rec, console_fd, err) < 0) {
-		create_rollback(ctx, opts->id, rec.pub.cgroup, rec.pub.pid);
+	if (create_in_dir(ctx, opts, spec, dirfd, &rec, restore, console_fd, err) < 0) {
+		ct_create_rollback(ctx, opts->id, rec.pub.cgroup, rec.pub.pid);
 		if (*console_fd >= 0)
 			close(*console_fd);
 		*console_fd = -1;
@@ -279,6 +280,12 @@ int ferry_container_create(const struct ferry_ctx *ctx, const struct ferry_creat
 	*init_pid = rec.pub.pid;
 	ferry_log(FERRY_LOG_DEBUG, "created container %s, init pid %d", opts->id, rec.pub.pid);
 	return 0;
+}
+
+int ferry_container_create(const struct ferry_ctx *ctx, const struct ferry_create_opts *opts,
+			   pid_t *init_pid, int *console_fd, ferry_err_t *err)
+{
+	return ct_create(ctx, opts, false, init_pid, console_fd, err);
 }
 
 /* Reads the fifo until want (1: the init's byte, 0: EOF once it has exec'd), watching that the
@@ -342,7 +349,7 @@ int ferry_container_start(const struct ferry_ctx *ctx, const char *id, ferry_err
 		return -1;
 	if (release_init(dir, &rec, err) < 0)
 		return -1;
-	json = hook_state(id, rec.pub.pid, FERRY_STATUS_RUNNING, spec);
+	json = ct_hook_state(id, rec.pub.pid, FERRY_STATUS_RUNNING, spec);
 	if (json && hooks_run(spec, FERRY_HOOK_POSTSTART, json, &hook_err) < 0) {
 		/* The runtime-spec: a poststart failure is logged, the container keeps running. */
 		ferry_log(FERRY_LOG_WARN, "%s", hook_err->msg);
@@ -464,7 +471,7 @@ int ferry_container_delete(const struct ferry_ctx *ctx, const char *id, bool for
 		return -1;
 	spec = ferry_container_spec(ctx, id, &soft);
 	if (spec) {
-		_cleanup_free_ char *json = hook_state(id, 0, FERRY_STATUS_STOPPED, spec);
+		_cleanup_free_ char *json = ct_hook_state(id, 0, FERRY_STATUS_STOPPED, spec);
 
 		/* A poststop failure is logged; the delete goes on. */
 		if (json && hooks_run(spec, FERRY_HOOK_POSTSTOP, json, &soft) < 0)
@@ -537,7 +544,7 @@ int ferry_container_exec(const struct ferry_ctx *ctx, const struct ferry_exec_op
 	*pid = os_ops.exec(&req, console_fd, err);
 	if (*pid < 0)
 		return -1;
-	if (opts->pid_file && write_pid_file(opts->pid_file, *pid, err) < 0) {
+	if (opts->pid_file && ct_write_pid_file(opts->pid_file, *pid, err) < 0) {
 		kill_and_reap(*pid);
 		return -1;
 	}

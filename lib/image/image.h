@@ -13,6 +13,7 @@
 
 #include "cr/model.h"
 #include "ferry/error.h"
+#include "ferry/process.h"
 
 #define IMAGE_FORMAT_VERSION 1
 /* Page data in a pages file starts here; run offsets count from it. */
@@ -91,6 +92,13 @@ void image_summarize(const struct cr_image *img, struct image_summary *sum);
 
 /* Returns the model as JSON text (malloc'd; pages as runs and byte counts) or NULL. */
 char *image_to_json(const struct cr_image *img, ferry_err_t *err);
+
+/* Writes stats-dump (stats-restore) in dir: the phase timings of a checkpoint (restore) in the
+ * layout container engines read; returns 0 or -1. */
+int image_write_dump_stats(const char *dir, const struct ferry_checkpoint_stats *s,
+			   ferry_err_t *err);
+int image_write_restore_stats(const char *dir, const struct ferry_restore_stats *s,
+			      ferry_err_t *err);
 
 /* Returns the CRC32C (Castagnoli) of buf continuing from crc (0 to start). */
 uint32_t image_crc32c(uint32_t crc, const void *buf, size_t len);
