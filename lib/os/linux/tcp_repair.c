@@ -26,8 +26,8 @@
 #define NAME_MAX_LEN 160
 
 static const char *const state_names[] = {
-    "CLOSED?",	"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",	"TIME_WAIT",
-    "CLOSE",	"CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV",
+    "CLOSED?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",	   "TIME_WAIT",
+    "CLOSE",   "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV",
 };
 
 const char *lx_tcp_state_name(uint32_t s)
@@ -113,7 +113,9 @@ int lx_tcp_identify(int sk, uint64_t ino, struct cr_tcp *t, ferry_err_t *err)
 	    proto != IPPROTO_TCP)
 		return ferry_error(err, ENOTSUP, "socket:[%llu]: not supported yet (%s %s)",
 				   (unsigned long long)ino, family == AF_INET6 ? "IPv6" : "IPv4",
-				   type == SOCK_DGRAM ? "UDP" : type == SOCK_RAW ? "raw" : "socket");
+				   type == SOCK_DGRAM ? "UDP"
+				   : type == SOCK_RAW ? "raw"
+						      : "socket");
 	memset(t, 0, sizeof(*t));
 	t->family = (uint32_t)family;
 	if (getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
@@ -226,8 +228,8 @@ static int dump_repair(int sk, struct cr_tcp *t, ferry_err_t *err)
 	if (ti.tcpi_state != TCP_ESTABLISHED)
 		return ferry_error(err, EAGAIN, "TCP state changed to %s",
 				   lx_tcp_state_name(ti.tcpi_state));
-	t->options = ti.tcpi_options &
-		     (CR_TCP_OPT_TIMESTAMPS | CR_TCP_OPT_SACK | CR_TCP_OPT_WSCALE);
+	t->options =
+	    ti.tcpi_options & (CR_TCP_OPT_TIMESTAMPS | CR_TCP_OPT_SACK | CR_TCP_OPT_WSCALE);
 	t->snd_wscale = ti.tcpi_snd_wscale, t->rcv_wscale = ti.tcpi_rcv_wscale;
 	if (get_int(sk, IPPROTO_TCP, TCP_MAXSEG, &t->mss) < 0 ||
 	    get_int(sk, IPPROTO_TCP, TCP_TIMESTAMP, &t->timestamp) < 0)
@@ -339,8 +341,8 @@ static int write_all(int sk, const uint8_t *buf, size_t len, ferry_err_t *err)
 			continue;
 		}
 		if (r <= 0)
-			return ferry_error(err, r < 0 ? errno : EIO, "%zu bytes of %zu written", off,
-					   len);
+			return ferry_error(err, r < 0 ? errno : EIO, "%zu bytes of %zu written",
+					   off, len);
 		off += (size_t)r;
 	}
 	return 0;
@@ -394,8 +396,8 @@ static int restore_queues(int sk, const struct cr_tcp *t, ferry_err_t *err)
 	if (t->recvq.len && (set_queue(sk, TCP_RECV_QUEUE) < 0 ||
 			     write_all(sk, t->recvq.data, t->recvq.len, err) < 0))
 		return ferry_error_wrap(err, "receive queue");
-	if (sent && (set_queue(sk, TCP_SEND_QUEUE) < 0 ||
-		     write_all(sk, t->sendq.data, sent, err) < 0))
+	if (sent &&
+	    (set_queue(sk, TCP_SEND_QUEUE) < 0 || write_all(sk, t->sendq.data, sent, err) < 0))
 		return ferry_error_wrap(err, "send queue");
 	set_queue(sk, TCP_NO_QUEUE);
 	if (t->has_window && setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)) < 0)
