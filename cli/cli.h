@@ -45,5 +45,7 @@ int cmd_events(const struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_limits(const struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_image(const struct ferry_ctx *ctx, int argc, char **argv);
 int cmd_process(const struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_checkpoint(const struct ferry_ctx *ctx, int argc, char **argv);
+int cmd_restore(const struct ferry_ctx *ctx, int argc, char **argv);
 
 #endif

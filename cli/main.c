@@ -58,6 +58,21 @@ static const struct cli_cmd commands[] = {
 		  "show prints a checkpoint image as JSON (pages as ranges and byte counts); check\n"
 		  "validates every file and record and prints a summary.",
 	 cmd_image},
+	{"checkpoint",
+	 "checkpoint [--image-path DIR] [--work-path DIR] [--leave-running] [--tcp-established]\n"
+	 "           [--ext-unix-sk] [--shell-job] [--file-locks] [--manage-cgroups-mode MODE]\n"
+	 "           [--empty-ns NS] ID\n"
+	 "Checkpoints a running container into an image directory (default ./checkpoint) and\n"
+	 "stops it, as runc does (--leave-running: it runs on). --tcp-established carries its\n"
+	 "established TCP connections. stats-dump (phase timings) goes to the work path.",
+	 cmd_checkpoint},
+	{"restore",
+	 "restore [--image-path DIR] [--work-path DIR] [--bundle DIR] [--detach] [--pid-file FILE]\n"
+	 "        [--console-socket SOCK] [--no-subreaper] [--tcp-established]\n"
+	 "        [--lsm-mount-context CTX] ID\n"
+	 "Creates container ID from the bundle and restores a checkpoint image into it, with the\n"
+	 "limits it had live; waits for it and exits with its status (--detach: leaves it running).",
+	 cmd_restore},
 	{"process", "process checkpoint --pid PID --image-path DIR [--leave-running] [--shell-job]\n"
 		    "       process restore --image-path DIR [--detach] [--pid-file FILE] [--shell-job]\n"
 		    "checkpoint dumps the process tree rooted at PID into an image directory (the tree\n"
@@ -73,7 +88,7 @@ static const char global_usage[] =
 	"An OCI container runtime with checkpoint/restore, command-line compatible with runc.\n"
 	"\n"
 	"Commands: create start run state list ps kill delete pause resume exec update events\n"
-	"          limits spec features image process\n"
+	"          limits spec features checkpoint restore image process\n"
 	"\n"
 	"Global options:\n"
 	"  --root DIR           state directory (default " FERRY_DEFAULT_ROOT ")\n"
