@@ -58,6 +58,57 @@ static int dec_fd_lists(struct img_in *in, struct cr_fd *f, const FerryImg__FdEn
 	return 0;
 }
 
+/* Why a TCP record is wrong, or NULL. */
+static const char *tcp_problem(const FerryImg__TcpSocket *m)
+{
+	size_t alen = m->family == 10 ? 16 : 4;
+
+	if (m->family != 2 && m->family != 10)
+		return "family";
+	if (m->state != 0 && m->state != 1 && m->state != 10)
+		return "state (only ESTABLISHED and LISTEN are carried)";
+	if (m->state == 0)
+		return NULL;
+	if (!m->has_src || m->src.len != alen || (m->has_dst && m->dst.len != alen))
+		return "address length";
+	if (!m->sport || m->sport > 65535 || m->dport > 65535 || (m->state == 1 && !m->dport))
+		return "port";
+	if (m->sendq.len > MAX_FD_DATA || m->recvq.len > MAX_FD_DATA || m->unsent > m->sendq.len)
+		return "queue size";
+	if (m->snd_wscale > 14 || m->rcv_wscale > 14 || m->mss > 65535 || m->options > 7)
+		return "options";
+	return NULL;
+}
+
+/* The TCP record of a CR_FD_TCP fd into t; returns 0 or -1. */
+static int dec_tcp(struct img_in *in, struct cr_tcp *t, const FerryImg__FdEntry *e,
+		   ferry_err_t *err)
+{
+	const FerryImg__TcpSocket *m = e->tcp;
+	const char *why = m ? tcp_problem(m) : "missing";
+
+	if (why)
+		return img_in_error(in, err, "(fd %d) TCP socket: %s", e->fd, why);
+	t->family = m->family, t->state = m->state;
+	memcpy(t->src, m->src.data, m->src.len);
+	if (m->has_dst)
+		memcpy(t->dst, m->dst.data, m->dst.len);
+	t->sport = m->sport, t->dport = m->dport, t->backlog = m->backlog;
+	t->snd_seq = m->snd_seq, t->rcv_seq = m->rcv_seq, t->unsent = m->unsent;
+	if (dup_bytes(in, &t->sendq, &m->sendq, err) < 0 ||
+	    dup_bytes(in, &t->recvq, &m->recvq, err) < 0)
+		return -1;
+	t->mss = m->mss, t->snd_wscale = m->snd_wscale, t->rcv_wscale = m->rcv_wscale;
+	t->timestamp = m->timestamp, t->options = m->options, t->has_window = m->has_window;
+	t->snd_wl1 = m->snd_wl1, t->snd_wnd = m->snd_wnd, t->max_window = m->max_window;
+	t->rcv_wnd = m->rcv_wnd, t->rcv_wup = m->rcv_wup;
+	t->reuseaddr = m->reuseaddr, t->reuseport = m->reuseport;
+	t->keepalive = m->keepalive, t->nodelay = m->nodelay;
+	t->keepidle = m->keepidle, t->keepintvl = m->keepintvl, t->keepcnt = m->keepcnt;
+	t->rcvbuf = m->rcvbuf, t->sndbuf = m->sndbuf, t->netns_locked = m->netns_locked;
+	return 0;
+}
+
 static int dec_fd(struct img_in *in, struct cr_fd *f, const FerryImg__FdEntry *e, ferry_err_t *err)
 {
 	const char *why;
@@ -74,7 +125,7 @@ static int dec_fd(struct img_in *in, struct cr_fd *f, const FerryImg__FdEntry *e
 	if (e->path && strlen(e->path) > IMG_MAX_PATH)
 		return img_in_error(in, err, "(fd %d) name too long", e->fd);
 	if ((e->kind == CR_FD_PIPE || e->kind == CR_FD_FIFO || e->kind == CR_FD_UNIX ||
-	     e->kind == CR_FD_DELETED || e->kind == CR_FD_MEMFD) &&
+	     e->kind == CR_FD_DELETED || e->kind == CR_FD_MEMFD || e->kind == CR_FD_TCP) &&
 	    (!e->has_id || e->id == 0))
 		return img_in_error(in, err, "(fd %d) no object id", e->fd);
 	f->fd = e->fd, f->cloexec = e->cloexec, f->kind = e->kind;
@@ -97,6 +148,10 @@ static int dec_fd(struct img_in *in, struct cr_fd *f, const FerryImg__FdEntry *e
 		return img_in_error(in, err, "(fd %d) terminal settings of %zu bytes", e->fd,
 				    e->termios.len);
 	if (e->has_termios && dup_bytes(in, &f->termios, &e->termios, err) < 0)
+		return -1;
+	if (e->tcp && e->kind != CR_FD_TCP)
+		return img_in_error(in, err, "(fd %d) TCP state on another kind of file", e->fd);
+	if (e->kind == CR_FD_TCP && dec_tcp(in, &f->tcp, e, err) < 0)
 		return -1;
 	return dec_fd_lists(in, f, e, err);
 }

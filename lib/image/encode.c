@@ -215,6 +215,38 @@ int enc_pagemap(struct img_out *o, int32_t pid, const struct cr_pagemap *pm, fer
 	return 0;
 }
 
+static void enc_tcp(FerryImg__TcpSocket *m, const struct cr_tcp *t)
+{
+	size_t alen = t->family == 10 ? 16 : 4;
+
+	m->family = t->family, m->state = t->state;
+	m->has_src = m->has_dst = true;
+	m->src = (ProtobufCBinaryData){alen, (uint8_t *)t->src};
+	m->dst = (ProtobufCBinaryData){alen, (uint8_t *)t->dst};
+	m->has_sport = m->has_dport = m->has_backlog = true;
+	m->sport = t->sport, m->dport = t->dport, m->backlog = t->backlog;
+	m->has_snd_seq = m->has_rcv_seq = m->has_unsent = true;
+	m->snd_seq = t->snd_seq, m->rcv_seq = t->rcv_seq, m->unsent = t->unsent;
+	m->has_sendq = t->sendq.len > 0, m->sendq = (ProtobufCBinaryData){t->sendq.len, t->sendq.data};
+	m->has_recvq = t->recvq.len > 0, m->recvq = (ProtobufCBinaryData){t->recvq.len, t->recvq.data};
+	m->has_mss = m->has_snd_wscale = m->has_rcv_wscale = m->has_timestamp = true;
+	m->mss = t->mss, m->snd_wscale = t->snd_wscale, m->rcv_wscale = t->rcv_wscale;
+	m->timestamp = t->timestamp;
+	m->has_options = m->has_has_window = true;
+	m->options = t->options, m->has_window = t->has_window;
+	m->has_snd_wl1 = m->has_snd_wnd = m->has_max_window = m->has_rcv_wnd = m->has_rcv_wup =
+	    t->has_window;
+	m->snd_wl1 = t->snd_wl1, m->snd_wnd = t->snd_wnd, m->max_window = t->max_window;
+	m->rcv_wnd = t->rcv_wnd, m->rcv_wup = t->rcv_wup;
+	m->has_reuseaddr = m->has_reuseport = m->has_keepalive = m->has_nodelay = true;
+	m->reuseaddr = t->reuseaddr, m->reuseport = t->reuseport;
+	m->keepalive = t->keepalive, m->nodelay = t->nodelay;
+	m->has_keepidle = m->has_keepintvl = m->has_keepcnt = true;
+	m->keepidle = t->keepidle, m->keepintvl = t->keepintvl, m->keepcnt = t->keepcnt;
+	m->has_rcvbuf = m->has_sndbuf = m->has_netns_locked = true;
+	m->rcvbuf = t->rcvbuf, m->sndbuf = t->sndbuf, m->netns_locked = t->netns_locked;
+}
+
 static void enc_fd_kind(FerryImg__FdEntry *e, const struct cr_fd *f)
 {
 	switch (f->kind) {
@@ -256,6 +288,7 @@ int enc_fd(struct img_out *o, int32_t pid, const struct cr_fd *f, ferry_err_t *e
 	_cleanup_free_ ProtobufCBinaryData *q = calloc(nq + 1, sizeof(*q));
 	_cleanup_free_ FerryImg__EpollTarget *t = calloc(nt + 1, sizeof(*t));
 	_cleanup_free_ FerryImg__EpollTarget **tp = calloc(nt + 1, sizeof(*tp));
+	FerryImg__TcpSocket tcp = FERRY_IMG__TCP_SOCKET__INIT;
 
 	if (!q || !t || !tp)
 		return ferry_error(err, ENOMEM, "files.img");
@@ -269,6 +302,10 @@ int enc_fd(struct img_out *o, int32_t pid, const struct cr_fd *f, ferry_err_t *e
 	e.has_termios = f->termios.len > 0;
 	e.termios = (ProtobufCBinaryData){f->termios.len, f->termios.data};
 	enc_fd_kind(&e, f);
+	if (f->kind == CR_FD_TCP) {
+		enc_tcp(&tcp, &f->tcp);
+		e.tcp = &tcp;
+	}
 	for (size_t i = 0; i < nq; i++)
 		q[i] = (ProtobufCBinaryData){f->unix_sk.queue[i].len, f->unix_sk.queue[i].data};
 	e.n_queue = nq, e.queue = q;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The model as JSON for `ferry image show`: every field; pages as runs and byte counts. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -119,7 +120,53 @@ static json_t *mm_json(const struct cr_mm *m)
 
 static const char *const fd_kinds[] = {"?",	  "file",     "deleted", "dir",	    "chr",
 				       "pipe",	  "fifo",     "unix",	 "eventfd", "epoll",
-				       "timerfd", "signalfd", "memfd"};
+				       "timerfd", "signalfd", "memfd",	 "tcp"};
+
+static json_t *tcp_addr(const struct cr_tcp *t, const uint8_t *a)
+{
+	char ip[64] = "?";
+
+	inet_ntop(t->family == 10 ? AF_INET6 : AF_INET, a, ip, sizeof(ip));
+	return json_string(ip);
+}
+
+static json_t *tcp_json(const struct cr_tcp *t)
+{
+	static const char *const states[] = {"same socket as an earlier fd", "ESTABLISHED"};
+	json_t *o = json_pack(
+	    "{s:i,s:s,s:o,s:i,s:o,s:i,s:b}", "family", (int)t->family, "state",
+	    t->state == 10 ? "LISTEN" : states[t->state == 1], "src", tcp_addr(t, t->src), "sport",
+	    (int)t->sport, "dst", tcp_addr(t, t->dst), "dport", (int)t->dport, "netns_locked",
+	    t->netns_locked);
+	json_t *opts = json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:i,s:i,s:i}", "reuseaddr",
+				 t->reuseaddr, "reuseport", t->reuseport, "keepalive", t->keepalive,
+				 "nodelay", t->nodelay, "sack", (t->options & CR_TCP_OPT_SACK) != 0,
+				 "timestamps", (t->options & CR_TCP_OPT_TIMESTAMPS) != 0, "keepidle",
+				 (int)t->keepidle, "keepintvl", (int)t->keepintvl, "keepcnt",
+				 (int)t->keepcnt, "rcvbuf", (int)t->rcvbuf, "sndbuf", (int)t->sndbuf);
+
+	json_object_set_new(o, "options", opts);
+	if (t->state == 10)
+		json_object_set_new(o, "backlog", json_integer(t->backlog));
+	if (t->state != 1)
+		return o;
+	json_object_set_new(
+	    o, "repair",
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:I}", "snd_seq", (json_int_t)t->snd_seq,
+		      "rcv_seq", (json_int_t)t->rcv_seq, "send_queue_bytes", (json_int_t)t->sendq.len,
+		      "unsent_bytes", (json_int_t)t->unsent, "recv_queue_bytes",
+		      (json_int_t)t->recvq.len, "mss", (int)t->mss, "snd_wscale",
+		      (int)(t->options & CR_TCP_OPT_WSCALE ? t->snd_wscale : 0), "rcv_wscale",
+		      (int)(t->options & CR_TCP_OPT_WSCALE ? t->rcv_wscale : 0), "timestamp",
+		      (json_int_t)t->timestamp));
+	if (t->has_window)
+		json_object_set_new(o, "window",
+				    json_pack("{s:I,s:I,s:I,s:I,s:I}", "snd_wl1",
+					      (json_int_t)t->snd_wl1, "snd_wnd", (json_int_t)t->snd_wnd,
+					      "max_window", (json_int_t)t->max_window, "rcv_wnd",
+					      (json_int_t)t->rcv_wnd, "rcv_wup", (json_int_t)t->rcv_wup));
+	return o;
+}
 
 static json_t *fd_json(const struct cr_fd *f)
 {
@@ -151,6 +198,8 @@ static json_t *fd_json(const struct cr_fd *f)
 					      f->unix_sk.shut_wr));
 	else
 		json_decref(q);
+	if (f->kind == CR_FD_TCP)
+		json_object_set_new(o, "tcp", tcp_json(&f->tcp));
 	if (f->kind == CR_FD_EPOLL)
 		json_object_set_new(o, "targets", t);
 	else
