@@ -85,12 +85,13 @@ static int process_checkpoint(int argc, char **argv)
 {
 	int pid = 0, i = 1, r;
 	const char *image_path = NULL;
-	bool leave_running = false, shell_job = false;
+	bool leave_running = false, shell_job = false, tcp_established = false;
 	struct opt opts[] = {
 	    {"pid", 0, OPT_INT, &pid},
 	    {"image-path", 0, OPT_STRING, &image_path},
 	    {"leave-running", 0, OPT_BOOL, &leave_running},
 	    {"shell-job", 0, OPT_BOOL, &shell_job},
+	    {"tcp-established", 0, OPT_BOOL, &tcp_established},
 	    {NULL, 0, 0, NULL},
 	};
 	struct progress p = {.tty = isatty(2), .start_us = now_us()};
@@ -110,6 +111,7 @@ static int process_checkpoint(int argc, char **argv)
 	    .image_path = image_path,
 	    .leave_running = leave_running,
 	    .shell_job = shell_job,
+	    .tcp_established = tcp_established,
 	    .progress = progress_cb,
 	    .progress_arg = &p,
 	};
@@ -188,13 +190,14 @@ static int shell_job_wait(const struct shell_tty *t, pid_t root)
 static int process_restore(int argc, char **argv)
 {
 	const char *image_path = NULL, *pid_file = NULL;
-	bool detach = false, shell_job = false;
+	bool detach = false, shell_job = false, tcp_established = false;
 	int i = 1, r;
 	struct opt opts[] = {
 	    {"image-path", 0, OPT_STRING, &image_path},
 	    {"detach", 'd', OPT_BOOL, &detach},
 	    {"pid-file", 0, OPT_STRING, &pid_file},
 	    {"shell-job", 0, OPT_BOOL, &shell_job},
+	    {"tcp-established", 0, OPT_BOOL, &tcp_established},
 	    {NULL, 0, 0, NULL},
 	};
 	struct progress p = {.tty = isatty(2), .start_us = now_us()};
@@ -213,6 +216,7 @@ static int process_restore(int argc, char **argv)
 	struct ferry_restore_opts o = {
 	    .image_path = image_path,
 	    .shell_job = shell_job,
+	    .tcp_established = tcp_established,
 	    .progress = progress_cb,
 	    .progress_arg = &p,
 	};

@@ -11,6 +11,8 @@
 #include "cr/model.h"
 #include "ferry/error.h"
 
+struct lx_dump_ctx;
+
 /* A copy in ferry of fd of process pid (pidfd_getfd, close-on-exec); returns it or -1. */
 int lx_dump_take_fd(pid_t pid, int fd, ferry_err_t *err);
 
@@ -18,11 +20,18 @@ int lx_dump_take_fd(pid_t pid, int fd, ferry_err_t *err);
  * the current) names the same object (kind and id) as f. */
 bool lx_dump_fd_seen(const struct cr_image *img, const struct cr_fd *f);
 
-/* Fills f (kind CR_FD_UNIX) for the socket fd f->fd of pid, inode ino: type, peer, shutdown
- * state and, unless an fd of the same socket came before, the queued messages read without
- * consuming them. Refuses other families, named, listening and unconnected sockets. Returns 0
- * or -1. */
-int lx_dump_fd_unix(const struct cr_image *img, pid_t pid, struct cr_fd *f, uint64_t ino,
+/* Fills f for the socket fd f->fd of pid, inode ino: a unix socket pair (CR_FD_UNIX: type, peer,
+ * shutdown state and, unless an fd of the same socket came before, the queued messages read
+ * without consuming them) or a TCP socket (CR_FD_TCP, lx_dump_net_tcp). Refuses other families,
+ * named, listening and unconnected unix sockets. Returns 0 or -1. */
+int lx_dump_fd_sock(struct lx_dump_ctx *ctx, pid_t pid, struct cr_fd *f, uint64_t ino,
+		    ferry_err_t *err);
+
+/* Fills f (CR_FD_TCP) from *sk, ferry's copy of TCP socket ino (dump_net.c): a listener, or, with
+ * req->tcp_established, a connection locked and put in repair mode, *sk then kept (set to -1)
+ * until lx_dump_net_finish. An established connection without the flag is refused naming it.
+ * Returns 0 or -1. */
+int lx_dump_net_tcp(struct lx_dump_ctx *ctx, struct cr_fd *f, uint64_t ino, int *sk,
 		    ferry_err_t *err);
 
 /* Fills f for an anonymous inode whose link is "anon_inode:[NAME]" from /proc/PID/fdinfo:

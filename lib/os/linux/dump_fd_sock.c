@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Unix socket pairs: identity, peer and shutdown state from NETLINK_SOCK_DIAG, queued messages
- * peeked through a copy of the fd in ferry (pidfd_getfd) without consuming them: MSG_PEEK walked
- * with SO_PEEK_OFF, which is put back as it was. */
+/* Sockets, through a copy of the fd in ferry (pidfd_getfd). Unix socket pairs: identity, peer and
+ * shutdown state from NETLINK_SOCK_DIAG, queued messages peeked without consuming them: MSG_PEEK
+ * walked with SO_PEEK_OFF, which is put back as it was. TCP sockets go to dump_net.c. */
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "os/linux/dump.h"
 #include "os/linux/dump_fd.h"
 
 #define PEEK_MAX (1u << 20) /* largest message peeked */
@@ -164,22 +165,17 @@ static int peek_queue(int sk, struct cr_fd *f, ferry_err_t *err)
 	return r;
 }
 
-int lx_dump_fd_unix(const struct cr_image *img, pid_t pid, struct cr_fd *f, uint64_t ino,
-		    ferry_err_t *err)
+/* A unix socket pair; returns 0 or -1. */
+static int dump_unix(const struct cr_image *img, int sk, struct cr_fd *f, uint64_t ino,
+		     ferry_err_t *err)
 {
-	_cleanup_close_ int sk = lx_dump_take_fd(pid, f->fd, err);
 	struct unix_facts u = {0};
-	int family = 0, type = 0;
+	int type = 0;
 	socklen_t l = sizeof(int);
 
-	if (sk < 0)
-		return -1;
-	if (getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &family, &l) < 0 ||
-	    getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
+	f->kind = CR_FD_UNIX;
+	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
 		return ferry_error_errno(err, "socket:[%llu]", (unsigned long long)ino);
-	if (family != AF_UNIX)
-		return ferry_error(err, ENOTSUP, "socket:[%llu]: not supported yet (family %d)",
-				   (unsigned long long)ino, family);
 	if (unix_diag((uint32_t)ino, &u, err) < 0)
 		return -1;
 	if (u.named || !u.peer)
@@ -197,4 +193,29 @@ int lx_dump_fd_unix(const struct cr_image *img, pid_t pid, struct cr_fd *f, uint
 	if (peek_queue(sk, f, err) < 0)
 		return ferry_error_wrap(err, "unix socket:[%llu] queue", (unsigned long long)ino);
 	return 0;
+}
+
+int lx_dump_fd_sock(struct lx_dump_ctx *ctx, pid_t pid, struct cr_fd *f, uint64_t ino,
+		    ferry_err_t *err)
+{
+	_cleanup_close_ int sk = lx_dump_take_fd(pid, f->fd, err);
+	int family = 0, type = 0;
+	socklen_t l = sizeof(int);
+
+	if (sk < 0)
+		return -1;
+	if (getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &family, &l) < 0 ||
+	    getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &l) < 0)
+		return ferry_error_errno(err, "socket:[%llu]", (unsigned long long)ino);
+	if (family == AF_UNIX)
+		return dump_unix(ctx->img, sk, f, ino, err);
+	if ((family == AF_INET || family == AF_INET6) && type == SOCK_STREAM)
+		return lx_dump_net_tcp(ctx, f, ino, &sk, err);
+	return ferry_error(err, ENOTSUP, "socket:[%llu]: not supported yet (%s)",
+			   (unsigned long long)ino,
+			   family == AF_INET || family == AF_INET6
+			       ? (type == SOCK_DGRAM ? "UDP" : "a raw or other IP socket")
+			   : family == AF_NETLINK ? "netlink"
+			   : family == AF_PACKET  ? "packet"
+						  : "this address family");
 }

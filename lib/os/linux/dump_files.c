@@ -210,10 +210,8 @@ static int classify(struct lx_dump_ctx *ctx, struct lx_scratch *s, pid_t pid, st
 	f->mode = st->st_mode;
 	if (S_ISFIFO(st->st_mode))
 		return classify_pipe(ctx, pid, f, link, st, err);
-	if (S_ISSOCK(st->st_mode)) {
-		f->kind = CR_FD_UNIX;
-		return lx_dump_fd_unix(ctx->img, pid, f, st->st_ino, err);
-	}
+	if (S_ISSOCK(st->st_mode))
+		return lx_dump_fd_sock(ctx, pid, f, st->st_ino, err);
 	if (!strncmp(link, "anon_inode:", 11))
 		return lx_dump_fd_anon(pid, f, link, err);
 	if (link[0] != '/' || !strncmp(link, "/memfd:", 7) ||

@@ -78,6 +78,10 @@ int lx_rst_net_start(struct lx_rst *rs, ferry_err_t *err);
  * the checkpoint's included. Never fails. */
 void lx_rst_net_finish(struct lx_rst *rs, bool ok);
 
+/* Ferry's copy of the TCP socket of f (CR_FD_TCP), made on first use in the root's network
+ * namespace with its whole state; returns it or -1. */
+int lx_rst_net_socket(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err);
+
 /* Re-creates a validated image's tree (os_ops.restore); returns the root's pid or -1 with every
  * process it made killed. */
 pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,

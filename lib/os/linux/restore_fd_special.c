@@ -35,7 +35,7 @@ static int64_t rcall(struct lx_rst_proc *rp, long nr, uint64_t a0, uint64_t a1, 
 bool lx_rst_fd_special(const struct cr_fd *f)
 {
 	return f->kind == CR_FD_UNIX || f->kind == CR_FD_EVENTFD || f->kind == CR_FD_EPOLL ||
-	       f->kind == CR_FD_TIMERFD || f->kind == CR_FD_SIGNALFD;
+	       f->kind == CR_FD_TIMERFD || f->kind == CR_FD_SIGNALFD || f->kind == CR_FD_TCP;
 }
 
 /* Sends the queue of the image's fd of socket id (if any fd of it has one) from `from`, so that
@@ -160,6 +160,9 @@ int64_t lx_rst_fd_make(struct lx_rst *rs, struct lx_rst_proc *rp, const struct c
 	switch (f->kind) {
 	case CR_FD_UNIX:
 		own = pair_fd(rs, f, err);
+		return own < 0 ? -1 : take_from_ferry(rs, rp, own, err);
+	case CR_FD_TCP:
+		own = lx_rst_net_socket(rs, f, err);
 		return own < 0 ? -1 : take_from_ferry(rs, rp, own, err);
 	case CR_FD_EVENTFD:
 		return rcall(rp, SYS_eventfd2, f->eventfd.counter,

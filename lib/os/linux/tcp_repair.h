@@ -13,7 +13,7 @@
 #include "cr/model.h"
 #include "ferry/error.h"
 
-#define LX_TCP_MAX_QUEUE (64u << 20) /* largest queue carried, each way */
+#define LX_TCP_MAX_QUEUE (16u << 20) /* largest queue carried, each way */
 
 /* Fills family, state, addresses and ports of t from socket sk; returns 0 or -1 (not TCP). */
 int lx_tcp_identify(int sk, uint64_t ino, struct cr_tcp *t, ferry_err_t *err);

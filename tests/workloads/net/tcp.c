@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Workload: an established TCP connection to a peer outside the tree (tests/tools/tcppeer on
+ * 127.0.0.1:PORT), carried through checkpoint and restore with --tcp-established (run by
+ * tests/e2e/tcp.t, not by the generic harness: it needs the peer and the flag).
+ *
+ * tcp PORT: connects, streams a position-dependent byte pattern to the peer while reading and
+ * checking the one it sends, prints READY once bytes went both ways. On SIGUSR1 it stops sending,
+ * shuts its writing down, reads until the peer's end of stream, and prints
+ * "PASS sent=N received=M" (exit 0), or "FAIL ..." (exit 1) on a wrong byte, a reset or a
+ * stall. The peer checks the other direction the same way; together no byte was lost or
+ * repeated either way, and the connection was never made again. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CHUNK 1024
+#define STALL_MS 20000
+
+static volatile sig_atomic_t stop;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Byte off of the stream seeded seed (1: peer to workload, 2: workload to peer). */
+static uint8_t pat(uint32_t seed, uint64_t off)
+{
+	return (uint8_t)(((off + seed) * 0x9e3779b97f4a7c15ull) >> 56);
+}
+
+static int fail(const char *what, uint64_t sent, uint64_t got)
+{
+	printf("FAIL %s (sent=%llu received=%llu)\n", what, (unsigned long long)sent,
+	       (unsigned long long)got);
+	return 1;
+}
+
+static int connect_peer(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	return s;
+}
+
+/* Reads what is there and checks it; returns bytes read, 0 at the end of the stream, -1 (EAGAIN:
+ * nothing yet) or -2 (a wrong byte). */
+static ssize_t take(int s, uint64_t *got)
+{
+	uint8_t buf[CHUNK * 8];
+	ssize_t n = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] != pat(1, *got + (uint64_t)i))
+			return *got += (uint64_t)i, -2;
+	if (n > 0)
+		*got += (uint64_t)n;
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_usr1};
+	uint64_t sent = 0, got = 0;
+	uint8_t buf[CHUNK];
+	int s, idle = 0;
+	bool ready = false;
+
+	if (argc < 2)
+		return fprintf(stderr, "usage: tcp PORT\n"), 2;
+	sigaction(SIGUSR1, &sa, NULL);
+	s = connect_peer(atoi(argv[1]));
+	if (s < 0)
+		return fail(strerror(errno), 0, 0);
+	for (;;) {
+		ssize_t n;
+
+		if (stop && sent) {
+			shutdown(s, SHUT_WR);
+			break;
+		}
+		for (size_t i = 0; i < CHUNK; i++)
+			buf[i] = pat(2, sent + i);
+		n = send(s, buf, CHUNK, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN)
+			return fail(strerror(errno), sent, got);
+		sent += n > 0 ? (uint64_t)n : 0;
+		n = take(s, &got);
+		if (n == -2 || n == 0 || (n < 0 && errno != EAGAIN))
+			return fail(n == -2 ? "a wrong byte"
+				    : n	    ? strerror(errno)
+					    : "end of stream",
+				    sent, got);
+		if (!ready && sent && got) {
+			ready = true;
+			printf("READY\n");
+			fflush(stdout);
+		}
+		usleep(1000);
+	}
+	for (;;) {
+		struct pollfd p = {.fd = s, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 1) < 0 && errno != EINTR)
+			return fail("poll", sent, got);
+		n = take(s, &got);
+		if (n == 0)
+			break;
+		if (n == -2 || (n < 0 && errno != EAGAIN))
+			return fail(n == -2 ? "a wrong byte" : strerror(errno), sent, got);
+		idle = n > 0 ? 0 : idle + 1;
+		if (idle > STALL_MS)
+			return fail("nothing received for 20 s", sent, got);
+	}
+	printf("PASS sent=%llu received=%llu\n", (unsigned long long)sent, (unsigned long long)got);
+	return 0;
+}
