@@ -2,7 +2,7 @@
 /*
  * What a container's namespaces hold, on the real kernel: processes with their own UTS, IPC,
  * network and mount namespaces and a tmpfs play the container. One is filled (files, a link, a
- * fifo, a device node, a hostname, sysctls) and collected; a fresh one gets it back through
+ * fifo, a device node, mounts below it, a hostname, sysctls) and collected; a fresh one gets it back through
  * prepare and is checked from the host. Links planted in the target must not lead prepare out;
  * a path held by a process and missing from the root, and SysV message queues or semaphores,
  * are clear errors. Every process dies with the test (SIGKILL, parent-death signal), its mounts
@@ -94,6 +94,7 @@ static int fill_source(int fd)
 {
 	struct timespec ts[2] = {{SRC_MTIME, SRC_NSEC}, {SRC_MTIME, SRC_NSEC}};
 	unsigned char data[DATA_LEN];
+	char nested[256], bound[256];
 
 	fill_data(data);
 	if (write_file(fd, "hello.txt", "hello, tmpfs\n", 13, 0640) < 0 ||
@@ -105,7 +106,15 @@ static int fill_source(int fd)
 	    symlinkat("sub/deep/data.bin", fd, "link") < 0 ||
 	    fchownat(fd, "link", 42, 43, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    symlinkat("/etc/passwd", fd, "abs-link") < 0 || mkfifoat(fd, "fifo", 0600) < 0 ||
-	    mknodat(fd, "null", S_IFCHR | 0666, makedev(1, 3)) < 0 ||
+	    mknodat(fd, "null", S_IFCHR | 0666, makedev(1, 3)) < 0)
+		return -1;
+	/* Other mounts below the tmpfs (another tmpfs, a bind mount of its own directory) are
+	 * left out: the restore makes them from the config. */
+	snprintf(nested, sizeof(nested), "%s/sub/nested", mnt);
+	snprintf(bound, sizeof(bound), "%s/bound", mnt);
+	if (mkdirat(fd, "sub/nested", 0755) < 0 || mount("tmpfs", nested, "tmpfs", 0, NULL) < 0 ||
+	    write_file(AT_FDCWD, strcat(nested, "/inner"), "x", 1, 0644) < 0 ||
+	    mkdirat(fd, "bound", 0755) < 0 || mount(mnt, bound, NULL, MS_BIND, NULL) < 0 ||
 	    utimensat(fd, "sub", ts, 0) < 0)
 		return -1;
 	if (sethostname("ctns-source", 11) < 0 || setdomainname("ctns.example", 12) < 0)

@@ -207,6 +207,16 @@ static int read_data(struct walk *w, int dirfd, const char *name, const struct s
 	return 0;
 }
 
+/* Whether the entry name of dirfd is the root of a mount (a bind mount of this very tmpfs
+ * included). */
+static bool is_mount_root(int dirfd, const char *name)
+{
+	struct statx stx;
+
+	return statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_INO, &stx) == 0 &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 /* Records the entry name of dirfd (rel is its path in the mount); a directory's path is pushed
  * onto *subdirs. Returns 0 or -1. */
 static int collect_entry(struct walk *w, int dirfd, const char *name, char *rel, char ***subdirs,
@@ -219,7 +229,7 @@ static int collect_entry(struct walk *w, int dirfd, const char *name, char *rel,
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : ferry_error_errno(err, "stat %s", rel);
-	if (st.st_dev != w->dev) {
+	if (st.st_dev != w->dev || is_mount_root(dirfd, name)) {
 		ferry_log(FERRY_LOG_DEBUG, "tmpfs %s: %s is another mount, left out",
 			  w->m->destination, rel);
 		return 0;
