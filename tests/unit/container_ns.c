@@ -2,11 +2,11 @@
 /*
  * What a container's namespaces hold, on the real kernel: processes with their own UTS, IPC,
  * network and mount namespaces and a tmpfs play the container. One is filled (files, a link, a
- * fifo, a device node, mounts below it, a hostname, sysctls) and collected; a fresh one gets it back through
- * prepare and is checked from the host. Links planted in the target must not lead prepare out;
- * a path held by a process and missing from the root, and SysV message queues or semaphores,
- * are clear errors. Every process dies with the test (SIGKILL, parent-death signal), its mounts
- * with its namespace; the temp directory is removed at exit.
+ * fifo, a device node, mounts below it, a hostname, sysctls) and collected; a fresh one gets it
+ * back through prepare and is checked from the host. Links planted in the target must not lead
+ * prepare out; a path held by a process and missing from the root, and SysV message queues or
+ * semaphores, are clear errors. Every process dies with the test (SIGKILL, parent-death
+ * signal), its mounts with its namespace; the temp directory is removed at exit.
  */
 #include <errno.h>
 #include <fcntl.h>
