@@ -376,7 +376,7 @@ static int prepare_in_ns(void *arg, unsigned joined, struct recs *out, ferry_err
 	const struct cr_container *c = arg;
 
 	if ((c->hostname || c->domainname) && !(joined & JOINED_UTS))
-		return ferry_error(err, EINVAL,
+		return ferry_error(err, 0,
 				   "the container shares ferry's UTS namespace: its hostname is "
 				   "not set");
 	if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
