@@ -150,6 +150,13 @@ static int make_sem_set(int fd)
 	return semget(IPC_PRIVATE, 2, IPC_CREAT | 0600) < 0 ? -1 : 0;
 }
 
+static int make_sparse_file(int fd)
+{
+	_cleanup_close_ int f = openat(fd, "big", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	return f < 0 || ftruncate(f, 1ll << 30) < 0 ? -1 : 0;
+}
+
 /* Starts a "container": own UTS, IPC, network and mount namespaces, a tmpfs at mnt, filled by
  * fill; returns its pid once ready, or -1. */
 static pid_t start_container(int (*fill)(int fd))
@@ -455,6 +462,24 @@ static void test_sysv(const struct ferry_spec *spec)
 	}
 }
 
+static void test_file_too_large(const struct ferry_spec *spec)
+{
+	struct cr_container *c = calloc(1, sizeof(*c));
+	ferry_err_t err = NULL;
+	pid_t pid = start_container(make_sparse_file);
+	int r = pid > 0 && c ? lx_ct_collect(pid, spec, c, &err) : 0;
+
+	ok(pid > 0 && r < 0 && err &&
+	       strstr(err->msg, "big: 1073741824 bytes, more than the 63 MiB a file may have"),
+	   "collect: a file larger than an image record is a clear error");
+	if (err)
+		diag("%s", err->msg);
+	ferry_error_free(&err);
+	cr_container_free(c);
+	if (pid > 0)
+		stop(pid);
+}
+
 static void test_round_trip(const struct ferry_spec *spec, const struct ferry_spec *no_tmpfs)
 {
 	struct cr_container *c = calloc(1, sizeof(*c));
@@ -525,6 +550,7 @@ int main(void)
 		test_round_trip(spec, no_tmpfs);
 		test_missing_held_path(spec);
 		test_sysv(spec);
+		test_file_too_large(spec);
 	}
 	ferry_spec_free(spec);
 	ferry_spec_free(no_tmpfs);

@@ -165,7 +165,7 @@ static int read_sysctl(const char *key, char *buf, size_t size, ferry_err_t *err
 			break;
 		got += (size_t)n;
 		if (got == size - 1)
-			return ferry_error(err, EFBIG, "sysctl \"%s\": value too long", key);
+			return ferry_error(err, 0, "sysctl \"%s\": value too long", key);
 	}
 	while (got && buf[got - 1] == '\n')
 		got--;

@@ -139,7 +139,7 @@ static struct cr_mount_file *add_entry(struct walk *w, const char *rel, const st
 	struct cr_mount_file *f;
 
 	if (m->n_files >= MAX_FILES)
-		return ferry_error(err, EFBIG, "more than %u files", MAX_FILES), NULL;
+		return ferry_error(err, 0, "more than %u files", MAX_FILES), NULL;
 	if (m->n_files == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 64;
 		struct cr_mount_file *nf = realloc(m->files, cap * sizeof(*nf));
@@ -178,14 +178,12 @@ static int read_data(struct walk *w, int dirfd, const char *name, const struct s
 	if (now.st_ino != st->st_ino || !S_ISREG(now.st_mode))
 		return ferry_error(err, EAGAIN, "%s changed while it was read", f->path);
 	if (size > MAX_FILE_BYTES)
-		return ferry_error(err, EFBIG,
-				   "%s: %zu bytes, more than the %u MiB a file may have", f->path,
-				   size, MAX_FILE_BYTES >> 20);
+		return ferry_error(err, 0, "%s: %zu bytes, more than the %u MiB a file may have",
+				   f->path, size, MAX_FILE_BYTES >> 20);
 	if (size > *w->budget)
 		return ferry_error(
-		    err, EFBIG,
-		    "%s: the files of the container's tmpfs mounts exceed %llu MiB in all", f->path,
-		    LX_TMPFS_MAX_BYTES >> 20);
+		    err, 0, "%s: the files of the container's tmpfs mounts exceed %llu MiB in all",
+		    f->path, LX_TMPFS_MAX_BYTES >> 20);
 	if (!size)
 		return 0;
 	f->data.data = malloc(size);
