@@ -201,6 +201,9 @@ static void test_established(void)
 	   "the connection is locked: %s", err ? err->msg : "");
 	ferry_error_free(&err);
 	drop_acks(false);
+	r = connect_within(PORT, 1000);
+	ok(r >= 0, "another connection to the same port still passes");
+	close(r);
 	/* Sent while locked: never leaves. */
 	send_pat(c, 2, &c_sent, TO_PEER / 2 - c_sent);
 	usleep(50000);

@@ -165,10 +165,10 @@ static int dump_user_options(int sk, struct cr_tcp *t, ferry_err_t *err)
 	return 0;
 }
 
-/* The kernel does not show whether the user set a buffer size (SOCK_RCVBUF_LOCK). A listener's
- * sizes never move by themselves: one equal to a new socket's is the kernel's choice, another was
- * set. A connection's grow with its traffic, so they are not carried (the kernel sizes them
- * again). */
+/* The kernel does not show whether the user set a buffer size (SOCK_RCVBUF_LOCK). A size equal to
+ * a new socket's is the kernel's choice and is not carried; any other (set by the user, or grown
+ * by the kernel with the traffic) is, and then stays fixed, as with CRIU: the restored queues need
+ * the room they had. */
 static void drop_default_buffers(struct cr_tcp *t)
 {
 	int s = socket(t->family == AF_INET6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -293,10 +293,7 @@ int lx_tcp_dump(int sk, uint64_t ino, struct cr_tcp *t, ferry_err_t *err)
 				   lx_tcp_state_name(t->state));
 	if (dump_user_options(sk, t, err) < 0)
 		return ferry_error_wrap(err, "%s", name);
-	if (t->state == TCP_LISTEN)
-		drop_default_buffers(t);
-	else
-		t->rcvbuf = t->sndbuf = 0; /* the kernel may have grown them: not knowable */
+	drop_default_buffers(t);
 	if (t->state == TCP_LISTEN)
 		return dump_listener(sk, ino, t, err);
 	if (repair(sk, TCP_REPAIR_ON) < 0)
