@@ -115,7 +115,8 @@ static int fill_source(int fd)
 	if (mkdirat(fd, "sub/nested", 0755) < 0 || mount("tmpfs", nested, "tmpfs", 0, NULL) < 0 ||
 	    write_file(AT_FDCWD, strcat(nested, "/inner"), "x", 1, 0644) < 0 ||
 	    mkdirat(fd, "bound", 0755) < 0 || mount(mnt, bound, NULL, MS_BIND, NULL) < 0 ||
-	    utimensat(fd, "sub", ts, 0) < 0)
+	    utimensat(fd, "sub", ts, 0) < 0 || fchown(fd, 77, 88) < 0 || fchmod(fd, 0710) < 0 ||
+	    futimens(fd, ts) < 0)
 		return -1;
 	if (sethostname("ctns-source", 11) < 0 || setdomainname("ctns.example", 12) < 0)
 		return -1;
@@ -311,7 +312,10 @@ static void check_collected(const struct cr_container *c)
 	ok(find_file(m, "sub", &a) && find_file(m, "sub/deep", &b) &&
 	       find_file(m, "sub/deep/data.bin", &d) && a < b && b < d,
 	   "collect: parents before children");
-	ok(!find_file(m, "fifo", NULL) && !find_file(m, "null", NULL) && m->n_files == 8,
+	f = find_file(m, ".", &a);
+	ok(f && a == 0 && f->mode == (S_IFDIR | 0710) && f->uid == 77 && f->gid == 88,
+	   "collect: the mount's own directory first, with its mode and owner");
+	ok(!find_file(m, "fifo", NULL) && !find_file(m, "null", NULL) && m->n_files == 9,
 	   "collect: the fifo and the device node left out (%zu entries)", m->n_files);
 }
 
@@ -355,7 +359,7 @@ static void check_restored(pid_t pid, const struct cr_container *c)
 
 	for (size_t i = 0; i < m->n_files; i++)
 		same += same_entry(pid, &m->files[i]);
-	ok(m->n_files == 8 && same == m->n_files,
+	ok(m->n_files == 9 && same == m->n_files,
 	   "prepare: every file, directory and link back with contents, mode, owner, time");
 	snprintf(path, sizeof(path), "/proc/%d/root%s/sub/suid", (int)pid, mnt);
 	ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 04755, "prepare: set-user-ID kept");

@@ -293,7 +293,8 @@ int lx_tmpfs_collect(int mntfd, struct cr_mount_files *m, uint64_t *budget, ferr
 	if (fstat(mntfd, &st) < 0)
 		return ferry_error_errno(err, "tmpfs %s", m->destination);
 	w.dev = st.st_dev;
-	if (walk_dir(&w, "", 0, err) < 0)
+	/* "." is the mount's own directory: its owner and mode may have changed since the mount. */
+	if (!add_entry(&w, ".", &st, err) || walk_dir(&w, "", 0, err) < 0)
 		return ferry_error_wrap(err, "tmpfs %s", m->destination);
 	return 0;
 }
@@ -396,8 +397,16 @@ static int put_link(int pfd, const char *leaf, const struct cr_mount_file *f, fe
 static int put_file(int mntfd, dev_t dev, const struct cr_mount_file *f, ferry_err_t *err)
 {
 	const char *leaf;
-	_cleanup_close_ int pfd = open_parent(mntfd, f->path, &leaf, err);
+	_cleanup_close_ int pfd = -1;
 
+	if (strcmp(f->path, ".") == 0) {
+		if (!S_ISDIR(f->mode))
+			return ferry_error(err, 0, "the mount's directory is not a directory");
+		if (fchown(mntfd, f->uid, f->gid) < 0 || fchmod(mntfd, f->mode & 07777) < 0)
+			return ferry_error_errno(err, "owner and mode of the mount's directory");
+		return 0;
+	}
+	pfd = open_parent(mntfd, f->path, &leaf, err);
 	if (pfd < 0)
 		return -1;
 	if (S_ISREG(f->mode))
@@ -415,8 +424,11 @@ static int put_dir_time(int mntfd, const struct cr_mount_file *f, ferry_err_t *e
 {
 	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, mtime_of(f)};
 	const char *leaf;
-	_cleanup_close_ int pfd = open_parent(mntfd, f->path, &leaf, err);
+	_cleanup_close_ int pfd = -1;
 
+	if (strcmp(f->path, ".") == 0)
+		return futimens(mntfd, ts) < 0 ? ferry_error_errno(err, "times of %s", f->path) : 0;
+	pfd = open_parent(mntfd, f->path, &leaf, err);
 	if (pfd < 0)
 		return -1;
 	if (utimensat(pfd, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)

@@ -15,10 +15,9 @@
  * checks it is the root of a tmpfs mount; returns the fd or -1. */
 int lx_tmpfs_open(int rootfd, const char *dest, ferry_err_t *err);
 
-/* Appends every regular file, directory and symbolic link under the mount mntfd to m (parents
- * before children); *budget is the number of data bytes still allowed (start with
- * LX_TMPFS_MAX_BYTES) and is decreased.
- * Returns 0 or -1. */
+/* Appends the mount's own directory (path ".") and every regular file, directory and symbolic
+ * link under the mount mntfd to m (parents before children); *budget is the number of data
+ * bytes still allowed (start with LX_TMPFS_MAX_BYTES) and is decreased. Returns 0 or -1. */
 int lx_tmpfs_collect(int mntfd, struct cr_mount_files *m, uint64_t *budget, ferry_err_t *err);
 
 /* Creates m's files under mntfd with their contents, modes, owners and times; an existing
