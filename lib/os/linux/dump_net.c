@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The network side of a dump: the lock on the tree's traffic and the sockets held in repair mode
- * while the image is written.
+/* The network side of a dump: the lock on the tree's traffic and ferry's copies of the dumped
+ * connections, kept until the dump ends.
  *
- * The lock is an nftables table owned by ferry's netlink socket (LX_NETLOCK_TABLE), made in the
- * network namespace of the root: the whole namespace when the tree owns it (req->netns_lock),
- * else one connection at a time, just before its socket goes into repair mode. ferry keeps its
- * copy of every repaired socket. How the dump ends decides the rest:
- * - FAILED, RESUMED: repair off on each copy (the tree's socket goes on as it was), copies
- *   closed, the lock deleted.
+ * The lock is an nftables table owned by ferry's netlink socket, made in the network namespace
+ * of the root: the whole namespace when the tree owns it (req->netns_lock), else one connection
+ * at a time, just before its socket is read in repair mode (lx_tcp_dump leaves repair mode at
+ * once: a ferry killed at any point leaves sockets their owners can use, and the kernel drops
+ * the owned table). How the dump ends decides the rest:
+ * - FAILED, RESUMED: the copies are closed (the tree's sockets go on as they were), the lock
+ *   deleted.
  * - KILLED: the same rules in a table without owner, which outlives ferry until the restore
- *   deletes it (the peers' packets are dropped, not answered with a reset); then the copies are
- *   closed still in repair mode, so the kernel sends neither FIN nor RST; then the owned table
- *   goes. */
+ *   deletes it (the peers' packets are dropped, not answered with a reset); then each copy, the
+ *   last reference to its connection, goes back into repair mode and is closed, so the kernel
+ *   sends neither FIN nor RST; then the owned table goes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -31,10 +32,7 @@
 struct lx_dump_net {
 	struct lx_netlock *lock; /* in the root's network namespace; NULL until needed */
 	bool whole;		 /* the lock covers the whole namespace */
-	struct held {
-		int sk; /* ferry's copy, in repair mode */
-		bool reuseaddr;
-	} * held;
+	int *held;		 /* ferry's copies of the dumped connections */
 	size_t n_held;
 	struct lx_netlock_conn *conns; /* the locked connections */
 	size_t n_conns;
@@ -100,7 +98,7 @@ static int lock_conn(struct lx_dump_ctx *ctx, const struct cr_tcp *t, ferry_err_
 {
 	struct lx_dump_net *n;
 	struct lx_netlock_conn c = conn_of(t), *cv;
-	struct held *hv;
+	int *hv;
 
 	if (lock_begin(ctx, false, err) < 0)
 		return -1;
@@ -146,7 +144,7 @@ int lx_dump_net_tcp(struct lx_dump_ctx *ctx, struct cr_fd *f, uint64_t ino, int 
 	if (t->state == TCP_ESTABLISHED) {
 		struct lx_dump_net *n = ctx->net;
 
-		n->held[n->n_held++] = (struct held){steal_fd(*sk), t->reuseaddr};
+		n->held[n->n_held++] = steal_fd(*sk);
 	}
 	return 0;
 }
@@ -179,11 +177,10 @@ void lx_dump_net_finish(struct lx_dump_ctx *ctx, enum lx_dump_end end)
 		ferry_error_free(&err);
 	}
 	for (size_t i = 0; i < n->n_held; i++) {
-		struct cr_tcp t = {.reuseaddr = n->held[i].reuseaddr};
-
-		if (end != LX_DUMP_KILLED)
-			lx_tcp_repair_off(n->held[i].sk, &t, NULL);
-		close(n->held[i].sk);
+		if (end == LX_DUMP_KILLED)
+			lx_tcp_close_silently(n->held[i]);
+		else
+			close(n->held[i]);
 	}
 	if (n->lock) {
 		lx_netlock_delete(n->lock, n->table, NULL);

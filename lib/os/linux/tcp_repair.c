@@ -183,6 +183,13 @@ static void drop_default_buffers(struct cr_tcp *t)
 	close(s);
 }
 
+static int set_int(int sk, int level, int name, uint32_t v)
+{
+	int x = (int)v;
+
+	return setsockopt(sk, level, name, &x, sizeof(x));
+}
+
 static int set_queue(int sk, int q)
 {
 	return setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q));
@@ -286,6 +293,7 @@ static int dump_listener(int sk, uint64_t ino, struct cr_tcp *t, ferry_err_t *er
 int lx_tcp_dump(int sk, uint64_t ino, struct cr_tcp *t, ferry_err_t *err)
 {
 	char name[NAME_MAX_LEN];
+	int r;
 
 	lx_tcp_name(ino, t, name, sizeof(name));
 	if (t->state != TCP_ESTABLISHED && t->state != TCP_LISTEN)
@@ -298,18 +306,20 @@ int lx_tcp_dump(int sk, uint64_t ino, struct cr_tcp *t, ferry_err_t *err)
 		return dump_listener(sk, ino, t, err);
 	if (repair(sk, TCP_REPAIR_ON) < 0)
 		return ferry_error_errno(err, "%s: TCP_REPAIR", name);
-	if (dump_repair(sk, t, err) < 0) {
-		lx_tcp_repair_off(sk, t, NULL);
-		return ferry_error_wrap(err, "%s", name);
-	}
-	return 0;
+	r = dump_repair(sk, t, err);
+	/* Out of repair mode at once (no window probe: the network is locked), so that a ferry
+	 * killed now leaves a socket its owner can use. */
+	if (repair(sk, TCP_REPAIR_OFF_NO_WP) < 0 && r == 0)
+		r = ferry_error_errno(err, "TCP_REPAIR off");
+	if (r == 0 && t->reuseaddr && set_int(sk, SOL_SOCKET, SO_REUSEADDR, 1) < 0)
+		r = ferry_error_errno(err, "SO_REUSEADDR");
+	return r < 0 ? ferry_error_wrap(err, "%s", name) : 0;
 }
 
-static int set_int(int sk, int level, int name, uint32_t v)
+void lx_tcp_close_silently(int sk)
 {
-	int x = (int)v;
-
-	return setsockopt(sk, level, name, &x, sizeof(x));
+	repair(sk, TCP_REPAIR_ON);
+	close(sk);
 }
 
 /* The user's options but SO_REUSEADDR; returns 0 or -1. */

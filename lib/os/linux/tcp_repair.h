@@ -25,9 +25,13 @@ const char *lx_tcp_name(uint64_t ino, const struct cr_tcp *t, char *buf, size_t 
 const char *lx_tcp_state_name(uint32_t s);
 
 /* Fills the rest of t (identified) from sk: options of the user, and for an ESTABLISHED socket
- * the repair state read with repair mode turned on and left on. Refuses the other states with an
- * error naming the socket. Returns 0 or -1 (repair mode off again). */
+ * (its traffic locked) the repair state, read in repair mode, which is turned off again without a
+ * window probe. Refuses the other states with an error naming the socket. Returns 0 or -1. */
 int lx_tcp_dump(int sk, uint64_t ino, struct cr_tcp *t, ferry_err_t *err);
+
+/* Closes ferry's last reference to a connection in repair mode: the kernel drops it without
+ * sending FIN or RST. */
+void lx_tcp_close_silently(int sk);
 
 /* Turns repair mode off (with a window probe) and puts SO_REUSEADDR back as t has it; returns 0
  * or -1. */
