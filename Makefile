@@ -14,6 +14,10 @@ B := build
 
 PORTABLE_SRCS := $(wildcard lib/core/*.c lib/limits/*.c lib/image/*.c lib/cr/*.c lib/migrate/*.c)
 include mk/$(OS).mk
+# The code ferry runs inside a process it dumps (zero-copy pages): Linux on x86-64 only.
+ifeq ($(OS)-$(shell uname -m),Linux-x86_64)
+include mk/parasite.mk
+endif
 include mk/proto.mk
 include mk/workloads.mk
 

@@ -247,8 +247,9 @@ static int find_pages(struct lx_pagemap *pm, const struct lx_memmap *m, struct l
 }
 
 /* Writing one process's pages: through the code injected into it when that can be used (its
- * pages vmspliced into a pipe and spliced into the pages file, never copied through ferry),
- * else read with process_vm_readv into buf and written. */
+ * pages vmspliced into a pipe and spliced into the pages file, never copied through ferry; up to
+ * LX_PARASITE_QUEUE batches in flight, so that the process checksums and vmsplices one while
+ * ferry splices the other), else read with process_vm_readv into buf and written. */
 struct pages_out {
 	struct lx_dump_ctx *ctx;
 	struct cr_process *p;
@@ -256,6 +257,8 @@ struct pages_out {
 	struct lx_parasite ps; /* ps.r.pid 0: not injected */
 	size_t area;	       /* cursor into m->areas for readable() */
 	uint8_t *buf;
+	int fd; /* the pages file while batches are in flight */
+	struct lx_page_range sent[LX_PARASITE_QUEUE][LX_PARASITE_MAX_RANGES];
 };
 
 /* Whether every area under [start, end) is readable by the process itself (vmsplice needs it;
@@ -270,6 +273,17 @@ static bool readable(struct pages_out *o, uint64_t start, uint64_t end)
 		if (!(m->areas[i].prot & PROT_READ))
 			return false;
 	return true;
+}
+
+static void progress(struct pages_out *o, const struct lx_page_range *r, size_t n)
+{
+	struct lx_dump_ctx *ctx = o->ctx;
+
+	for (size_t i = 0; i < n; i++)
+		ctx->pages_done += (r[i].end - r[i].start) / CR_PAGE_SIZE;
+	if (ctx->req->progress)
+		ctx->req->progress(ctx->req->progress_arg, "memory", ctx->pages_done,
+				   ctx->pages_seen);
 }
 
 /* Reads the batch r[0..n) (bytes total) and writes it as runs; returns 0 or -1. */
@@ -288,62 +302,66 @@ static int copy_batch(struct pages_out *o, const struct lx_page_range *r, size_t
 			return -1;
 		off += nr * CR_PAGE_SIZE;
 	}
+	progress(o, r, n);
 	return 0;
 }
 
-/* Moves the batch r[0..n) (bytes total) from the pipe into the pages file; returns 0 or -1. */
-static int splice_batch(struct pages_out *o, const struct lx_page_range *r, size_t n, size_t bytes,
-			ferry_err_t *err)
+/* Moves the oldest batch in flight from the pipe into the pages file and records its runs;
+ * returns 0 or -1. */
+static int receive_batch(struct pages_out *o, ferry_err_t *err)
 {
-	uint32_t crc_in, crc[LX_PARASITE_MAX_RANGES];
-	struct cr_process *p = o->p;
-	int fd = image_pages_append_fd(o->ctx->w, p->pages.pages_id, &crc_in, err);
-	size_t done = 0;
+	uint32_t crc[LX_PARASITE_MAX_RANGES];
+	const struct lx_page_range *r = o->sent[0];
+	size_t n = o->ps.queue[0].n;
 
-	ferry_err_t e = NULL;
-
-	if (fd < 0)
+	if (lx_parasite_receive(&o->ps, o->fd, crc, err) < 0)
 		return -1;
-	if (lx_parasite_vmsplice(&o->ps, r, n, crc_in, crc, &e) < 0) {
-		/* Nothing reached the file: copy this batch and the next ones. */
-		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied from 0x%llx: %s", p->pid,
-			  (unsigned long long)r[0].start, e->msg);
-		ferry_error_free(&e);
-		if (lx_parasite_cure(&o->ps, err) < 0)
-			return -1;
-		return copy_batch(o, r, n, bytes, err);
-	}
-	while (done < bytes) {
-		ssize_t k = splice(o->ps.pipe_fd, NULL, fd, NULL, bytes - done, SPLICE_F_MOVE);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return ferry_error_errno(err, "splice pages into the image");
-		done += (size_t)k;
-	}
 	for (size_t i = 0; i < n; i++)
-		if (image_pages_appended(o->ctx->w, &p->pages, r[i].start,
+		if (image_pages_appended(o->ctx->w, &o->p->pages, r[i].start,
 					 (r[i].end - r[i].start) / CR_PAGE_SIZE, crc[i], err) < 0)
 			return -1;
+	progress(o, r, n);
+	memmove(o->sent[0], o->sent[1], sizeof(o->sent) - sizeof(o->sent[0]));
 	return 0;
+}
+
+/* Receives every batch in flight; returns 0 or -1. */
+static int receive_all(struct pages_out *o, ferry_err_t *err)
+{
+	while (o->ps.queued)
+		if (receive_batch(o, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Sends the batch r[0..n) to the injected code, receiving the oldest one first when the queue is
+ * full; the checksum continues from the previous batch when one is in flight. Returns 0 or -1. */
+static int send_batch(struct pages_out *o, const struct lx_page_range *r, size_t n,
+		      ferry_err_t *err)
+{
+	uint32_t crc_in;
+	bool chained = o->ps.queued > 0;
+
+	if (o->ps.queued == LX_PARASITE_QUEUE && receive_batch(o, err) < 0)
+		return -1;
+	if (!chained) {
+		o->fd = image_pages_append_fd(o->ctx->w, o->p->pages.pages_id, &crc_in, err);
+		if (o->fd < 0)
+			return -1;
+	}
+	memcpy(o->sent[o->ps.queued], r, n * sizeof(*r));
+	return lx_parasite_send(&o->ps, r, n, chained ? NULL : &crc_in, err);
 }
 
 /* Writes the batch r[0..n) (bytes total) one way or the other; returns 0 or -1. */
 static int write_batch(struct pages_out *o, const struct lx_page_range *r, size_t n, size_t bytes,
 		       ferry_err_t *err)
 {
-	struct lx_dump_ctx *ctx = o->ctx;
-	bool spliced = o->ps.r.pid && readable(o, r[0].start, r[n - 1].end);
-
-	if ((spliced ? splice_batch(o, r, n, bytes, err) : copy_batch(o, r, n, bytes, err)) < 0)
+	if (o->ps.r.pid && readable(o, r[0].start, r[n - 1].end))
+		return send_batch(o, r, n, err);
+	if (receive_all(o, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		ctx->pages_done += (r[i].end - r[i].start) / CR_PAGE_SIZE;
-	if (ctx->req->progress)
-		ctx->req->progress(ctx->req->progress_arg, "memory", ctx->pages_done,
-				   ctx->pages_seen);
-	return 0;
+	return copy_batch(o, r, n, bytes, err);
 }
 
 /* Injects the code into p through its first thread; without it, pages are copied (logged). */
@@ -388,21 +406,26 @@ static int write_pages(struct pages_out *o, const struct lx_page_list *l, ferry_
 			}
 		}
 	}
-	return nb ? write_batch(o, batch, nb, bytes, err) : 0;
+	if (nb && write_batch(o, batch, nb, bytes, err) < 0)
+		return -1;
+	return receive_all(o, err);
 }
 
 /* Writes the pages of l for p, injecting the code for it and removing it after; returns 0 or -1. */
 static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struct lx_memmap *m,
 		      const struct lx_page_list *l, ferry_err_t *err)
 {
-	struct pages_out o = {.ctx = ctx, .p = p, .m = m};
+	_cleanup_free_ struct pages_out *o = calloc(1, sizeof(*o));
 	int r;
 
-	pages_out_start(&o);
-	r = write_pages(&o, l, err);
-	if (lx_parasite_cure(&o.ps, r < 0 ? NULL : err) < 0)
+	if (!o)
+		return ferry_error(err, ENOMEM, "pages");
+	*o = (struct pages_out){.ctx = ctx, .p = p, .m = m, .fd = -1};
+	pages_out_start(o);
+	r = write_pages(o, l, err);
+	if (lx_parasite_cure(&o->ps, r < 0 ? NULL : err) < 0)
 		r = -1;
-	free(o.buf);
+	free(o->buf);
 	return r;
 }
 

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Injecting the code of lib/os/linux/parasite/ into a stopped process, running its commands and
- * curing the process afterwards (parasite.h). */
+/* Injecting the code of lib/os/linux/parasite/ into a stopped process, driving it and curing the
+ * process afterwards (parasite.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,10 +31,34 @@ static const unsigned char parasite_blob[1];
 #define PAGE 4096u
 #define STACK_SIZE (16u << 10)
 #define ALIGN_UP(x) (((x) + PAGE - 1) / PAGE * PAGE)
-#define TRAP_OFFSET 6 /* rip after the int3 of entry.S */
-#define SIGBIT(s) (1ULL << ((s)-1))
+#define RED_ZONE 128
+#define POLL_MS 100 /* how often a wait for the code checks that the thread still runs it */
 
+/* The kernel's x86-64 signal frame (struct rt_sigframe, ucontext, sigcontext), as rt_sigreturn
+ * reads it; the FPU state follows it, pointed at by fpstate. */
+struct sigframe {
+	uint64_t pretcode;
+	uint64_t uc_flags, uc_link;
+	uint64_t ss_sp;
+	int32_t ss_flags, ss_pad;
+	uint64_t ss_size;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip,
+	    eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2, fpstate, reserved1[8];
+	uint64_t sigmask;
+	uint8_t info[128];
+};
+
+_Static_assert(sizeof(struct sigframe) == 440, "rt_sigframe");
 _Static_assert(LX_PARASITE_MAX_RANGES == PARASITE_MAX_IOV, "one command's ranges");
+
+#define UC_FP_XSTATE 0x1
+#define UC_SIGCONTEXT_SS 0x2
+#define UC_STRICT_RESTORE_SS 0x4
+#define FX_MAGIC1 0x46505853u
+#define FX_MAGIC2 0x46505845u
+#define SW_BYTES 464 /* struct _fpx_sw_bytes in the legacy area's software-reserved bytes */
 
 /* Runs one remote syscall of up to three arguments; returns its result (>= 0) or -1. */
 static int64_t call(struct lx_parasite *ps, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
@@ -42,36 +69,92 @@ static int64_t call(struct lx_parasite *ps, long nr, uint64_t a0, uint64_t a1, u
 	return lx_remote_call(&ps->r, nr, args, err);
 }
 
-/* Why the code cannot run in pid, or NULL: not built in, no crc32 instruction, SIGTRAP ignored
- * (the kernel would reset its action when int3 raises it). */
-static const char *unusable(pid_t pid)
+/* Why the code cannot run in pid, or NULL. */
+static const char *unusable(void)
 {
-	char path[64], line[256];
-	_cleanup_fclose_ FILE *f = NULL;
-	unsigned long long ign = 0;
-
 	if (!HAVE_BLOB)
 		return "not built in";
 	if (!__builtin_cpu_supports("sse4.2"))
 		return "no SSE4.2 crc32 on this CPU";
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "SigIgn: %llx", &ign) == 1)
-			break;
-	if (!f)
-		return "no /proc/PID/status";
-	return ign & SIGBIT(SIGTRAP) ? "SIGTRAP is ignored" : NULL;
+	return NULL;
 }
 
-/* Maps the area, copies the code in and makes it executable; returns 0 or -1. */
+/* What the way out needs from the process's own memory. */
+struct exits {
+	uint64_t gadget;   /* `syscall` then `ret` (directly or after glibc's error check) */
+	uint64_t sigret;   /* `mov $15, %rax` (or %eax), `syscall`: an rt_sigreturn */
+	uint64_t stack_lo; /* start of the writable area holding the stack pointer */
+};
+
+/* Looks for the gadgets in one executable area [start, end) of pid's memory. */
+static void scan_area(int mem, uint64_t start, uint64_t end, struct exits *x)
+{
+	static const struct {
+		const char *bytes;
+		size_t len;
+		bool sigret;
+	} pat[] = {
+	    {"\x0f\x05\xc3", 3, false},
+	    {"\x0f\x05\x48\x3d\x01\xf0\xff\xff\x73\x01\xc3", 11, false},
+	    {"\x48\xc7\xc0\x0f\x00\x00\x00\x0f\x05", 9, true},
+	    {"\xb8\x0f\x00\x00\x00\x0f\x05", 7, true},
+	};
+	_cleanup_free_ char *buf = NULL;
+	size_t len = end - start;
+
+	if (len > (64u << 20) || !(buf = malloc(len)) ||
+	    pread(mem, buf, len, (off_t)start) != (ssize_t)len)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(pat); i++) {
+		uint64_t *slot = pat[i].sigret ? &x->sigret : &x->gadget;
+		char *at;
+
+		if (*slot)
+			continue;
+		at = memmem(buf, len, pat[i].bytes, pat[i].len);
+		if (at)
+			*slot = start + (uint64_t)(at - buf);
+	}
+}
+
+/* Finds the gadgets and the stack area of sp in pid; returns 0 or -1 (ENOTSUP: none). */
+static int find_exits(pid_t pid, uint64_t sp, struct exits *x, ferry_err_t *err)
+{
+	char path[64], line[512], perms[8];
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_close_ int mem = -1;
+	unsigned long long s, e;
+
+	*x = (struct exits){0};
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (!f || mem < 0)
+		return ferry_error_errno(err, "open %s", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) != 3)
+			continue;
+		if (sp > s && sp <= e && perms[0] == 'r' && perms[1] == 'w')
+			x->stack_lo = s;
+		if (perms[2] == 'x' && !strstr(line, "[vsyscall]") && (!x->gadget || !x->sigret))
+			scan_area(mem, s, e, x);
+	}
+	if (!x->gadget || !x->sigret || !x->stack_lo)
+		return ferry_error(err, ENOTSUP, "no %s in the process",
+				   !x->stack_lo ? "writable stack" : "syscall/rt_sigreturn gadget");
+	return 0;
+}
+
+/* Maps the area and copies the code in, executable; returns 0 or -1. */
 static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 {
 	size_t code = ALIGN_UP(sizeof(parasite_blob));
-	size_t cmd = ALIGN_UP(sizeof(struct parasite_cmd));
+	size_t data = ALIGN_UP(sizeof(struct parasite_args) + sizeof(struct parasite_cmd) +
+			       sizeof(struct parasite_res));
 	int64_t at;
 
-	ps->area_len = code + cmd + STACK_SIZE;
+	ps->area_len = code + data + STACK_SIZE;
 	at = lx_remote_call(&ps->r, SYS_mmap,
 			    (const uint64_t[6]){0, ps->area_len, PROT_READ | PROT_WRITE,
 						MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0},
@@ -79,7 +162,7 @@ static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 	if (at < 0)
 		return -1;
 	ps->area = (uint64_t)at;
-	ps->cmd = ps->area + code;
+	ps->args = ps->area + code;
 	ps->stack = ps->area + ps->area_len;
 	if (lx_remote_write(ps->r.pid, ps->area, parasite_blob, sizeof(parasite_blob), err) < 0 ||
 	    call(ps, SYS_mprotect, ps->area, code, PROT_READ | PROT_EXEC, err) < 0)
@@ -87,27 +170,40 @@ static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 	return 0;
 }
 
-/* Makes a pipe in the process and takes its read end; returns 0 or -1. */
-static int make_pipe(struct lx_parasite *ps, ferry_err_t *err)
+/* Takes the process's descriptor fd into ferry (close-on-exec); returns it or -1. */
+static int take_fd(pid_t pid, int fd, ferry_err_t *err)
 {
-	int fds[2];
-	_cleanup_close_ int pidfd = -1;
-	int size;
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int mine = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 
-	if (call(ps, SYS_pipe2, ps->cmd, O_CLOEXEC, 0, err) < 0 ||
-	    lx_remote_read(ps->r.pid, ps->cmd, fds, sizeof(fds), err) < 0)
+	if (mine < 0)
+		return ferry_error_errno(err, "take descriptor %d of %d", fd, pid);
+	return mine;
+}
+
+/* Makes the pipe and the socket pair in the process and takes ferry's ends; returns 0 or -1. */
+static int make_channels(struct lx_parasite *ps, ferry_err_t *err)
+{
+	int fds[4], size;
+
+	if (call(ps, SYS_pipe2, ps->args, O_CLOEXEC, 0, err) < 0)
 		return -1;
-	ps->remote_fd = fds[1];
-	pidfd = (int)syscall(SYS_pidfd_open, ps->r.pid, 0);
-	if (pidfd >= 0)
-		ps->pipe_fd = (int)syscall(SYS_pidfd_getfd, pidfd, fds[0], 0);
+	if (lx_remote_read(ps->r.pid, ps->args, fds, 2 * sizeof(int), err) < 0)
+		return -1;
+	ps->fds[1] = fds[0], ps->fds[2] = fds[1];
+	if (lx_remote_call(
+		&ps->r, SYS_socketpair,
+		(const uint64_t[6]){AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ps->args + 8, 0, 0},
+		err) < 0 ||
+	    lx_remote_read(ps->r.pid, ps->args + 8, fds + 2, 2 * sizeof(int), err) < 0)
+		return -1;
+	ps->fds[0] = fds[3];
+	ps->sock = take_fd(ps->r.pid, fds[2], err);
+	if (call(ps, SYS_close, (uint64_t)fds[2], 0, 0, err) < 0 || ps->sock < 0)
+		return -1;
+	ps->pipe_fd = take_fd(ps->r.pid, fds[0], err);
 	if (ps->pipe_fd < 0)
-		ferry_error_errno(err, "take the pipe of %d", ps->r.pid);
-	if (call(ps, SYS_close, (uint64_t)fds[0], 0, 0, ps->pipe_fd < 0 ? NULL : err) < 0 ||
-	    ps->pipe_fd < 0)
 		return -1;
-	if (fcntl(ps->pipe_fd, F_SETFD, FD_CLOEXEC) < 0)
-		return ferry_error_errno(err, "pipe");
 	size = fcntl(ps->pipe_fd, F_SETPIPE_SZ, LX_PARASITE_PIPE_SIZE);
 	if (size < 0)
 		size = fcntl(ps->pipe_fd, F_GETPIPE_SZ);
@@ -117,20 +213,139 @@ static int make_pipe(struct lx_parasite *ps, ferry_err_t *err)
 	return 0;
 }
 
+/* The FPU part of the frame: the thread's xsave area (standard format) with the software bytes
+ * rt_sigreturn checks (struct _fpx_sw_bytes; ptrace leaves XCR0 in their place) and the closing
+ * magic. Returns 0 with a new buffer in *fpu of *len bytes, or -1. */
+static int frame_fpu(pid_t tid, uint8_t **fpu, size_t *len, ferry_err_t *err)
+{
+	struct {
+		uint32_t magic1, extended_size;
+		uint64_t xfeatures;
+		uint32_t xstate_size, pad[7];
+	} sw = {.magic1 = FX_MAGIC1};
+	const uint32_t magic2 = FX_MAGIC2;
+	void *x;
+	size_t n;
+
+	if (lx_xsave_get(tid, &x, &n, err) < 0)
+		return -1;
+	*fpu = realloc(x, n + sizeof(magic2));
+	if (!*fpu) {
+		free(x);
+		return ferry_error(err, ENOMEM, "signal frame");
+	}
+	if (n < SW_BYTES + sizeof(sw))
+		return ferry_error(err, ENOTSUP, "xsave area of %zu bytes", n);
+	memcpy(&sw.xfeatures, *fpu + SW_BYTES, sizeof(sw.xfeatures)); /* XCR0 */
+	sw.extended_size = (uint32_t)(n + sizeof(magic2));
+	sw.xstate_size = (uint32_t)n;
+	memcpy(*fpu + SW_BYTES, &sw, sizeof(sw));
+	memcpy(*fpu + n, &magic2, sizeof(magic2));
+	*len = n + sizeof(magic2);
+	return 0;
+}
+
+/* Writes the way-out frame below the thread's stack pointer: the rt_sigreturn gadget, then a
+ * signal frame of the thread's registers (rewound out of an interrupted syscall, as a signal
+ * would), alternate stack, mask and FPU state. Returns its address or 0 (err set). */
+static uint64_t write_frame(struct lx_parasite *ps, const struct exits *x, ferry_err_t *err)
+{
+	struct user_regs_struct g = ps->saved;
+	_cleanup_free_ uint8_t *fpu = NULL;
+	struct sigframe f = {0};
+	size_t fpu_len = 0;
+	uint64_t fp, at;
+	stack_t ss;
+
+	lx_regs_rewind_syscall(&g);
+	if (frame_fpu(ps->r.tid, &fpu, &fpu_len, err) < 0 ||
+	    call(ps, SYS_sigaltstack, 0, ps->args, 0, err) < 0 ||
+	    lx_remote_read(ps->r.pid, ps->args, &ss, sizeof(ss), err) < 0)
+		return 0;
+	fp = (g.rsp - RED_ZONE - fpu_len) & ~63ULL;
+	at = (fp - sizeof(f)) & ~15ULL;
+	if (at < x->stack_lo + PAGE)
+		return ferry_error(err, ENOSPC, "no room for a signal frame on the stack"), 0;
+	f = (struct sigframe){
+	    .pretcode = x->sigret,
+	    .uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS,
+	    .ss_sp = (uint64_t)ss.ss_sp,
+	    .ss_flags = ss.ss_flags,
+	    .ss_size = ss.ss_size,
+	    .r8 = g.r8,
+	    .r9 = g.r9,
+	    .r10 = g.r10,
+	    .r11 = g.r11,
+	    .r12 = g.r12,
+	    .r13 = g.r13,
+	    .r14 = g.r14,
+	    .r15 = g.r15,
+	    .rdi = g.rdi,
+	    .rsi = g.rsi,
+	    .rbp = g.rbp,
+	    .rbx = g.rbx,
+	    .rdx = g.rdx,
+	    .rax = g.rax,
+	    .rcx = g.rcx,
+	    .rsp = g.rsp,
+	    .rip = g.rip,
+	    .eflags = g.eflags,
+	    .cs = (uint16_t)g.cs,
+	    .ss = (uint16_t)g.ss,
+	    .fpstate = fp,
+	    .sigmask = ps->mask,
+	};
+	if (lx_remote_write(ps->r.pid, fp, fpu, fpu_len, err) < 0 ||
+	    lx_remote_write(ps->r.pid, at, &f, sizeof(f), err) < 0)
+		return 0;
+	return at;
+}
+
+/* Writes the arguments, blocks every signal and lets the thread run the code; returns 0 or -1. */
+static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame, ferry_err_t *err)
+{
+	struct parasite_args a = {
+	    .sock = ps->fds[0],
+	    .pipe_r = ps->fds[1],
+	    .pipe_w = ps->fds[2],
+	    .area = ps->area,
+	    .area_len = ps->area_len,
+	    .gadget = x->gadget,
+	    .frame = frame,
+	};
+	struct user_regs_struct regs = ps->saved;
+
+	regs.rip = ps->area;
+	regs.rdi = ps->args;
+	regs.rsp = ps->stack;
+	regs.rax = 0;
+	regs.orig_rax = (unsigned long long)-1; /* not in a syscall: no restart */
+	regs.eflags &= ~0x400ULL;		/* DF clear, as the ABI wants */
+	if (lx_remote_write(ps->r.pid, ps->args, &a, sizeof(a), err) < 0)
+		return -1;
+	ps->touched = true;
+	if (lx_sigmask_set(ps->r.tid, ~0ULL, err) < 0 || lx_regs_set(ps->r.tid, &regs, err) < 0)
+		return -1;
+	if (ptrace(PTRACE_CONT, ps->r.tid, NULL, NULL) < 0)
+		return ferry_error_errno(err, "start the code in thread %d", ps->r.tid);
+	ps->running = true;
+	return 0;
+}
+
 int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, ferry_err_t *err)
 {
-	const char *why = unusable(pid);
+	const char *why = unusable();
+	struct exits x;
+	uint64_t frame;
 
-	*ps = (struct lx_parasite){.remote_fd = -1, .pipe_fd = -1};
+	*ps = (struct lx_parasite){.fds = {-1, -1, -1}, .sock = -1, .pipe_fd = -1};
 	if (why)
 		return ferry_error(err, ENOTSUP, "code in process %d: %s", pid, why);
 	if (lx_remote_init(&ps->r, pid, tid, err) < 0 || lx_regs_get(tid, &ps->saved, err) < 0 ||
-	    lx_sigmask_get(tid, &ps->mask, err) < 0)
+	    lx_sigmask_get(tid, &ps->mask, err) < 0 || find_exits(pid, ps->saved.rsp, &x, err) < 0)
 		goto fail;
-	if (map_area(ps, err) < 0 || make_pipe(ps, err) < 0)
-		goto fail;
-	ps->touched = true;
-	if (lx_sigmask_set(tid, ~SIGBIT(SIGTRAP), err) < 0)
+	if (map_area(ps, err) < 0 || make_channels(ps, err) < 0 ||
+	    !(frame = write_frame(ps, &x, err)) || launch(ps, &x, frame, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -138,43 +353,38 @@ fail:
 	return ferry_error_wrap(err, "code in process %d", pid);
 }
 
-/* Runs the command written at ps->cmd to its int3; returns 0 or -1. */
-static int run(struct lx_parasite *ps, ferry_err_t *err)
+/* Waits until fd is readable while checking that the thread still runs the code; returns 0 or
+ * -1 (the thread stopped or died: no longer running). */
+static int wait_fd(struct lx_parasite *ps, int fd, ferry_err_t *err)
 {
-	struct user_regs_struct regs = ps->saved;
-	pid_t tid = ps->r.tid;
-	int st;
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int st, r = poll(&p, 1, POLL_MS);
 
-	regs.rip = ps->area;
-	regs.rdi = ps->cmd;
-	regs.rsp = ps->stack;
-	regs.rax = 0;
-	regs.orig_rax = (unsigned long long)-1; /* not in a syscall: no restart */
-	regs.eflags &= ~0x400ULL;		/* DF clear, as the ABI wants */
-	if (lx_regs_set(tid, &regs, err) < 0)
-		return -1;
-	if (lx_resume_stop(tid, PTRACE_CONT, &st, err) < 0)
-		return -1;
-	if (WSTOPSIG(st) != SIGTRAP)
-		return ferry_error(err, EFAULT, "thread %d got signal %d (%s)", tid, WSTOPSIG(st),
-				   strsignal(WSTOPSIG(st)));
-	if (lx_regs_get(tid, &regs, err) < 0)
-		return -1;
-	if (regs.rip != ps->area + TRAP_OFFSET)
-		return ferry_error(err, EFAULT, "thread %d trapped at 0x%llx", tid,
-				   (unsigned long long)regs.rip);
-	return 0;
+		if (r > 0 || (r < 0 && errno == EINTR))
+			return 0;
+		if (r < 0)
+			return ferry_error_errno(err, "poll");
+		r = waitpid(ps->r.tid, &st, WNOHANG | __WALL);
+		if (r == ps->r.tid) {
+			ps->running = false;
+			if (!WIFSTOPPED(st))
+				ps->r.pid = 0; /* gone: nothing to cure */
+			return ferry_error(err, EINTR, "thread %d %s while running the code",
+					   ps->r.tid, WIFSTOPPED(st) ? "stopped" : "died");
+		}
+	}
 }
 
-int64_t lx_parasite_vmsplice(struct lx_parasite *ps, const struct lx_page_range *r, size_t n,
-			     uint32_t crc_in, uint32_t *crc, ferry_err_t *err)
+int lx_parasite_send(struct lx_parasite *ps, const struct lx_page_range *r, size_t n,
+		     const uint32_t *crc_in, ferry_err_t *err)
 {
-	struct parasite_cmd cmd = {.nr = PARASITE_VMSPLICE, .fd = ps->remote_fd, .crc_in = crc_in};
+	struct parasite_cmd cmd = {.nr = PARASITE_VMSPLICE, .n_iov = (uint32_t)n};
 	uint64_t total = 0;
+	size_t size = PARASITE_CMD_SIZE(n);
 
-	if (n == 0 || n > PARASITE_MAX_IOV)
-		return ferry_error(err, EINVAL, "vmsplice: %zu ranges", n);
-	cmd.n_iov = (uint32_t)n;
+	if (n == 0 || n > PARASITE_MAX_IOV || ps->queued == LX_PARASITE_QUEUE || !ps->running)
+		return ferry_error(err, EINVAL, "vmsplice: %zu ranges, %zu queued", n, ps->queued);
 	for (size_t i = 0; i < n; i++) {
 		cmd.iov[i] = (struct parasite_iov){r[i].start, r[i].end - r[i].start};
 		total += r[i].end - r[i].start;
@@ -182,39 +392,92 @@ int64_t lx_parasite_vmsplice(struct lx_parasite *ps, const struct lx_page_range 
 	if (total > ps->pipe_size)
 		return ferry_error(err, EINVAL, "vmsplice: %llu bytes for a pipe of %zu",
 				   (unsigned long long)total, ps->pipe_size);
-	if (lx_remote_write(ps->r.pid, ps->cmd, &cmd, offsetof(struct parasite_cmd, crc), err) <
-		0 ||
-	    lx_remote_write(ps->r.pid, ps->cmd + offsetof(struct parasite_cmd, iov), cmd.iov,
-			    n * sizeof(cmd.iov[0]), err) < 0 ||
-	    run(ps, err) < 0 ||
-	    lx_remote_read(ps->r.pid, ps->cmd + offsetof(struct parasite_cmd, ret), &cmd.ret,
-			   offsetof(struct parasite_cmd, crc) - offsetof(struct parasite_cmd, ret) +
-			       n * sizeof(uint32_t),
-			   err) < 0)
-		return ferry_error_wrap(err, "vmsplice in %d", ps->r.pid);
-	if (cmd.ret < 0)
-		return ferry_error(err, (int)-cmd.ret, "vmsplice in %d", ps->r.pid);
-	if ((uint64_t)cmd.ret != total)
-		return ferry_error(err, EIO, "vmsplice in %d: %lld of %llu bytes", ps->r.pid,
-				   (long long)cmd.ret, (unsigned long long)total);
-	memcpy(crc, cmd.crc, n * sizeof(uint32_t));
-	return (int64_t)total;
+	if (crc_in)
+		cmd.crc_in = *crc_in, cmd.crc_set = 1;
+	if (send(ps->sock, &cmd, size, MSG_NOSIGNAL) != (ssize_t)size)
+		return ferry_error_errno(err, "send a command to %d", ps->r.pid);
+	ps->queue[ps->queued].n = n;
+	ps->queue[ps->queued++].len = total;
+	return 0;
 }
 
-/* Has the code close the process's pipe end (FINISH); returns 0 or -1. */
-static int finish(struct lx_parasite *ps, ferry_err_t *err)
+/* Splices len bytes from the pipe into fd; returns 0 or -1. */
+static int drain(struct lx_parasite *ps, int fd, uint64_t len, ferry_err_t *err)
 {
-	struct parasite_cmd cmd = {.nr = PARASITE_FINISH, .fd = ps->remote_fd};
+	while (len) {
+		ssize_t k =
+		    splice(ps->pipe_fd, NULL, fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 
-	if (lx_remote_write(ps->r.pid, ps->cmd, &cmd, offsetof(struct parasite_cmd, crc), err) <
-		0 ||
-	    run(ps, err) < 0 ||
-	    lx_remote_read(ps->r.pid, ps->cmd + offsetof(struct parasite_cmd, ret), &cmd.ret,
-			   sizeof(cmd.ret), err) < 0)
+		if (k < 0 && errno == EAGAIN) {
+			if (wait_fd(ps, ps->pipe_fd, err) < 0)
+				return -1;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return ferry_error(err, k < 0 ? errno : EIO, "splice pages into the image");
+		len -= (uint64_t)k;
+	}
+	return 0;
+}
+
+int64_t lx_parasite_receive(struct lx_parasite *ps, int fd, uint32_t *crc, ferry_err_t *err)
+{
+	struct parasite_res res;
+	size_t n = ps->queue[0].n, size = PARASITE_RES_SIZE(n);
+	uint64_t len = ps->queue[0].len;
+	ssize_t k;
+
+	if (!ps->queued)
+		return ferry_error(err, EINVAL, "vmsplice: nothing sent");
+	if (drain(ps, fd, len, err) < 0)
 		return -1;
-	if (cmd.ret < 0)
-		return ferry_error(err, (int)-cmd.ret, "close the pipe in %d", ps->r.pid);
-	ps->remote_fd = -1;
+	while ((k = recv(ps->sock, &res, sizeof(res), MSG_DONTWAIT)) < 0 &&
+	       (errno == EAGAIN || errno == EINTR))
+		if (errno == EAGAIN && wait_fd(ps, ps->sock, err) < 0)
+			return -1;
+	if (k != (ssize_t)size)
+		return ferry_error(err, k < 0 ? errno : EIO, "result from %d", ps->r.pid);
+	if (res.ret < 0)
+		return ferry_error(err, (int)-res.ret, "vmsplice in %d", ps->r.pid);
+	if ((uint64_t)res.ret != len)
+		return ferry_error(err, EIO, "vmsplice in %d: %lld of %llu bytes", ps->r.pid,
+				   (long long)res.ret, (unsigned long long)len);
+	memcpy(crc, res.crc, n * sizeof(uint32_t));
+	memmove(ps->queue, ps->queue + 1, (--ps->queued) * sizeof(ps->queue[0]));
+	return (int64_t)len;
+}
+
+/* Takes the thread running the code back into a ptrace stop (an interrupt stop, as it was
+ * seized); a signal met on the way is handed back to it unless the code itself faulted.
+ * Returns 0 or -1 (the thread is gone). */
+static int hold(struct lx_parasite *ps, ferry_err_t *err)
+{
+	pid_t tid = ps->r.tid;
+	struct user_regs_struct regs;
+	int st;
+
+	if (!ps->running)
+		return 0;
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
+		return ferry_error_errno(err, "interrupt thread %d", tid);
+	for (;;) {
+		int sig, r = lx_wait_stop(tid, &st, err);
+
+		if (r != 0)
+			return r < 0 ? -1 : ferry_error(err, ESRCH, "thread %d died", tid);
+		if (st >> 16 == PTRACE_EVENT_STOP)
+			break;
+		sig = WSTOPSIG(st);
+		if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+		     sig == SIGTRAP) &&
+		    lx_regs_get(tid, &regs, NULL) == 0 && regs.rip - ps->area < ps->area_len)
+			sig = 0; /* the code's own fault: never the process's */
+		if (ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig) < 0)
+			return ferry_error_errno(err, "resume thread %d", tid);
+	}
+	ps->running = false;
 	return 0;
 }
 
@@ -222,20 +485,23 @@ int lx_parasite_cure(struct lx_parasite *ps, ferry_err_t *err)
 {
 	int rc = 0;
 
-	if (!ps->r.pid)
-		return 0;
-	if (ps->remote_fd >= 0 && ps->touched)
-		finish(ps, NULL); /* on failure, closed by a remote close below */
-	if (ps->touched && lx_regs_set(ps->r.tid, &ps->saved, err) < 0)
+	if (ps->r.pid && hold(ps, err) < 0) {
+		ps->r.pid = 0; /* the thread is gone: nothing left to cure */
 		rc = -1;
-	if (ps->remote_fd >= 0 && call(ps, SYS_close, (uint64_t)ps->remote_fd, 0, 0, err) < 0)
+	}
+	if (ps->r.pid && ps->touched &&
+	    (lx_regs_set(ps->r.tid, &ps->saved, err) < 0 ||
+	     lx_sigmask_set(ps->r.tid, ps->mask, err) < 0))
 		rc = -1;
-	if (ps->area && call(ps, SYS_munmap, ps->area, ps->area_len, 0, err) < 0)
-		rc = -1;
-	if (ps->touched && lx_sigmask_set(ps->r.tid, ps->mask, err) < 0)
+	for (int i = 0; ps->r.pid && i < 3; i++)
+		if (ps->fds[i] >= 0 && call(ps, SYS_close, (uint64_t)ps->fds[i], 0, 0, err) < 0)
+			rc = -1;
+	if (ps->r.pid && ps->area && call(ps, SYS_munmap, ps->area, ps->area_len, 0, err) < 0)
 		rc = -1;
 	if (ps->pipe_fd >= 0)
 		close(ps->pipe_fd);
-	*ps = (struct lx_parasite){.remote_fd = -1, .pipe_fd = -1};
+	if (ps->sock >= 0)
+		close(ps->sock);
+	*ps = (struct lx_parasite){.fds = {-1, -1, -1}, .sock = -1, .pipe_fd = -1};
 	return rc < 0 ? ferry_error_wrap(err, "remove the code from the process") : 0;
 }

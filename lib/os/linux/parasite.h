@@ -4,11 +4,20 @@
  * vmsplice; ferry moves them on with splice, without copying them through its own memory.
  *
  * Injection maps one anonymous area at an address the kernel picks (the code read-only and
- * executable, then the command area and a stack), makes a pipe in the process (its write end
- * stays there, ferry takes the read end with pidfd_getfd) and blocks every signal but SIGTRAP:
- * each command ends with int3, a SIGTRAP stop that ferry never delivers. The cure closes the
- * process's pipe end, unmaps the area and puts registers and signal mask back exactly; nothing is
- * left in the process. Called from the thread that seized it; x86-64 only. */
+ * executable, then the arguments, command buffers and a stack), makes a pipe and a SOCK_SEQPACKET
+ * socket pair in the process (ferry takes the pipe's read end and one socket end with
+ * pidfd_getfd), writes a signal frame of the thread's own registers, FPU state, alternate stack
+ * and signal mask below its stack pointer (where a signal would put one), blocks every signal and
+ * lets the thread run the code, which serves commands from the socket: ferry sends the page ranges
+ * of a batch, the code checksums and vmsplices them and answers with the checksums; ferry splices
+ * the pipe into the image meanwhile, so the two overlap (up to LX_PARASITE_QUEUE batches).
+ *
+ * A dead ferry (killed at any point) leaves the process as it was: the socket's other end closes,
+ * the code closes its descriptors, unmaps its area from a `syscall; ret` of the process's own code
+ * and returns into an rt_sigreturn of it onto that frame, so the thread goes on where it was
+ * stopped. The cure (ferry alive) takes the thread back with PTRACE_INTERRUPT, puts registers and
+ * mask back exactly and removes the descriptors and the area with remote syscalls. Called from
+ * the thread that seized the process; x86-64 only. */
 #ifndef LX_PARASITE_H
 #define LX_PARASITE_H
 
@@ -23,32 +32,45 @@
 #include "os/linux/remote.h"
 
 #define LX_PARASITE_PIPE_SIZE (1u << 20) /* wanted pipe size; fs.pipe-max-size may cut it */
-#define LX_PARASITE_MAX_RANGES 256	 /* ranges per lx_parasite_vmsplice */
+#define LX_PARASITE_MAX_RANGES 256	 /* ranges per command */
+#define LX_PARASITE_QUEUE 2		 /* commands sent and not yet received */
 
 struct lx_parasite {
 	struct lx_remote r;
 	uint64_t area;	 /* the mapped area in the process (0: none) */
 	size_t area_len; /* its length */
-	uint64_t cmd;	 /* the command area in it */
+	uint64_t args;	 /* the arguments in it */
 	uint64_t stack;	 /* the top of the stack in it */
-	int remote_fd;	 /* the pipe's write end in the process, or -1 */
+	int fds[3];	 /* in the process: socket end, pipe read end, pipe write end, or -1 */
+	int sock;	 /* ferry's end of the socket, or -1 */
 	int pipe_fd;	 /* the pipe's read end in ferry, or -1 */
 	size_t pipe_size;
 	struct user_regs_struct saved; /* the thread's registers before injection */
 	uint64_t mask;		       /* and its signal mask */
 	bool touched;		       /* registers or mask changed: the cure restores them */
+	bool running;		       /* the thread runs the code (not in a ptrace stop) */
+	size_t queued;		       /* commands sent and not received */
+	struct {
+		size_t n;     /* ranges */
+		uint64_t len; /* bytes */
+	} queue[LX_PARASITE_QUEUE];
 };
 
-/* Injects the code into process pid through thread tid (held in a ptrace stop). Returns 0, or -1
- * with err saying why it cannot be used (the process left as it was). */
+/* Injects the code into process pid through thread tid (held in a ptrace stop) and starts it.
+ * Returns 0, or -1 with err saying why it cannot be used (the process left as it was). */
 int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, ferry_err_t *err);
 
-/* Has the process vmsplice the n ranges (page aligned, at most LX_PARASITE_MAX_RANGES and
- * ps->pipe_size bytes in all) of its own memory into the pipe (ps->pipe_fd), checksumming them
- * on the way: crc[i] is the CRC32C of everything from crc_in through range i. Returns the bytes
- * now in the pipe (the ranges' total) or -1 (the pipe may then hold part of them). */
-int64_t lx_parasite_vmsplice(struct lx_parasite *ps, const struct lx_page_range *r, size_t n,
-			     uint32_t crc_in, uint32_t *crc, ferry_err_t *err);
+/* Sends the n ranges (page aligned, readable by the process, at most LX_PARASITE_MAX_RANGES and
+ * ps->pipe_size bytes in all) to be vmspliced into the pipe, checksummed on the way from *crc_in
+ * (NULL: from where the previous command ended). At most LX_PARASITE_QUEUE commands may be
+ * outstanding. Returns 0 or -1. */
+int lx_parasite_send(struct lx_parasite *ps, const struct lx_page_range *r, size_t n,
+		     const uint32_t *crc_in, ferry_err_t *err);
+
+/* Splices the oldest outstanding command's bytes from the pipe into fd at its offset and reads
+ * its result: crc[i] is the CRC32C of everything through range i. Returns the bytes written or
+ * -1 (fd may then hold part of them). */
+int64_t lx_parasite_receive(struct lx_parasite *ps, int fd, uint32_t *crc, ferry_err_t *err);
 
 /* Removes everything the injection added and restores the thread; accepts a zeroed or already
  * cured ps (pid 0). Returns 0, or -1 if something could not be removed. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The command area shared by ferry and the code it runs inside a stopped process (blob.c): one
- * command at a time, written by ferry with process_vm_writev, results read back the same way.
- * Plain fixed-size types only: both sides are x86-64. */
+/* What ferry and the code it runs inside a stopped process (blob.c) share. ferry writes the
+ * arguments into the injected area before the code starts; then commands and results go over a
+ * SOCK_SEQPACKET socket pair, one message each, and page data over a pipe. Plain fixed-size types
+ * only: both sides are x86-64. */
 #ifndef LX_PARASITE_PROTO_H
 #define LX_PARASITE_PROTO_H
 
@@ -10,22 +11,43 @@
 #define PARASITE_MAX_IOV 256 /* ranges per command (1 MiB of pages) */
 
 enum parasite_cmd_nr {
-	PARASITE_VMSPLICE = 1, /* vmsplice iov[0..n_iov) into fd; crc[i]: checksum after iov[i] */
-	PARASITE_FINISH = 2,   /* close fd */
+	PARASITE_VMSPLICE = 1, /* vmsplice iov[0..n_iov) into the pipe; crc[i]: after iov[i] */
 };
 
 struct parasite_iov {
 	uint64_t base, len;
 };
 
+/* Set by ferry before the code starts; the code only reads it. */
+struct parasite_args {
+	int32_t sock;	/* the process's end of the socket pair */
+	int32_t pipe_r; /* the pipe's read end (kept here so that no write raises SIGPIPE) */
+	int32_t pipe_w; /* the pipe's write end */
+	int32_t pad;
+	uint64_t area; /* the injected area, unmapped on the way out */
+	uint64_t area_len;
+	uint64_t gadget; /* a `syscall` that returns (ret) right after, in the process's code */
+	uint64_t frame;	 /* the stack pointer for the way out: an rt_sigreturn gadget's address,
+			    then a signal frame holding the thread's own registers and mask */
+};
+
+/* One command (ferry to the code); a message carries iov[0..n_iov) only. */
 struct parasite_cmd {
-	uint32_t nr;			/* enum parasite_cmd_nr */
-	int32_t fd;			/* the pipe's write end, in the process */
-	uint32_t n_iov;			/* VMSPLICE: ranges */
-	uint32_t crc_in;		/* VMSPLICE: checksum (CRC32C) to continue from */
-	int64_t ret;			/* out: bytes spliced, 0, or -errno */
-	uint32_t crc[PARASITE_MAX_IOV]; /* out: checksum after each range */
+	uint32_t nr;	  /* enum parasite_cmd_nr */
+	uint32_t n_iov;	  /* ranges */
+	uint32_t crc_in;  /* checksum (CRC32C) to start from, when crc_set */
+	uint32_t crc_set; /* 0: continue from the previous command's last checksum */
 	struct parasite_iov iov[PARASITE_MAX_IOV];
 };
+
+#define PARASITE_CMD_SIZE(n) (16 + (n) * sizeof(struct parasite_iov))
+
+/* One result (the code to ferry); a message carries crc[0..n_iov) only. */
+struct parasite_res {
+	int64_t ret; /* bytes put into the pipe, or -errno */
+	uint32_t crc[PARASITE_MAX_IOV];
+};
+
+#define PARASITE_RES_SIZE(n) (8 + (n) * sizeof(uint32_t))
 
 #endif
