@@ -206,6 +206,28 @@ static long sysvipc_count(const char *table)
 	return n < 0 ? 0 : n;
 }
 
+/* A segment no process attaches would be lost: segments go with the processes that attach
+ * them. Returns 0 or -1. */
+static int check_unattached_shm(ferry_err_t *err)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/sysvipc/shm", "re");
+	char line[512];
+	int key, shmid;
+	unsigned long nattch;
+
+	if (!f || !fgets(line, sizeof(line), f)) /* the header */
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%d %d %*o %*u %*d %*d %lu", &key, &shmid, &nattch) == 3 &&
+		    nattch == 0)
+			return ferry_error(
+			    err, 0,
+			    "SysV shared memory segment %d (key 0x%x) is attached by "
+			    "no process: not supported yet",
+			    shmid, (unsigned)key);
+	return 0;
+}
+
 static int check_sysvipc(ferry_err_t *err)
 {
 	long msg = sysvipc_count("msg"), sem = sysvipc_count("sem");
@@ -220,7 +242,7 @@ static int check_sysvipc(ferry_err_t *err)
 				   "SysV semaphore sets: not supported yet (%ld in the container's "
 				   "IPC namespace)",
 				   sem);
-	return 0;
+	return check_unattached_shm(err);
 }
 
 struct collect_arg {
