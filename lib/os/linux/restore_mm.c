@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "ferry/log.h"
 #include "image/image.h"
 #include "os/linux/memmap.h"
 #include "os/linux/remote_fast.h"
@@ -142,6 +143,34 @@ const struct lx_rst_pages *lx_rst_pages_get(struct lx_rst *rs, uint32_t pages_id
 	return &v[rs->n_pages++];
 }
 
+/* The segment of s's key that still lives on this host (a same-host restore after the tree was
+ * killed: a keyed segment outlives its processes). Returns its id, -1 when there is none (or s is
+ * IPC_PRIVATE), or -2 with err set when the key names a segment of another size. */
+static int sysv_live(const struct cr_shm *s, ferry_err_t *err)
+{
+	struct shmid_ds ds;
+	int id;
+
+	if (s->key == IPC_PRIVATE)
+		return -1;
+	id = shmget(s->key, 0, 0);
+	if (id < 0 && errno == ENOENT)
+		return -1;
+	if (id < 0 || shmctl(id, IPC_STAT, &ds) < 0) {
+		ferry_error_errno(err, "SysV shared memory key 0x%08x", (unsigned)s->key);
+		return -2;
+	}
+	if (ds.shm_segsz != s->size) {
+		ferry_error(
+		    err, EEXIST,
+		    "SysV shared memory key 0x%08x is in use on this host by a segment of %zu "
+		    "bytes (the image's has %llu)",
+		    (unsigned)s->key, (size_t)ds.shm_segsz, (unsigned long long)s->size);
+		return -2;
+	}
+	return id;
+}
+
 /* Makes SysV segment s (with its key, or IPC_PRIVATE: a private segment gets a new id, which the
  * restored process only sees through its attach) and opens its file through a temporary attach;
  * returns the fd (its inode number is the segment's id) or -1, the segment removed. */
@@ -235,6 +264,18 @@ int lx_rst_shm_prepare(struct lx_rst *rs, ferry_err_t *err)
 	for (size_t i = 0; i < rs->img->n_shm; i++) {
 		const struct cr_shm *s = &rs->img->shm[i];
 
+		int live = s->kind == CR_SHM_SYSV ? sysv_live(s, err) : -1;
+
+		if (live >= 0) {
+			/* Re-attached as it is now, by key, in sysv_attach: never refilled from the
+			 * image nor removed by a failed restore (rs->shm_fds[i] stays -1). */
+			ferry_log(FERRY_LOG_DEBUG, "SysV key 0x%08x: segment %d re-attached",
+				  (unsigned)s->key, live);
+			continue;
+		}
+		if (live == -2)
+			return ferry_error_wrap(err, "shared memory %llu",
+						(unsigned long long)s->id);
 		rs->shm_fds[i] = shm_make(s, err);
 		if (rs->shm_fds[i] < 0 || shm_fill(rs, s, rs->shm_fds[i], err) < 0)
 			return ferry_error_wrap(err, "shared memory %llu",
@@ -536,7 +577,7 @@ static int sysv_attach(struct lx_rst *rs, struct lx_rst_proc *rp, const struct c
 	size_t k = (size_t)(v - p->vmas), j = k;
 	uint64_t flg = 0, len = (s->size + CR_PAGE_SIZE - 1) / CR_PAGE_SIZE * CR_PAGE_SIZE;
 	uint64_t end = v->end;
-	struct stat st;
+	struct stat st = {0};
 	int64_t at;
 
 	if (v->pgoff && k > 0 && continues_prev(p, k))
@@ -547,8 +588,18 @@ static int sysv_attach(struct lx_rst *rs, struct lx_rst_proc *rp, const struct c
 	if (v->pgoff)
 		return ferry_error(err, ENOTSUP, "SysV shared memory attached from offset %llu",
 				   (unsigned long long)v->pgoff);
-	if (fstat(fd, &st) < 0)
+	if (fd >= 0 && fstat(fd, &st) < 0)
 		return ferry_error_errno(err, "SysV shared memory");
+	if (fd < 0) { /* a live segment (lx_rst_shm_prepare): its id now */
+		int id = sysv_live(s, err);
+
+		if (id == -1)
+			return ferry_error(err, ENOENT, "SysV shared memory key 0x%08x is gone",
+					   (unsigned)s->key);
+		if (id < 0)
+			return -1;
+		st.st_ino = (ino_t)id;
+	}
 	if (!(v->prot & PROT_WRITE))
 		flg |= SHM_RDONLY;
 	if (v->prot & PROT_EXEC)
@@ -563,7 +614,8 @@ static int sysv_attach(struct lx_rst *rs, struct lx_rst_proc *rp, const struct c
 	if (v->start + len > end &&
 	    rcall(rp, SYS_munmap, end, v->start + len - end, 0, 0, 0, 0, err) < 0)
 		return -1;
-	if ((s->mode & SHM_DEST) && shmctl((int)st.st_ino, IPC_RMID, NULL) < 0 && errno != EINVAL)
+	if (fd >= 0 && (s->mode & SHM_DEST) && shmctl((int)st.st_ino, IPC_RMID, NULL) < 0 &&
+	    errno != EINVAL)
 		return ferry_error_errno(err, "remove SysV shared memory %llu",
 					 (unsigned long long)st.st_ino);
 	return 0;

@@ -11,10 +11,10 @@
  * before it exits (the private one goes with its last attach); the child exits when told to or
  * when the parent is gone.
  *
- * Kept in pending/ (outside tests/e2e/workloads.t's glob): it passes with --leave-running, but
- * after a checkpoint that kills the tree on the same host the keyed segment still exists, and the
- * restore refuses the taken key. It moves up to tests/workloads/ once restore re-attaches a live
- * segment whose key and size match. */
+ * A restore on the host where the checkpoint killed the tree finds the keyed segment still there
+ * (it outlives its processes) and re-attaches it as it is; elsewhere it is made again from the
+ * image. The private segment is made again either way.
+ */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
