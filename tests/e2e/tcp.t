@@ -29,7 +29,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # start_pair NAME: a peer on a new port, then the workload connected to it (PID, PEER).
 start_pair() {
-	PORT=$((PORT + 1))
+	PORT=$((PORT + 2)) # the workload listens on PORT + 1
 	"$T_WORK/tcppeer" "$PORT" >"$T_WORK/$1-peer.out" 2>&1 </dev/null &
 	PEER=$!
 	at_exit "kill -9 $PEER"
@@ -105,5 +105,17 @@ ok $? "the tree runs again with its pid"
 is "$(ferry_tables)" 0 "no lock left after the restore"
 sleep 0.5
 end_pair restore "$WPID"
+
+# 4. A UDP socket: not carried yet, named.
+start_ready udp python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print("READY", flush=True)
+time.sleep(100)'
+out=$(rt process checkpoint --pid "$PID" --image-path "$T_WORK/img3" --tcp-established 2>&1)
+like "$out" "socket:\[[0-9]+\]: not supported yet \(UDP\)" "a UDP socket is refused, named: $out"
+pid_alive "$PID"
+ok $? "and the process runs on"
+is "$(ferry_tables)" 0 "no lock left"
 
 done_testing

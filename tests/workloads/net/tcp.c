@@ -4,8 +4,10 @@
  * tests/e2e/tcp.t, not by the generic harness: it needs the peer and the flag).
  *
  * tcp PORT: connects, streams a position-dependent byte pattern to the peer while reading and
- * checking the one it sends, prints READY once bytes went both ways. On SIGUSR1 it stops sending,
- * shuts its writing down, reads until the peer's end of stream, and prints
+ * checking the one it sends, prints READY once bytes went both ways. It also holds a second fd of
+ * the connection (dup) and a listener on 127.0.0.1:PORT+1. On SIGUSR1 it checks that both fds
+ * are still one socket and that the listener accepts a connection, stops sending, shuts its
+ * writing down, reads until the peer's end of stream, and prints
  * "PASS sent=N received=M" (exit 0), or "FAIL ..." (exit 1) on a wrong byte, a reset or a
  * stall. The peer checks the other direction the same way; together no byte was lost or
  * repeated either way, and the connection was never made again. */
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHUNK 1024
@@ -45,6 +48,18 @@ static int fail(const char *what, uint64_t sent, uint64_t got)
 	return 1;
 }
 
+/* A listener on 127.0.0.1:port; returns it or -1. */
+static int listen_on(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 4) < 0)
+		return -1;
+	return s;
+}
+
 static int connect_peer(int port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -54,6 +69,24 @@ static int connect_peer(int port)
 	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return -1;
 	return s;
+}
+
+/* What must still hold after a restore: fd d is the connection s, the listener accepts. */
+static const char *check_held(int s, int d, int ls, int port)
+{
+	struct stat a, b;
+	int c, x;
+
+	if (fstat(s, &a) < 0 || fstat(d, &b) < 0 || a.st_ino != b.st_ino)
+		return "the two fds of the connection are no longer one socket";
+	c = connect_peer(port);
+	x = c < 0 ? -1 : accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	if (c >= 0)
+		close(c);
+	if (x < 0)
+		return "the listener does not accept";
+	close(x);
+	return NULL;
 }
 
 /* Reads what is there and checks it; returns bytes read, 0 at the end of the stream, -1 (EAGAIN:
@@ -76,19 +109,24 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_usr1};
 	uint64_t sent = 0, got = 0;
 	uint8_t buf[CHUNK];
-	int s, idle = 0;
+	int s, d, ls, idle = 0;
 	bool ready = false;
+	const char *why;
 
 	if (argc < 2)
 		return fprintf(stderr, "usage: tcp PORT\n"), 2;
 	sigaction(SIGUSR1, &sa, NULL);
 	s = connect_peer(atoi(argv[1]));
-	if (s < 0)
+	ls = listen_on(atoi(argv[1]) + 1);
+	d = dup(s);
+	if (s < 0 || ls < 0 || d < 0)
 		return fail(strerror(errno), 0, 0);
 	for (;;) {
 		ssize_t n;
 
 		if (stop && sent) {
+			if ((why = check_held(s, d, ls, atoi(argv[1]) + 1)))
+				return fail(why, sent, got);
 			shutdown(s, SHUT_WR);
 			break;
 		}
