@@ -218,8 +218,8 @@ static void test_established(void)
 		ok(t.unsent > 0 && t.unsent < t.sendq.len,
 		   "part of the send queue was sent, unacknowledged, part never sent");
 	ok(t.nodelay && t.has_window, "TCP_NODELAY and the window are read");
-	/* Closed in repair mode: no FIN, no RST. */
-	close(c);
+	/* Closed as ferry closes a killed tree's: in repair mode, no FIN, no RST. */
+	lx_tcp_close_silently(c);
 	c = lx_tcp_restore(&t, &err);
 	ok(c >= 0, "restored: %s", err ? err->msg : "");
 	ferry_error_free(&err);
@@ -244,6 +244,72 @@ static void test_established(void)
 	ok(recv(s, &one, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN, "the peer saw no reset");
 	close(c), close(s), close(ls);
 	cr_fd_free(&(struct cr_fd){.tcp = t});
+	lx_netlock_close(l);
+}
+
+/* A pair over ::1 (accepted end *s); returns the connecting end or -1. */
+static int pair6(uint16_t port, int *ls, int *s)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	int c;
+
+	a.sin6_addr = in6addr_loopback;
+	*ls = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*ls < 0 || c < 0 || bind(*ls, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(*ls, 4) < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	*s = accept4(*ls, NULL, NULL, SOCK_CLOEXEC);
+	return *s < 0 ? -1 : c;
+}
+
+static void test_ipv6(void)
+{
+	ferry_err_t err = NULL;
+	struct cr_tcp t;
+	int ls = -1, s = -1, c = pair6(PORT + 5, &ls, &s);
+	uint64_t c_sent = 0, s_sent = 0, c_got = 0, s_got = 0, ino = ino_of(c), lock_seen;
+	struct lx_netlock *l = lx_netlock_open(-1, &err);
+	struct lx_netlock_conn lc;
+	char want[80];
+
+	ok(c >= 0 && l, "an IPv6 pair over ::1");
+	if (c < 0 || !l)
+		return;
+	send_pat(s, 3, &s_sent, 50000);
+	send_pat(c, 4, &c_sent, 50000);
+	usleep(50000);
+	ok(lx_tcp_identify(c, ino, &t, &err) == 0 && t.family == AF_INET6, "identified as IPv6");
+	snprintf(want, sizeof(want), "socket:[%llu] [::1]:", (unsigned long long)ino);
+	ok(!strncmp(lx_tcp_name(ino, &t, (char[160]){0}, 160), want, strlen(want)),
+	   "named with its IPv6 addresses");
+	lc = conn_of(&t);
+	ok(lx_netlock_table(l, "ferry-test6", true, false, &lc, 1, &err) == 0,
+	   "IPv6 connection locked: %s", err ? err->msg : "");
+	ferry_error_free(&err);
+	recv_check(c, 3, &c_got, s_sent, 100); /* what arrived before the lock */
+	lock_seen = c_got;
+	send_pat(s, 3, &s_sent, 1000);
+	recv_check(c, 3, &c_got, 1000, 300);
+	ok(c_got == lock_seen, "nothing passes the IPv6 lock");
+	ok(lx_tcp_dump(c, ino, &t, &err) == 0, "dumped: %s", err ? err->msg : "");
+	ferry_error_free(&err);
+	/* Its receive queue is empty and locked: EAGAIN, where repair mode would give EPERM. */
+	ok(recv(c, want, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN,
+	   "out of repair mode after the dump: its owner reads on");
+	lx_tcp_close_silently(c);
+	c = lx_tcp_restore(&t, &err);
+	ok(c >= 0, "restored: %s", err ? err->msg : "");
+	ferry_error_free(&err);
+	lx_netlock_delete(l, "ferry-test6", NULL);
+	if (c >= 0) {
+		recv_check(s, 4, &s_got, c_sent, 5000);
+		recv_check(c, 3, &c_got, s_sent - c_got, 5000);
+	}
+	ok(s_got == c_sent && c_got == s_sent, "every byte arrived once both ways (%llu, %llu)",
+	   (unsigned long long)s_got, (unsigned long long)c_got);
+	cr_fd_free(&(struct cr_fd){.tcp = t});
+	close(c), close(s), close(ls);
 	lx_netlock_close(l);
 }
 
@@ -365,6 +431,7 @@ int main(void)
 		}
 		alarm(120);
 		test_established();
+		test_ipv6();
 		test_listen();
 		test_bad_state();
 		test_lock();
