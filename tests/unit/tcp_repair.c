@@ -220,7 +220,7 @@ static void test_established(void)
 	ok(t.nodelay && t.has_window, "TCP_NODELAY and the window are read");
 	/* Closed as ferry closes a killed tree's: in repair mode, no FIN, no RST. */
 	lx_tcp_close_silently(c);
-	c = lx_tcp_restore(&t, &err);
+	c = lx_tcp_restore(&t, ino, &err);
 	ok(c >= 0, "restored: %s", err ? err->msg : "");
 	ferry_error_free(&err);
 	ok(lx_netlock_delete(l, "ferry-test", &err) == 0, "unlocked");
@@ -298,7 +298,7 @@ static void test_ipv6(void)
 	ok(recv(c, want, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN,
 	   "out of repair mode after the dump: its owner reads on");
 	lx_tcp_close_silently(c);
-	c = lx_tcp_restore(&t, &err);
+	c = lx_tcp_restore(&t, ino, &err);
 	ok(c >= 0, "restored: %s", err ? err->msg : "");
 	ferry_error_free(&err);
 	lx_netlock_delete(l, "ferry-test6", NULL);
@@ -309,6 +309,52 @@ static void test_ipv6(void)
 	ok(s_got == c_sent && c_got == s_sent, "every byte arrived once both ways (%llu, %llu)",
 	   (unsigned long long)s_got, (unsigned long long)c_got);
 	cr_fd_free(&(struct cr_fd){.tcp = t});
+	close(c), close(s), close(ls);
+	lx_netlock_close(l);
+}
+
+/* Both ends of a connection dumped, dropped and restored, as when both are in the tree. */
+static void test_both_ends(void)
+{
+	ferry_err_t err = NULL;
+	struct cr_tcp tc, ts;
+	int ls = listener(PORT + 6), c = connect_within(PORT + 6, 1000),
+	    s = accept4(ls, NULL, NULL, 0);
+	uint64_t ci = ino_of(c), si = ino_of(s), c_sent = 0, s_sent = 0, c_got = 0, s_got = 0;
+	struct lx_netlock *l = lx_netlock_open(-1, &err);
+	struct lx_netlock_conn lc;
+
+	ok(c >= 0 && s >= 0 && l, "a pair whose two ends are carried");
+	if (c < 0 || s < 0 || !l)
+		return;
+	send_pat(c, 5, &c_sent, 40000);
+	send_pat(s, 6, &s_sent, 30000);
+	usleep(50000);
+	ok(lx_tcp_identify(c, ci, &tc, &err) == 0 && lx_tcp_identify(s, si, &ts, &err) == 0,
+	   "both identified");
+	lc = conn_of(&tc);
+	ok(lx_netlock_table(l, "ferry-both", true, false, &lc, 1, &err) == 0 &&
+	       lx_tcp_dump(c, ci, &tc, &err) == 0 && lx_tcp_dump(s, si, &ts, &err) == 0,
+	   "both dumped: %s", err ? err->msg : "");
+	ferry_error_free(&err);
+	lx_tcp_close_silently(c);
+	lx_tcp_close_silently(s);
+	c = lx_tcp_restore(&tc, ci, &err);
+	s = lx_tcp_restore(&ts, si, &err);
+	ok(c >= 0 && s >= 0, "both restored: %s", err ? err->msg : "");
+	ferry_error_free(&err);
+	lx_netlock_delete(l, "ferry-both", NULL);
+	if (c >= 0 && s >= 0) {
+		send_pat(c, 5, &c_sent, 10000);
+		send_pat(s, 6, &s_sent, 10000);
+		recv_check(s, 5, &s_got, c_sent, 5000);
+		recv_check(c, 6, &c_got, s_sent, 5000);
+	}
+	ok(s_got == c_sent && c_got == s_sent, "every byte once both ways (%llu/%llu, %llu/%llu)",
+	   (unsigned long long)s_got, (unsigned long long)c_sent, (unsigned long long)c_got,
+	   (unsigned long long)s_sent);
+	cr_fd_free(&(struct cr_fd){.tcp = tc});
+	cr_fd_free(&(struct cr_fd){.tcp = ts});
 	close(c), close(s), close(ls);
 	lx_netlock_close(l);
 }
@@ -325,7 +371,7 @@ static void test_listen(void)
 	   "a listener is dumped with its backlog and SO_REUSEADDR: %s", err ? err->msg : "");
 	ferry_error_free(&err);
 	close(ls);
-	ls = lx_tcp_restore(&t, &err);
+	ls = lx_tcp_restore(&t, ino, &err);
 	ok(ls >= 0, "the listener is restored: %s", err ? err->msg : "");
 	ferry_error_free(&err);
 	c = connect_within(PORT + 1, 1000);
@@ -432,6 +478,7 @@ int main(void)
 		alarm(120);
 		test_established();
 		test_ipv6();
+		test_both_ends();
 		test_listen();
 		test_bad_state();
 		test_lock();

@@ -133,17 +133,18 @@ int lx_rst_net_start(struct lx_rst *rs, ferry_err_t *err)
 }
 
 /* lx_tcp_restore in n's namespace; returns the socket or -1. */
-static int make_in_netns(struct lx_rst_net *n, const struct cr_tcp *t, ferry_err_t *err)
+static int make_in_netns(struct lx_rst_net *n, const struct cr_tcp *t, uint64_t id,
+			 ferry_err_t *err)
 {
 	_cleanup_close_ int self = -1;
 	int sk;
 
 	if (n->netns < 0)
-		return lx_tcp_restore(t, err);
+		return lx_tcp_restore(t, id, err);
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0 || setns(n->netns, CLONE_NEWNET) < 0)
 		return ferry_error_errno(err, "enter the network namespace");
-	sk = lx_tcp_restore(t, err);
+	sk = lx_tcp_restore(t, id, err);
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort(); /* the thread would stay in another namespace */
 	return sk;
@@ -169,7 +170,7 @@ int lx_rst_net_socket(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err
 	if (!v)
 		return ferry_error(err, ENOMEM, "TCP socket");
 	n->socks = v;
-	sk = make_in_netns(n, &e->tcp, err);
+	sk = make_in_netns(n, &e->tcp, f->id, err);
 	if (sk < 0)
 		return -1;
 	v[n->n_socks++] = (struct rst_sock){f->id, sk};

@@ -434,13 +434,13 @@ static int restore_listener(int sk, const struct cr_tcp *t, ferry_err_t *err)
 	return 0;
 }
 
-int lx_tcp_restore(const struct cr_tcp *t, ferry_err_t *err)
+int lx_tcp_restore(const struct cr_tcp *t, uint64_t ino, ferry_err_t *err)
 {
 	char name[NAME_MAX_LEN];
 	_cleanup_close_ int sk =
 	    socket(t->family == AF_INET6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	lx_tcp_name(0, t, name, sizeof(name));
+	lx_tcp_name(ino, t, name, sizeof(name));
 	if (sk < 0)
 		return ferry_error_errno(err, "%s: socket", name);
 	if (restore_user_options(sk, t, err) < 0)

@@ -37,9 +37,9 @@ void lx_tcp_close_silently(int sk);
  * or -1. */
 int lx_tcp_repair_off(int sk, const struct cr_tcp *t, ferry_err_t *err);
 
-/* Makes the socket of t in the calling thread's network namespace: a listener bound and
- * listening, or a connection put back in repair mode, then out of it with its never-sent bytes
- * queued normally. Returns the socket (close-on-exec) or -1. */
-int lx_tcp_restore(const struct cr_tcp *t, ferry_err_t *err);
+/* Makes the socket of t (ino: its id in the image, for errors) in the calling thread's network
+ * namespace: a listener bound and listening, or a connection put back in repair mode, then out of
+ * it with its never-sent bytes queued normally. Returns the socket (close-on-exec) or -1. */
+int lx_tcp_restore(const struct cr_tcp *t, uint64_t ino, ferry_err_t *err);
 
 #endif
