@@ -105,7 +105,9 @@ static void kill_tree(struct lx_tree *tree)
 
 	for (size_t i = 0; i < tree->n; i++)
 		kill(tree->procs[i].pid, SIGKILL);
-	for (size_t i = 0; i < tree->n; i++)
+	/* Children first: the init of a pid namespace exits only once every other process of it
+	 * is reaped, and we, their tracer, reap them. */
+	for (size_t i = tree->n; i-- > 0;)
 		for (size_t j = tree->procs[i].ntids; j-- > 0;)
 			while (lx_wait_stop(tree->procs[i].tids[j], &status, NULL) == 0)
 				;
