@@ -170,8 +170,8 @@ void lx_dump_net_finish(struct lx_dump_ctx *ctx, enum lx_dump_end end)
 
 	if (!n)
 		return;
-	if (end == LX_DUMP_KILLED && n->lock && (n->whole || n->n_conns) &&
-	    keep_for_restore(ctx, &err) < 0) {
+	/* Without a connection nothing needs the lock (and no restore would lift it). */
+	if (end == LX_DUMP_KILLED && n->lock && n->n_conns && keep_for_restore(ctx, &err) < 0) {
 		ferry_log(FERRY_LOG_WARN,
 			  "checkpoint: the network stays unlocked until restore: %s", err->msg);
 		ferry_error_free(&err);
