@@ -86,8 +86,12 @@ struct exits {
 	uint64_t stack_lo; /* start of the writable area holding the stack pointer */
 };
 
-/* Looks for the gadgets in one executable area [start, end) of pid's memory. */
-static void scan_area(int mem, uint64_t start, uint64_t end, struct exits *x)
+#define SCAN_CHUNK (64u << 10)
+#define SCAN_MAX (64u << 20) /* executable bytes read at most */
+
+/* Looks for the gadgets in one executable area [start, end) of pid's memory, a chunk at a time
+ * (overlapping by a pattern's length) until both are found; *budget limits the bytes read. */
+static void scan_area(int mem, uint64_t start, uint64_t end, struct exits *x, size_t *budget)
 {
 	static const struct {
 		const char *bytes;
@@ -99,21 +103,23 @@ static void scan_area(int mem, uint64_t start, uint64_t end, struct exits *x)
 	    {"\x48\xc7\xc0\x0f\x00\x00\x00\x0f\x05", 9, true},
 	    {"\xb8\x0f\x00\x00\x00\x0f\x05", 7, true},
 	};
-	_cleanup_free_ char *buf = NULL;
-	size_t len = end - start;
+	const size_t overlap = 16;
+	char buf[SCAN_CHUNK];
 
-	if (len > (64u << 20) || !(buf = malloc(len)) ||
-	    pread(mem, buf, len, (off_t)start) != (ssize_t)len)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(pat); i++) {
-		uint64_t *slot = pat[i].sigret ? &x->sigret : &x->gadget;
-		char *at;
+	for (uint64_t at = start; at < end && (!x->gadget || !x->sigret);) {
+		size_t len = end - at < sizeof(buf) ? (size_t)(end - at) : sizeof(buf);
 
-		if (*slot)
-			continue;
-		at = memmem(buf, len, pat[i].bytes, pat[i].len);
-		if (at)
-			*slot = start + (uint64_t)(at - buf);
+		if (len > *budget || pread(mem, buf, len, (off_t)at) != (ssize_t)len)
+			return;
+		*budget -= len;
+		for (size_t i = 0; i < ARRAY_SIZE(pat); i++) {
+			uint64_t *slot = pat[i].sigret ? &x->sigret : &x->gadget;
+			char *hit = *slot ? NULL : memmem(buf, len, pat[i].bytes, pat[i].len);
+
+			if (hit)
+				*slot = at + (uint64_t)(hit - buf);
+		}
+		at += len < sizeof(buf) ? len : len - overlap;
 	}
 }
 
@@ -124,6 +130,7 @@ static int find_exits(pid_t pid, uint64_t sp, struct exits *x, ferry_err_t *err)
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_close_ int mem = -1;
 	unsigned long long s, e;
+	size_t budget = SCAN_MAX;
 
 	*x = (struct exits){0};
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
@@ -138,7 +145,7 @@ static int find_exits(pid_t pid, uint64_t sp, struct exits *x, ferry_err_t *err)
 		if (sp > s && sp <= e && perms[0] == 'r' && perms[1] == 'w')
 			x->stack_lo = s;
 		if (perms[2] == 'x' && !strstr(line, "[vsyscall]") && (!x->gadget || !x->sigret))
-			scan_area(mem, s, e, x);
+			scan_area(mem, s, e, x, &budget);
 	}
 	if (!x->gadget || !x->sigret || !x->stack_lo)
 		return ferry_error(err, ENOTSUP, "no %s in the process",
@@ -301,10 +308,38 @@ static uint64_t write_frame(struct lx_parasite *ps, const struct exits *x, ferry
 	return at;
 }
 
+/* Fills t with the CRC32C register after n zero bytes for each value of each byte of the
+ * register (the operation is linear: built from the images of the 32 single bits). */
+__attribute__((target("sse4.2"))) static void crc_zeros(uint32_t t[4][256], size_t n)
+{
+	uint32_t bit[32];
+
+	for (int i = 0; i < 32; i++) {
+		uint64_t c = 1u << i;
+
+		for (size_t k = 0; k < n; k += 8)
+			c = __builtin_ia32_crc32di(c, 0);
+		bit[i] = (uint32_t)c;
+	}
+	for (int k = 0; k < 4; k++)
+		for (int v = 0; v < 256; v++) {
+			uint32_t x = 0;
+
+			for (int b = 0; b < 8; b++)
+				if (v & (1 << b))
+					x ^= bit[8 * k + b];
+			t[k][v] = x;
+		}
+}
+
 /* Writes the arguments, blocks every signal and lets the thread run the code; returns 0 or -1. */
 static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame, ferry_err_t *err)
 {
-	struct parasite_args a = {
+	_cleanup_free_ struct parasite_args *a = malloc(sizeof(*a));
+
+	if (!a)
+		return ferry_error(err, ENOMEM, "code arguments");
+	*a = (struct parasite_args){
 	    .sock = ps->fds[0],
 	    .pipe_r = ps->fds[1],
 	    .pipe_w = ps->fds[2],
@@ -315,13 +350,15 @@ static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame,
 	};
 	struct user_regs_struct regs = ps->saved;
 
+	crc_zeros(a->crc_long, PARASITE_CRC_LONG);
+	crc_zeros(a->crc_short, PARASITE_CRC_SHORT);
 	regs.rip = ps->area;
 	regs.rdi = ps->args;
 	regs.rsp = ps->stack;
 	regs.rax = 0;
 	regs.orig_rax = (unsigned long long)-1; /* not in a syscall: no restart */
 	regs.eflags &= ~0x400ULL;		/* DF clear, as the ABI wants */
-	if (lx_remote_write(ps->r.pid, ps->args, &a, sizeof(a), err) < 0)
+	if (lx_remote_write(ps->r.pid, ps->args, a, sizeof(*a), err) < 0)
 		return -1;
 	ps->touched = true;
 	if (lx_sigmask_set(ps->r.tid, ~0ULL, err) < 0 || lx_regs_set(ps->r.tid, &regs, err) < 0)

@@ -48,15 +48,54 @@ static long sys6(long nr, long a, long b, long c, long d, long e, long f)
 
 #define sys3(nr, a, b, c) sys6(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
+static inline uint64_t crc8(uint64_t c, const uint8_t *p)
+{
+	__asm__("crc32q %1, %0" : "+r"(c) : "rm"(*(const uint64_t *)p));
+	return c;
+}
+
+/* The register c after n zero bytes (t: the table for n). */
+static inline uint64_t shift(const uint32_t t[4][256], uint64_t c)
+{
+	return t[0][c & 0xff] ^ t[1][(c >> 8) & 0xff] ^ t[2][(c >> 16) & 0xff] ^
+	       t[3][(c >> 24) & 0xff];
+}
+
+/* Runs blocks of three lanes of n bytes each over *p while they fit, the lanes' registers joined
+ * with t; returns the register. */
+static uint64_t lanes(uint64_t c0, const uint8_t **p, uint64_t *len, uint64_t n,
+		      const uint32_t t[4][256])
+{
+	const uint8_t *q = *p;
+
+	while (*len >= 3 * n) {
+		uint64_t c1 = 0, c2 = 0;
+		const uint8_t *end = q + n;
+
+		do {
+			c0 = crc8(c0, q);
+			c1 = crc8(c1, q + n);
+			c2 = crc8(c2, q + 2 * n);
+			q += 8;
+		} while (q < end);
+		c0 = shift(t, c0) ^ c1;
+		c0 = shift(t, c0) ^ c2;
+		q += 2 * n;
+		*len -= 3 * n;
+	}
+	*p = q;
+	return c0;
+}
+
 /* CRC32C of [p, p + len) continuing from crc (the image's pre- and post-inverted form). */
-static uint32_t crc32c(uint32_t crc, const uint8_t *p, uint64_t len)
+static uint32_t crc32c(const struct parasite_args *a, uint32_t crc, const uint8_t *p, uint64_t len)
 {
 	uint64_t c = (uint32_t)~crc;
 
-	while (len >= 8) {
-		__asm__("crc32q %1, %0" : "+r"(c) : "rm"(*(const uint64_t *)p));
-		p += 8, len -= 8;
-	}
+	c = lanes(c, &p, &len, PARASITE_CRC_LONG, a->crc_long);
+	c = lanes(c, &p, &len, PARASITE_CRC_SHORT, a->crc_short);
+	for (; len >= 8; p += 8, len -= 8)
+		c = crc8(c, p);
 	while (len--) {
 		uint32_t c32 = (uint32_t)c;
 
@@ -91,16 +130,17 @@ static int64_t do_vmsplice(const struct parasite_args *a, struct parasite_cmd *c
 	int64_t total = 0;
 
 	while (n) {
-		long k = sys6(NR_VMSPLICE, a->pipe_w, (long)v, n, SPLICE_NONBLOCK, 0, 0);
+		struct pollfd_ p[2] = {{a->pipe_w, POLLOUT_, 0}, {a->sock, 0, 0}};
+		long k;
 
-		if (k == -E_AGAIN) {
-			struct pollfd_ p[2] = {{a->pipe_w, POLLOUT_, 0}, {a->sock, 0, 0}};
-
-			sys3(NR_POLL, p, 2, -1);
-			if (p[1].revents)
-				return 1; /* hang up or error: ferry is gone */
+		/* Wait for room without the pipe's lock, which ferry's splice holds while it
+		 * copies (a vmsplice would spin on it). */
+		sys3(NR_POLL, p, 2, -1);
+		if (p[1].revents)
+			return 1; /* hang up or error: ferry is gone */
+		k = sys6(NR_VMSPLICE, a->pipe_w, (long)v, n, SPLICE_NONBLOCK, 0, 0);
+		if (k == -E_AGAIN)
 			continue;
-		}
 		if (k == -E_INTR)
 			continue;
 		if (k <= 0)
@@ -125,7 +165,7 @@ static int serve(const struct parasite_args *a, struct parasite_cmd *cmd, struct
 	if (cmd->crc_set)
 		*crc = cmd->crc_in;
 	for (uint32_t i = 0; i < cmd->n_iov; i++) {
-		*crc = crc32c(*crc, (const uint8_t *)cmd->iov[i].base, cmd->iov[i].len);
+		*crc = crc32c(a, *crc, (const uint8_t *)cmd->iov[i].base, cmd->iov[i].len);
 		res->crc[i] = *crc;
 	}
 	res->ret = do_vmsplice(a, cmd);

@@ -8,7 +8,9 @@
 
 #include <stdint.h>
 
-#define PARASITE_MAX_IOV 256 /* ranges per command (1 MiB of pages) */
+#define PARASITE_MAX_IOV 256   /* ranges per command (1 MiB of pages) */
+#define PARASITE_CRC_LONG 8192 /* lane lengths of the three-lane checksum */
+#define PARASITE_CRC_SHORT 256
 
 enum parasite_cmd_nr {
 	PARASITE_VMSPLICE = 1, /* vmsplice iov[0..n_iov) into the pipe; crc[i]: after iov[i] */
@@ -29,6 +31,9 @@ struct parasite_args {
 	uint64_t gadget; /* a `syscall` that returns (ret) right after, in the process's code */
 	uint64_t frame;	 /* the stack pointer for the way out: an rt_sigreturn gadget's address,
 			    then a signal frame holding the thread's own registers and mask */
+	/* CRC32C register after PARASITE_CRC_LONG (SHORT) zero bytes, by byte of the register:
+	 * the checksum runs three lanes at once and joins them with these. */
+	uint32_t crc_long[4][256], crc_short[4][256];
 };
 
 /* One command (ferry to the code); a message carries iov[0..n_iov) only. */
