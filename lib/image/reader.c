@@ -223,6 +223,13 @@ static int read_inventory(struct reader *rd, struct cr_image *img, ferry_err_t *
 }
 
 /* Every file of the directory is in the inventory, and the other way round. */
+static bool is_img_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	return len > 4 && !strcmp(n + len - 4, ".img");
+}
+
 static int check_listing(struct reader *rd, ferry_err_t *err)
 {
 	DIR *d = fdopendir(dup(rd->dirfd));
@@ -231,9 +238,10 @@ static int check_listing(struct reader *rd, ferry_err_t *err)
 
 	if (!d)
 		return ferry_error_errno(err, "image directory");
+	/* Files that are not images (stats-dump, logs) may share the directory. */
 	while (r == 0 && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    strcmp(e->d_name, "inventory.img") && !find(rd, e->d_name))
+		if (is_img_name(e->d_name) && strcmp(e->d_name, "inventory.img") &&
+		    !find(rd, e->d_name))
 			r = ferry_error(err, 0, "%.80s: not listed in the inventory", e->d_name);
 	closedir(d);
 	for (size_t i = 0; r == 0 && i < rd->n_files; i++)
