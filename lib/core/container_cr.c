@@ -75,6 +75,19 @@ static char *read_text(const char *path, ferry_err_t *err)
 	return buf;
 }
 
+struct collect_arg {
+	pid_t init;
+	const struct ferry_spec *spec;
+};
+
+/* What the container's namespaces hold, read while its processes are stopped. */
+static int collect_namespaces(void *arg, struct cr_container *c, ferry_err_t *err)
+{
+	const struct collect_arg *a = arg;
+
+	return os_ops.ct_collect(a->init, a->spec, c, err);
+}
+
 /* The container record of a running container; returns it or NULL. */
 static struct cr_container *container_record(const struct ferry_ctx *ctx,
 					     const struct state_rec *rec,
@@ -94,8 +107,7 @@ static struct cr_container *container_record(const struct ferry_ctx *ctx,
 	c->netns_locked = ferry_spec_namespace(spec, FERRY_NS_NETWORK) != NULL;
 	if (c->id && c->config && rec->pub.cgroup)
 		c->limits = os_ops.limits_read(rec->pub.cgroup, err);
-	if (!c->id || !c->config || (rec->pub.cgroup && !c->limits) ||
-	    os_ops.ct_collect(rec->pub.pid, spec, c, err) < 0) {
+	if (!c->id || !c->config || (rec->pub.cgroup && !c->limits)) {
 		cr_container_free(c);
 		return NULL;
 	}
@@ -151,7 +163,8 @@ int ferry_container_checkpoint(const struct ferry_ctx *ctx,
 	    .progress = opts->progress,
 	    .progress_arg = opts->progress_arg,
 	};
-	struct cr_dump_args a = {.opts = &po};
+	struct cr_dump_args a = {.opts = &po, .collect = collect_namespaces};
+	struct collect_arg ca;
 	ferry_err_t soft = NULL;
 
 	if (dirfd < 0 || state_read(ctx, opts->id, &rec, err) < 0)
@@ -172,6 +185,8 @@ int ferry_container_checkpoint(const struct ferry_ctx *ctx,
 	if (!a.container)
 		return ferry_error_wrap(err, "checkpoint container \"%s\"", opts->id);
 	po.pid = rec.pub.pid;
+	ca = (struct collect_arg){rec.pub.pid, spec};
+	a.collect_arg = &ca;
 	a.cgroup = rec.pub.cgroup;
 	a.netns_lock = a.container->netns_locked;
 	if (cr_checkpoint(&a, &st, err) < 0)

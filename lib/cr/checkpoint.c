@@ -20,6 +20,7 @@ struct seal_ctx {
 	struct image_writer *w; /* NULL once closed */
 	struct ferry_checkpoint_stats *stats;
 	const struct ferry_checkpoint_opts *opts;
+	const struct cr_dump_args *args;
 };
 
 static uint64_t now_us(void)
@@ -41,7 +42,11 @@ static int seal(void *arg, struct cr_image *img, ferry_err_t *err)
 	if (s->opts->progress)
 		s->opts->progress(s->opts->progress_arg, "write", 0, img->n_procs);
 	s->w = NULL;
-	r = image_write_all(w, img, err);
+	r = 0;
+	if (s->args->collect && img->container)
+		r = s->args->collect(s->args->collect_arg, img->container, err);
+	if (r == 0)
+		r = image_write_all(w, img, err);
 	if (r < 0) {
 		image_writer_abort(w);
 		return -1;
@@ -78,7 +83,7 @@ int cr_checkpoint(const struct cr_dump_args *a, struct ferry_checkpoint_stats *s
 	const struct ferry_checkpoint_opts *opts = a->opts;
 	struct ferry_checkpoint_stats st = {0};
 	struct cr_image img = {.container = a->container};
-	struct seal_ctx sc = {.stats = &st, .opts = opts};
+	struct seal_ctx sc = {.stats = &st, .opts = opts, .args = a};
 	struct os_dump_req req = {
 	    .pid = opts->pid,
 	    .cgroup = a->cgroup,

@@ -15,6 +15,10 @@ struct cr_dump_args {
 	const char *cgroup;		/* the tree's cgroup (frozen while it is seized), or NULL */
 	bool netns_lock;		/* the tree owns its network namespace: lock all of it */
 	struct cr_container *container; /* written with the tree; owned by the call */
+	/* Called with the tree stopped, before the image is written: fills what of the container
+	 * must be read while nothing runs. Returns 0 or -1. */
+	int (*collect)(void *arg, struct cr_container *c, ferry_err_t *err);
+	void *collect_arg;
 };
 
 /* Dumps a tree as ferry_process_checkpoint does, with what a holds; returns 0 or -1. */

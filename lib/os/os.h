@@ -133,9 +133,10 @@ struct os_ops {
 	int (*ct_collect)(pid_t init, const struct ferry_spec *spec, struct cr_container *c,
 			  ferry_err_t *err);
 	/* Puts c back into the namespaces of a restore's parked init (made from spec): tmpfs
-	 * files, hostname, domainname, sysctls; and checks that every path the image's processes
-	 * hold exists in its root. Returns 0 or -1. */
-	int (*ct_prepare)(pid_t init, const struct ferry_spec *spec, const struct cr_image *img,
+	 * files, hostname, domainname, sysctls; marks the first process's stdio that came from
+	 * outside the container as inherited from the caller; and checks that every other path
+	 * the image's processes hold exists in its root. Returns 0 or -1. */
+	int (*ct_prepare)(pid_t init, const struct ferry_spec *spec, struct cr_image *img,
 			  ferry_err_t *err);
 	/* Facts for `ferry features`: a JSON object text for the "linux" key (new string). */
 	char *(*features_json)(void);

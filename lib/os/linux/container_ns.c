@@ -496,6 +496,8 @@ static int check_fd(int rootfd, const struct cr_process *p, const struct cr_fd *
 	case CR_FD_REG:
 	case CR_FD_DIR:
 	case CR_FD_FIFO:
+		if (f->inherit)
+			return 0;
 		snprintf(what, sizeof(what), "fd %d", (int)f->fd);
 		return check_held(rootfd, p, f->path, what, err);
 	case CR_FD_DELETED:
@@ -536,7 +538,51 @@ static int check_process(int rootfd, const struct cr_process *p, ferry_err_t *er
 	return 0;
 }
 
-int lx_ct_prepare(pid_t init, const struct ferry_spec *spec, const struct cr_image *img,
+/* Whether the pipe of f has another end in the image. */
+static bool pipe_in_image(const struct cr_image *img, const struct cr_fd *f)
+{
+	for (size_t i = 0; i < img->n_procs; i++)
+		for (size_t k = 0; k < img->procs[i].n_fds; k++) {
+			const struct cr_fd *g = &img->procs[i].fds[k];
+
+			if (g != f && g->kind == CR_FD_PIPE && g->id == f->id &&
+			    g->write_end != f->write_end)
+				return true;
+		}
+	return false;
+}
+
+/* The first process's stdio that came from outside the container (a pipe to the runtime's
+ * caller, a file of the host) comes from the restore's caller, as a runtime's stdio does. */
+static void inherit_stdio(int rootfd, struct cr_image *img)
+{
+	struct cr_process *p = img->n_procs ? &img->procs[0] : NULL;
+
+	for (size_t k = 0; p && k < p->n_fds && p->fds[k].fd <= 2; k++) {
+		struct cr_fd *f = &p->fds[k];
+		int fd;
+
+		switch (f->kind) {
+		case CR_FD_PIPE:
+			f->inherit = !pipe_in_image(img, f);
+			break;
+		case CR_FD_REG:
+		case CR_FD_CHR:
+		case CR_FD_FIFO:
+			if (f->termios.len || !f->path)
+				break;
+			fd = lx_inroot_open(rootfd, f->path, O_PATH);
+			f->inherit = fd < 0;
+			if (fd >= 0)
+				close(fd);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int lx_ct_prepare(pid_t init, const struct ferry_spec *spec, struct cr_image *img,
 		  ferry_err_t *err)
 {
 	const struct cr_container *c = img->container;
@@ -559,6 +605,7 @@ int lx_ct_prepare(pid_t init, const struct ferry_spec *spec, const struct cr_ima
 			return -1;
 		free(out.data);
 	}
+	inherit_stdio(rootfd, img);
 	for (size_t i = 0; i < img->n_procs; i++)
 		if (check_process(rootfd, &img->procs[i], err) < 0)
 			return -1;

@@ -14,7 +14,7 @@ int lx_ct_collect(pid_t init, const struct ferry_spec *spec, struct cr_container
 		  ferry_err_t *err);
 
 /* os_ops.ct_prepare; returns 0 or -1. */
-int lx_ct_prepare(pid_t init, const struct ferry_spec *spec, const struct cr_image *img,
+int lx_ct_prepare(pid_t init, const struct ferry_spec *spec, struct cr_image *img,
 		  ferry_err_t *err);
 
 #endif

@@ -125,6 +125,10 @@ static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t
 {
 	int own = -1;
 
+	if (f->inherit) {
+		snprintf(buf, size, "/proc/%d/fd/%d", rs->self, (int)f->fd);
+		return 0;
+	}
 	switch (f->kind) {
 	case CR_FD_REG:
 	case CR_FD_DIR:
