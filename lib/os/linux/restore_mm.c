@@ -144,8 +144,14 @@ const struct lx_rst_pages *lx_rst_pages_get(struct lx_rst *rs, uint32_t pages_id
 }
 
 /* The segment of s's key that still lives on this host (a same-host restore after the tree was
- * killed: a keyed segment outlives its processes). Returns its id, -1 when there is none (or s is
- * IPC_PRIVATE), or -2 with err set when the key names a segment of another size. */
+ * killed: a keyed segment outlives its processes). Such a segment is attached as it is now, like
+ * CRIU attaches SysV areas by id: it is state shared with whoever else knows the key, so writes
+ * made after the checkpoint are kept and the image's pages (the contents at checkpoint) are not
+ * written over them, as a shared file is not rewound either; its owner, mode and other attaches
+ * are left alone, and a failed restore does not remove it. The image's contents make the segment
+ * again only where the key is free (another host, or the segment was removed). Returns its id, -1
+ * when there is none (or s is IPC_PRIVATE), or -2 with err set when the key names a segment of
+ * another size (refused: not the segment the image knew). */
 static int sysv_live(const struct cr_shm *s, ferry_err_t *err)
 {
 	struct shmid_ds ds;
