@@ -306,6 +306,30 @@ static int copy_batch(struct pages_out *o, const struct lx_page_range *r, size_t
 	return 0;
 }
 
+/* The injected code failed before any byte reached the file: removes it and copies the
+ * batches in flight instead (the next ones are copied too); returns 0 or -1. */
+static int fall_back(struct pages_out *o, ferry_err_t *why, ferry_err_t *err)
+{
+	size_t q = o->ps.queued, n[LX_PARASITE_QUEUE];
+
+	ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied from 0x%llx: %s", o->p->pid,
+		  (unsigned long long)o->sent[0][0].start, (*why)->msg);
+	ferry_error_free(why);
+	for (size_t i = 0; i < q; i++)
+		n[i] = o->ps.queue[i].n;
+	if (lx_parasite_cure(&o->ps, err) < 0)
+		return -1;
+	for (size_t i = 0; i < q; i++) {
+		size_t bytes = 0;
+
+		for (size_t j = 0; j < n[i]; j++)
+			bytes += o->sent[i][j].end - o->sent[i][j].start;
+		if (copy_batch(o, o->sent[i], n[i], bytes, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Moves the oldest batch in flight from the pipe into the pages file and records its runs;
  * returns 0 or -1. */
 static int receive_batch(struct pages_out *o, ferry_err_t *err)
@@ -313,9 +337,16 @@ static int receive_batch(struct pages_out *o, ferry_err_t *err)
 	uint32_t crc[LX_PARASITE_MAX_RANGES];
 	const struct lx_page_range *r = o->sent[0];
 	size_t n = o->ps.queue[0].n;
+	ferry_err_t e = NULL;
 
-	if (lx_parasite_receive(&o->ps, o->fd, crc, err) < 0)
+	if (lx_parasite_receive(&o->ps, o->fd, crc, &e) < 0) {
+		if (!o->ps.spliced)
+			return fall_back(o, &e, err);
+		if (err)
+			*err = ferry_error_steal(&e);
+		ferry_error_free(&e);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (image_pages_appended(o->ctx->w, &o->p->pages, r[i].start,
 					 (r[i].end - r[i].start) / CR_PAGE_SIZE, crc[i], err) < 0)
@@ -334,16 +365,14 @@ static int receive_all(struct pages_out *o, ferry_err_t *err)
 	return 0;
 }
 
-/* Sends the batch r[0..n) to the injected code, receiving the oldest one first when the queue is
- * full; the checksum continues from the previous batch when one is in flight. Returns 0 or -1. */
+/* Sends the batch r[0..n) to the injected code (the queue has room); the checksum continues
+ * from the previous batch when one is in flight. Returns 0 or -1. */
 static int send_batch(struct pages_out *o, const struct lx_page_range *r, size_t n,
 		      ferry_err_t *err)
 {
 	uint32_t crc_in;
 	bool chained = o->ps.queued > 0;
 
-	if (o->ps.queued == LX_PARASITE_QUEUE && receive_batch(o, err) < 0)
-		return -1;
 	if (!chained) {
 		o->fd = image_pages_append_fd(o->ctx->w, o->p->pages.pages_id, &crc_in, err);
 		if (o->fd < 0)
@@ -353,12 +382,17 @@ static int send_batch(struct pages_out *o, const struct lx_page_range *r, size_t
 	return lx_parasite_send(&o->ps, r, n, chained ? NULL : &crc_in, err);
 }
 
-/* Writes the batch r[0..n) (bytes total) one way or the other; returns 0 or -1. */
+/* Writes the batch r[0..n) (bytes total) one way or the other, receiving the oldest batch in
+ * flight first when the queue is full; returns 0 or -1. */
 static int write_batch(struct pages_out *o, const struct lx_page_range *r, size_t n, size_t bytes,
 		       ferry_err_t *err)
 {
-	if (o->ps.r.pid && readable(o, r[0].start, r[n - 1].end))
-		return send_batch(o, r, n, err);
+	if (o->ps.r.pid && readable(o, r[0].start, r[n - 1].end)) {
+		if (o->ps.queued == LX_PARASITE_QUEUE && receive_batch(o, err) < 0)
+			return -1;
+		if (o->ps.r.pid) /* still injected (not fallen back) */
+			return send_batch(o, r, n, err);
+	}
 	if (receive_all(o, err) < 0)
 		return -1;
 	return copy_batch(o, r, n, bytes, err);

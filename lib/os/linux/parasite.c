@@ -390,18 +390,22 @@ fail:
 	return ferry_error_wrap(err, "code in process %d", pid);
 }
 
-/* Waits until fd is readable while checking that the thread still runs the code; returns 0 or
- * -1 (the thread stopped or died: no longer running). */
+/* Waits until fd is readable (or, when it is not, also: 1 when the socket is: a result came
+ * first) while checking that the thread still runs the code; returns 0, 1 or -1 (the thread
+ * stopped or died: no longer running). */
 static int wait_fd(struct lx_parasite *ps, int fd, ferry_err_t *err)
 {
 	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int st, r = poll(&p, 1, POLL_MS);
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = ps->sock, .events = POLLIN}};
+		int st, r = poll(p, fd == ps->sock ? 1 : 2, POLL_MS);
 
-		if (r > 0 || (r < 0 && errno == EINTR))
-			return 0;
-		if (r < 0)
+		if (r > 0)
+			return p[0].revents ? 0 : 1;
+		if (r < 0 && errno != EINTR)
 			return ferry_error_errno(err, "poll");
+		if (r < 0)
+			continue;
 		r = waitpid(ps->r.tid, &st, WNOHANG | __WALL);
 		if (r == ps->r.tid) {
 			ps->running = false;
@@ -438,7 +442,8 @@ int lx_parasite_send(struct lx_parasite *ps, const struct lx_page_range *r, size
 	return 0;
 }
 
-/* Splices len bytes from the pipe into fd; returns 0 or -1. */
+/* Splices len bytes from the pipe into fd; returns 0, 1 when the command's result came before
+ * all of them (a failure), or -1. */
 static int drain(struct lx_parasite *ps, int fd, uint64_t len, ferry_err_t *err)
 {
 	while (len) {
@@ -446,8 +451,10 @@ static int drain(struct lx_parasite *ps, int fd, uint64_t len, ferry_err_t *err)
 		    splice(ps->pipe_fd, NULL, fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 
 		if (k < 0 && errno == EAGAIN) {
-			if (wait_fd(ps, ps->pipe_fd, err) < 0)
-				return -1;
+			int r = wait_fd(ps, ps->pipe_fd, err);
+
+			if (r != 0)
+				return r;
 			continue;
 		}
 		if (k < 0 && errno == EINTR)
@@ -455,6 +462,7 @@ static int drain(struct lx_parasite *ps, int fd, uint64_t len, ferry_err_t *err)
 		if (k <= 0)
 			return ferry_error(err, k < 0 ? errno : EIO, "splice pages into the image");
 		len -= (uint64_t)k;
+		ps->spliced += (uint64_t)k;
 	}
 	return 0;
 }
@@ -464,11 +472,13 @@ int64_t lx_parasite_receive(struct lx_parasite *ps, int fd, uint32_t *crc, ferry
 	struct parasite_res res;
 	size_t n = ps->queue[0].n, size = PARASITE_RES_SIZE(n);
 	uint64_t len = ps->queue[0].len;
+	int early;
 	ssize_t k;
 
 	if (!ps->queued)
 		return ferry_error(err, EINVAL, "vmsplice: nothing sent");
-	if (drain(ps, fd, len, err) < 0)
+	early = drain(ps, fd, len, err);
+	if (early < 0)
 		return -1;
 	while ((k = recv(ps->sock, &res, sizeof(res), MSG_DONTWAIT)) < 0 &&
 	       (errno == EAGAIN || errno == EINTR))
@@ -478,7 +488,7 @@ int64_t lx_parasite_receive(struct lx_parasite *ps, int fd, uint32_t *crc, ferry
 		return ferry_error(err, k < 0 ? errno : EIO, "result from %d", ps->r.pid);
 	if (res.ret < 0)
 		return ferry_error(err, (int)-res.ret, "vmsplice in %d", ps->r.pid);
-	if ((uint64_t)res.ret != len)
+	if ((uint64_t)res.ret != len || early)
 		return ferry_error(err, EIO, "vmsplice in %d: %lld of %llu bytes", ps->r.pid,
 				   (long long)res.ret, (unsigned long long)len);
 	memcpy(crc, res.crc, n * sizeof(uint32_t));

@@ -50,6 +50,7 @@ struct lx_parasite {
 	bool touched;		       /* registers or mask changed: the cure restores them */
 	bool running;		       /* the thread runs the code (not in a ptrace stop) */
 	size_t queued;		       /* commands sent and not received */
+	uint64_t spliced;	       /* bytes spliced into files so far */
 	struct {
 		size_t n;     /* ranges */
 		uint64_t len; /* bytes */
@@ -69,7 +70,7 @@ int lx_parasite_send(struct lx_parasite *ps, const struct lx_page_range *r, size
 
 /* Splices the oldest outstanding command's bytes from the pipe into fd at its offset and reads
  * its result: crc[i] is the CRC32C of everything through range i. Returns the bytes written or
- * -1 (fd may then hold part of them). */
+ * -1 (fd may then hold part of them: ps->spliced counts every byte spliced so far). */
 int64_t lx_parasite_receive(struct lx_parasite *ps, int fd, uint32_t *crc, ferry_err_t *err);
 
 /* Removes everything the injection added and restores the thread; accepts a zeroed or already
