@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,6 +115,27 @@ static struct cr_container *container_record(const struct ferry_ctx *ctx,
 	return c;
 }
 
+/* mkdir -p, as runc makes its image and work paths; returns 0 or -1. */
+static int make_dirs(const char *path, ferry_err_t *err)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return ferry_error(err, ENOMEM, "%s", path);
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return ferry_error_errno(err, "mkdir %s", p);
+		if (!c)
+			return 0;
+		*s = c;
+	}
+}
+
 static int cgroups_mode_check(const char *mode, ferry_err_t *err)
 {
 	static const char *const ok[] = {"soft", "full", "strict", "ignore"};
@@ -176,7 +198,9 @@ int ferry_container_checkpoint(const struct ferry_ctx *ctx,
 				   opts->id, ferry_status_name(rec.pub.status));
 	if (!opts->image_path)
 		return ferry_error(err, EINVAL, "checkpoint: no image path given");
-	if (cgroups_mode_check(opts->manage_cgroups_mode, err) < 0)
+	if (cgroups_mode_check(opts->manage_cgroups_mode, err) < 0 ||
+	    make_dirs(opts->image_path, err) < 0 ||
+	    (opts->work_path && make_dirs(opts->work_path, err) < 0))
 		return -1;
 	spec = ferry_container_spec(ctx, opts->id, err);
 	if (!spec)
@@ -324,7 +348,8 @@ int ferry_container_restore(const struct ferry_ctx *ctx, const struct ferry_ct_r
 	pid_t init = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (ferry_id_validate(opts->id, err) < 0)
+	if (ferry_id_validate(opts->id, err) < 0 ||
+	    (opts->work_path && make_dirs(opts->work_path, err) < 0))
 		return -1;
 	if (cr_image_load(opts->image_path, &img, &st.read_us, err) < 0)
 		return ferry_error_wrap(err, "restore container \"%s\"", opts->id);

@@ -35,6 +35,7 @@ static int rst_init(struct lx_rst *rs, const struct os_restore_req *req, const s
 	rs->dir = req->image_path;
 	rs->self = getpid();
 	rs->req = req;
+	rs->pass_sock = rs->pass_fd = rs->procfd = -1;
 	if (req->root > 0)
 		snprintf(rs->fs_root, sizeof(rs->fs_root), "/proc/%d/root", req->root);
 	rs->procs = calloc(img->n_procs, sizeof(*rs->procs));
@@ -78,6 +79,8 @@ void lx_rst_release(struct lx_rst *rs)
 	}
 	for (size_t i = 0; i < rs->n_fifo_fds; i++)
 		close(rs->fifo_fds[i]);
+	if (rs->pass_sock >= 0)
+		close(rs->pass_sock);
 	for (size_t i = 0; rs->procs && i < rs->n_procs; i++)
 		free(rs->procs[i].tids);
 	free(rs->procs);
@@ -128,6 +131,7 @@ static int make_tree(struct lx_rst *rs, ferry_err_t *err)
 				  : lx_rst_create_root(root, err);
 
 	if (r < 0 || lx_rst_map_scratch(rs, root, err) < 0 ||
+	    (rs->req->root > 0 && lx_rst_fdpass_init(rs, root, err) < 0) ||
 	    lx_rst_session(rs, root, true, err) < 0)
 		return ferry_error_wrap(err, "restore pid %d", root->p->pid);
 	while (made < rs->n_procs) {

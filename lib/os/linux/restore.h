@@ -62,12 +62,32 @@ struct lx_rst {
 	size_t n_fifo_fds;
 	const struct os_restore_req *req;
 	char fs_root[32]; /* "" or "/proc/ROOT/root": where ferry finds the tree's paths */
+	int pass_sock;	  /* ferry's end of the fd passing socket, or -1 (restore_fdpass.c) */
+	int pass_fd;	  /* the tracees' end, at this number in each, or -1 */
+	int procfd;	  /* the host's /proc in each tracee (pass_fd + 1), or -1 */
 	struct lx_rst_net *net; /* network lock and sockets made in repair mode (restore_net.c) */
 };
 
 /* path of the tree as ferry reaches it (through the root's /proc root when the tree lives in
  * its own mount namespace), in buf or path itself; returns it. */
 const char *lx_rst_host_path(const struct lx_rst *rs, const char *path, char *buf, size_t size);
+
+/* For a tree in other namespaces (req->root): gives the root (and the processes cloned from
+ * it) the fd passing socket and the host's /proc; returns 0 or -1. */
+int lx_rst_fdpass_init(struct lx_rst *rs, struct lx_rst_proc *root, ferry_err_t *err);
+
+/* Hands ferry's fd own to rp (SCM_RIGHTS); returns rp's new fd (close-on-exec) or -1. */
+int64_t lx_rst_give(struct lx_rst *rs, struct lx_rst_proc *rp, int own, ferry_err_t *err);
+
+/* Closes every fd of rp but the passing ones; returns 0 or -1. */
+int lx_rst_fdpass_close_others(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Closes the passing fds of rp once its fds are restored; returns 0 or -1. */
+int lx_rst_fdpass_end(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Where rp opens ferry's fd own again: returns the dirfd (AT_FDCWD or its /proc) and the path
+ * in buf. */
+int64_t lx_rst_own_path(const struct lx_rst *rs, int own, char *buf, size_t size);
 
 /* Before any socket is made: locks the traffic of the image's TCP connections in the network
  * namespace of the root (its whole namespace when the checkpoint locked all of it). Returns 0 or

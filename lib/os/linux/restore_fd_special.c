@@ -110,10 +110,15 @@ static int pair_fd(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
 	return sv[f->id == lo ? 0 : 1];
 }
 
-/* rp takes ferry's fd own with a remote pidfd_open + pidfd_getfd; returns its fd or -1. */
+/* rp takes ferry's fd own (a remote pidfd_open + pidfd_getfd, or passed when rp lives in other
+ * namespaces); returns its fd or -1. */
 static int64_t take_from_ferry(struct lx_rst *rs, struct lx_rst_proc *rp, int own, ferry_err_t *err)
 {
-	int64_t pidfd = rcall(rp, SYS_pidfd_open, (uint64_t)rs->self, 0, 0, 0, err), fd;
+	int64_t pidfd, fd;
+
+	if (rs->pass_sock >= 0) /* ferry's pid means nothing in the tracee's namespace */
+		return lx_rst_give(rs, rp, own, err);
+	pidfd = rcall(rp, SYS_pidfd_open, (uint64_t)rs->self, 0, 0, 0, err);
 
 	if (pidfd < 0)
 		return -1;

@@ -121,12 +121,13 @@ static int fifo_hold(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
 
 /* The path the tracee opens for f into buf; returns 0 or -1. */
 static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t size,
-		     ferry_err_t *err)
+		     int64_t *dirfd, ferry_err_t *err)
 {
 	int own = -1;
 
+	*dirfd = AT_FDCWD;
 	if (f->inherit) {
-		snprintf(buf, size, "/proc/%d/fd/%d", rs->self, (int)f->fd);
+		*dirfd = lx_rst_own_path(rs, (int)f->fd, buf, size);
 		return 0;
 	}
 	switch (f->kind) {
@@ -158,7 +159,7 @@ static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t
 	}
 	if (own < 0)
 		return -1;
-	snprintf(buf, size, "/proc/%d/fd/%d", rs->self, own);
+	*dirfd = lx_rst_own_path(rs, own, buf, size);
 	return 0;
 }
 
@@ -190,17 +191,17 @@ static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr
 {
 	char path[PATH_MAX + 32];
 	uint64_t flags = (f->flags & ~(uint32_t)STRIP_FLAGS) | (f->cloexec ? O_CLOEXEC : 0);
+	int64_t fd, dirfd;
 	uint64_t at;
-	int64_t fd;
 
 	if (lx_rst_fd_special(f))
 		return special_restore(rs, rp, f, err);
-	if (fd_source(rs, f, path, sizeof(path), err) < 0)
+	if (fd_source(rs, f, path, sizeof(path), &dirfd, err) < 0)
 		return -1;
 	at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
 	if (!at)
 		return -1;
-	fd = rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, flags, err);
+	fd = rcall(rp, SYS_openat, (uint64_t)dirfd, at, flags, err);
 	if (fd < 0)
 		return ferry_error_wrap(err, "open %s", path);
 	if (fd != f->fd) {
@@ -217,8 +218,8 @@ static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr
 
 int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
-	/* The copy's own fds go first. */
-	if (rcall(rp, SYS_close_range, 0, ~0U, 0, err) < 0)
+	/* The copy's own fds go first (those passing ferry's fds last). */
+	if (lx_rst_fdpass_close_others(rs, rp, err) < 0)
 		return ferry_error_wrap(err, "close the copy's files");
 	for (size_t i = 0; i < rp->p->n_fds; i++) {
 		const struct cr_fd *f = &rp->p->fds[i];
@@ -226,5 +227,7 @@ int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 		if (fd_restore(rs, rp, f, err) < 0)
 			return ferry_error_wrap(err, "fd %d", f->fd);
 	}
-	return lx_rst_fd_epoll(rs, rp, err);
+	if (lx_rst_fd_epoll(rs, rp, err) < 0)
+		return -1;
+	return lx_rst_fdpass_end(rs, rp, err);
 }
