@@ -19,7 +19,16 @@ fi
 B=$T_WORK/base
 RT_LIMIT=60
 
-count() { cat "$SHARED/count" 2>/dev/null || echo 0; }
+# count: the counter's last value (read again while the file is being rewritten).
+count() {
+	local v i
+	for ((i = 0; i < 50; i++)); do
+		v=$(cat "$SHARED/count" 2>/dev/null)
+		[[ $v =~ ^[0-9]+$ ]] && { echo "$v"; return; }
+		sleep 0.01
+	done
+	echo 0
+}
 
 # advancing: the counter moves within 2 s.
 advancing() {

@@ -211,7 +211,7 @@ static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr
 			return -1;
 	}
 	if ((f->kind == CR_FD_REG || f->kind == CR_FD_DELETED || f->kind == CR_FD_MEMFD) &&
-	    f->offset && rcall(rp, SYS_lseek, (uint64_t)f->fd, f->offset, SEEK_SET, err) < 0)
+	    !f->inherit && f->offset && rcall(rp, SYS_lseek, (uint64_t)f->fd, f->offset, SEEK_SET, err) < 0)
 		return -1;
 	return 0;
 }
