@@ -37,11 +37,16 @@ start_pair() {
 	start_ready "$1" "$T_WORK/tcp" "$PORT"
 }
 
-# end_pair NAME PID: SIGUSR1 to the workload, waits for both reports and checks them.
+# gone PID: true once PID has exited (a zombie counts as gone).
+gone() { ! pid_alive "$1"; }
+
+# end_pair NAME PID: SIGUSR1 to the workload, waits for both reports and checks them (a peer
+# still running 10 s later is killed: the test fails instead of hanging).
 end_pair() {
 	local w p ws ps
 	kill -USR1 "$2"
 	wait_for grep -qE '^(PASS|FAIL)' "$T_WORK/$1.out"
+	wait_for gone "$PEER" || kill -9 "$PEER"
 	wait "$PEER"
 	ps=$?
 	w=$(grep -E '^(PASS|FAIL)' "$T_WORK/$1.out")
@@ -66,7 +71,7 @@ end_pair refuse "$PID"
 # 2. --leave-running: the connection goes on.
 start_pair leave
 t0=$(now_ms)
-rt process checkpoint --pid "$PID" --image-path "$T_WORK/img1" --tcp-established --leave-running
+rt_limited process checkpoint --pid "$PID" --image-path "$T_WORK/img1" --tcp-established --leave-running
 ok $? "checkpoint --tcp-established --leave-running"
 diag "checkpoint --leave-running: $(($(now_ms) - t0)) ms"
 is "$(ferry_tables)" 0 "no lock left after --leave-running"
@@ -80,9 +85,11 @@ end_pair leave "$PID"
 start_pair restore
 WPID=$PID
 t0=$(now_ms)
-rt process checkpoint --pid "$WPID" --image-path "$T_WORK/img2" --tcp-established
-ok $? "checkpoint --tcp-established"
+rt_limited process checkpoint --pid "$WPID" --image-path "$T_WORK/img2" --tcp-established
+st=$?
+ok $st "checkpoint --tcp-established"
 diag "checkpoint: $(($(now_ms) - t0)) ms"
+[ "$st" -eq 0 ] || kill -9 "$WPID"
 { wait "$WPID"; } 2>/dev/null
 pid_alive "$WPID"
 ok $((!$?)) "the tree is gone"
@@ -96,7 +103,7 @@ like "$out" "established TCP connections \(socket:\[[0-9]+\] 127\.0\.0\.1:[0-9]+
 	"restore without --tcp-established refuses, naming a connection"
 is "$(nft list tables | grep -c "ferry-restore-lock-$WPID")" 1 "the refused restore kept the lock"
 t0=$(now_ms)
-rt process restore --image-path "$T_WORK/img2" --detach --tcp-established
+rt_limited process restore --image-path "$T_WORK/img2" --detach --tcp-established
 ok $? "restore --tcp-established"
 diag "restore: $(($(now_ms) - t0)) ms"
 at_exit "kill -9 $WPID"

@@ -467,7 +467,7 @@ static void test_owner_lock(void)
 
 int main(void)
 {
-	int status = 1;
+	int status = 1, r;
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -483,8 +483,9 @@ int main(void)
 		test_bad_state();
 		test_lock();
 		test_owner_lock();
+		r = done_testing();
 		fflush(stdout);
-		_exit(done_testing());
+		_exit(r);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
 		return 1;
