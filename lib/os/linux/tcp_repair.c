@@ -195,42 +195,54 @@ static int set_queue(int sk, int q)
 	return setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q));
 }
 
-/* Sequence number at the end of queue q and its bytes (len of them); returns 0 or -1. */
-static int dump_queue(int sk, int q, uint32_t *seq, struct cr_bytes *b, uint32_t len,
-		      ferry_err_t *err)
-{
-	const char *name = q == TCP_SEND_QUEUE ? "send" : "receive";
-	ssize_t n;
+/* The queue sizes and the sequence numbers at their ends. */
+struct queues {
+	int inq, outq, unsent;
+	uint32_t rcv_seq, snd_seq;
+};
 
-	if (set_queue(sk, q) < 0 || get_int(sk, IPPROTO_TCP, TCP_QUEUE_SEQ, seq) < 0)
-		return ferry_error_errno(err, "%s queue sequence", name);
-	if (len > LX_TCP_MAX_QUEUE)
-		return ferry_error(err, EFBIG, "%s queue of %u bytes", name, len);
-	b->data = malloc(len + 1);
-	if (!b->data)
-		return ferry_error(err, ENOMEM, "%s queue of %u bytes", name, len);
-	b->len = len;
-	if (!len)
-		return 0;
-	n = recv(sk, b->data, len, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0)
-		return ferry_error_errno(err, "%s queue of %u bytes", name, len);
-	if ((size_t)n != len)
-		return ferry_error(err, EIO, "%s queue: %zd bytes of %u", name, n, len);
+static int read_queues(int sk, struct queues *z, ferry_err_t *err)
+{
+	if (ioctl(sk, SIOCINQ, &z->inq) < 0 || ioctl(sk, SIOCOUTQ, &z->outq) < 0 ||
+	    ioctl(sk, SIOCOUTQNSD, &z->unsent) < 0)
+		return ferry_error_errno(err, "queue sizes");
+	if (z->inq < 0 || z->outq < 0 || (uint32_t)z->inq > LX_TCP_MAX_QUEUE ||
+	    (uint32_t)z->outq > LX_TCP_MAX_QUEUE)
+		return ferry_error(err, EFBIG, "queues of %d and %d bytes", z->inq, z->outq);
+	if (set_queue(sk, TCP_RECV_QUEUE) < 0 ||
+	    get_int(sk, IPPROTO_TCP, TCP_QUEUE_SEQ, &z->rcv_seq) < 0 ||
+	    set_queue(sk, TCP_SEND_QUEUE) < 0 ||
+	    get_int(sk, IPPROTO_TCP, TCP_QUEUE_SEQ, &z->snd_seq) < 0)
+		return ferry_error_errno(err, "queue sequence numbers");
 	return 0;
 }
 
-/* Everything repair mode shows of an ESTABLISHED connection (repair on); returns 0 or -1. */
-static int dump_repair(int sk, struct cr_tcp *t, ferry_err_t *err)
+/* Copies len bytes of queue q into b; returns 0, 1 when the queue holds fewer (it moved), or -1. */
+static int peek_queue(int sk, int q, struct cr_bytes *b, uint32_t len, ferry_err_t *err)
+{
+	ssize_t n;
+
+	b->data = malloc(len + 1);
+	if (!b->data)
+		return ferry_error(err, ENOMEM, "queue of %u bytes", len);
+	b->len = len;
+	if (!len)
+		return 0;
+	if (set_queue(sk, q) < 0)
+		return ferry_error_errno(err, "TCP_REPAIR_QUEUE");
+	n = recv(sk, b->data, len, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && errno != EAGAIN)
+		return ferry_error_errno(err, "queue of %u bytes", len);
+	return n == (ssize_t)len ? 0 : 1;
+}
+
+/* State, negotiated options, MSS, timestamp and window; returns 0 or -1. */
+static int read_state(int sk, struct cr_tcp *t, ferry_err_t *err)
 {
 	struct tcp_info ti;
 	struct tcp_repair_window w;
 	socklen_t l = sizeof(ti);
-	int inq = 0, outq = 0, unsent = 0;
 
-	if (ioctl(sk, SIOCINQ, &inq) < 0 || ioctl(sk, SIOCOUTQ, &outq) < 0 ||
-	    ioctl(sk, SIOCOUTQNSD, &unsent) < 0)
-		return ferry_error_errno(err, "queue sizes");
 	if (getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
 		return ferry_error_errno(err, "TCP_INFO");
 	if (ti.tcpi_state != TCP_ESTABLISHED)
@@ -243,17 +255,49 @@ static int dump_repair(int sk, struct cr_tcp *t, ferry_err_t *err)
 	    get_int(sk, IPPROTO_TCP, TCP_TIMESTAMP, &t->timestamp) < 0)
 		return ferry_error_errno(err, "MSS and timestamp");
 	l = sizeof(w);
-	if (getsockopt(sk, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &l) == 0) {
-		t->has_window = true;
+	t->has_window = getsockopt(sk, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &l) == 0;
+	if (t->has_window) {
 		t->snd_wl1 = w.snd_wl1, t->snd_wnd = w.snd_wnd, t->max_window = w.max_window;
 		t->rcv_wnd = w.rcv_wnd, t->rcv_wup = w.rcv_wup;
 	}
-	if (dump_queue(sk, TCP_RECV_QUEUE, &t->rcv_seq, &t->recvq, (uint32_t)inq, err) < 0 ||
-	    dump_queue(sk, TCP_SEND_QUEUE, &t->snd_seq, &t->sendq, (uint32_t)outq, err) < 0)
-		return -1;
-	t->unsent = (uint32_t)unsent <= (uint32_t)outq ? (uint32_t)unsent : (uint32_t)outq;
-	set_queue(sk, TCP_NO_QUEUE);
 	return 0;
+}
+
+static void drop_queues(struct cr_tcp *t)
+{
+	free(t->recvq.data);
+	free(t->sendq.data);
+	t->recvq = t->sendq = (struct cr_bytes){0};
+}
+
+/* Everything repair mode shows of an ESTABLISHED connection (repair on). Packets that were
+ * already past the lock may still move the queues while they are read: then it is read again.
+ * Returns 0 or -1. */
+static int dump_repair(int sk, struct cr_tcp *t, ferry_err_t *err)
+{
+	for (int tries = 0; tries < 10; tries++) {
+		struct queues a, z;
+		int r;
+
+		if (read_queues(sk, &a, err) < 0 || read_state(sk, t, err) < 0)
+			return -1;
+		r = peek_queue(sk, TCP_RECV_QUEUE, &t->recvq, (uint32_t)a.inq, err);
+		if (r == 0)
+			r = peek_queue(sk, TCP_SEND_QUEUE, &t->sendq, (uint32_t)a.outq, err);
+		if (r == 0 && read_queues(sk, &z, err) < 0)
+			r = -1;
+		set_queue(sk, TCP_NO_QUEUE);
+		if (r < 0)
+			return -1;
+		if (r == 0 && !memcmp(&a, &z, sizeof(a))) {
+			t->rcv_seq = a.rcv_seq, t->snd_seq = a.snd_seq;
+			t->unsent = a.unsent <= a.outq ? (uint32_t)a.unsent : (uint32_t)a.outq;
+			return 0;
+		}
+		drop_queues(t);
+		usleep(1000);
+	}
+	return ferry_error(err, EAGAIN, "the connection kept changing while it was read");
 }
 
 static int repair(int sk, int how)
