@@ -6,13 +6,15 @@
  * tcp PORT: connects, streams a position-dependent byte pattern to the peer while reading and
  * checking the one it sends, prints READY once bytes went both ways. It also holds a second fd of
  * the connection (dup) and a listener on 127.0.0.1:PORT+1. On SIGUSR1 it checks that both fds
- * are still one socket and that the listener accepts a connection, stops sending, shuts its
- * writing down, reads until the peer's end of stream, and prints
- * "PASS sent=N received=M" (exit 0), or "FAIL ..." (exit 1) on a wrong byte, a reset or a
- * stall. The peer checks the other direction the same way; together no byte was lost or
- * repeated either way, and the connection was never made again. */
+ * are still one socket, non-blocking, with its TCP_KEEPIDLE, and that the listener accepts, stops
+ * sending, shuts its writing down, reads until the peer's end of stream, and prints "PASS sent=N
+ * received=M" (exit 0), or "FAIL ..." (exit 1) on a wrong byte, a reset or a stall. The peer checks
+ * the other direction the same way; together no byte was lost or repeated either way, and the
+ * connection was never made again. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -79,6 +81,10 @@ static const char *check_held(int s, int d, int ls, int port)
 
 	if (fstat(s, &a) < 0 || fstat(d, &b) < 0 || a.st_ino != b.st_ino)
 		return "the two fds of the connection are no longer one socket";
+	if (!(fcntl(d, F_GETFL) & O_NONBLOCK))
+		return "the connection lost O_NONBLOCK";
+	if (getsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &x, &(socklen_t){sizeof(x)}) < 0 || x != 77)
+		return "the connection lost TCP_KEEPIDLE";
 	c = connect_peer(port);
 	x = c < 0 ? -1 : accept4(ls, NULL, NULL, SOCK_CLOEXEC);
 	if (c >= 0)
@@ -119,7 +125,8 @@ int main(int argc, char **argv)
 	s = connect_peer(atoi(argv[1]));
 	ls = listen_on(atoi(argv[1]) + 1);
 	d = dup(s);
-	if (s < 0 || ls < 0 || d < 0)
+	if (s < 0 || ls < 0 || d < 0 || fcntl(d, F_SETFL, O_NONBLOCK) < 0 ||
+	    setsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &(int){77}, sizeof(int)) < 0)
 		return fail(strerror(errno), 0, 0);
 	for (;;) {
 		ssize_t n;
