@@ -6,9 +6,10 @@
  * checkpoint locked all of it) in the root's network namespace with a table its netlink socket
  * owns: the image may come from another host, where no checkpoint lock exists. Each TCP socket
  * is made once by ferry in that namespace (lx_tcp_restore: repair mode, then out of it once its
- * state is complete) and taken by every tracee that had it. When the tree runs, ferry's copies
- * are closed and both locks go. After a failed restore the copies go back into repair mode first,
- * so closing them sends nothing. */
+ * state is complete) and taken by every tracee that had it. In a namespace given by the caller
+ * (a container's, new), lo is brought up first: a socket cannot be connected on it while down. When
+ * the tree runs, ferry's copies are closed and both locks go. After a failed restore the copies go
+ * back into repair mode first, so closing them sends nothing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,6 +135,21 @@ int lx_rst_net_start(struct lx_rst *rs, ferry_err_t *err)
 	return 0;
 }
 
+/* Brings lo up in the calling thread's namespace (a new one has it down); returns 0 or -1. */
+static int lo_up(ferry_err_t *err)
+{
+	struct ifreq ifr = {0};
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return ferry_error_errno(err, "loopback");
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP;
+	return ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? ferry_error_errno(err, "bring lo up") : 0;
+}
+
 /* lx_tcp_restore in n's namespace; returns the socket or -1. */
 static int make_in_netns(struct lx_rst_net *n, const struct cr_tcp *t, uint64_t id,
 			 ferry_err_t *err)
@@ -144,7 +162,7 @@ static int make_in_netns(struct lx_rst_net *n, const struct cr_tcp *t, uint64_t 
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0 || setns(n->netns, CLONE_NEWNET) < 0)
 		return ferry_error_errno(err, "enter the network namespace");
-	sk = lx_tcp_restore(t, id, err);
+	sk = lo_up(err) < 0 ? -1 : lx_tcp_restore(t, id, err);
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort(); /* the thread would stay in another namespace */
 	return sk;
