@@ -5,7 +5,9 @@
 # --leave-running, and checkpoint (kill) + restore on this host: each time both ends report every
 # byte exactly once (the counts each side sent and received match), the peer never saw a reset or
 # a second connection, and no nftables table of ferry is left. Without the flag, the checkpoint
-# and the restore refuse, naming the connection. Runs under tests/tools/subreaper.
+# and the restore refuse, naming the connection. Then a container (`ferry checkpoint|restore`)
+# whose two processes stream over its own loopback: its whole network namespace is locked and the
+# stream goes on without a gap. Runs under tests/tools/subreaper.
 if [ -z "${FERRY_TCP_REAPED:-}" ]; then
 	top=$(cd "$(dirname "$0")/../.." && pwd)
 	[ -x "$top/tests/tools/subreaper" ] &&
@@ -124,5 +126,39 @@ like "$out" "socket:\[[0-9]+\]: not supported yet \(UDP\)" "a UDP socket is refu
 pid_alive "$PID"
 ok $? "and the process runs on"
 is "$(ferry_tables)" 0 "no lock left"
+
+# 5. A container whose two processes talk over its own loopback: its whole network namespace is
+# locked, both ends are carried, the stream goes on after the restore without a gap or a repeat.
+SHARED=$T_WORK/shared
+mkdir -p "$SHARED"
+CT='ip link set lo up; nc -l -p 5000 -e sh -c "exec cat >/shared/got" & sleep 0.3
+exec nc 127.0.0.1 5000 -e sh -c "i=0; while :; do i=\$((i+1)); echo line\$i; sleep 0.05; done"'
+lines() { grep -c '^line' "$SHARED/got" 2>/dev/null || echo 0; }
+# in_order: every line of the stream is the next number, none missing or repeated.
+in_order() { awk '{ if ($0 != "line" NR) exit 1 }' "$SHARED/got"; }
+id=$T_PREFIX-ct
+if make_bundle_fast "$T_WORK/ct" sh -c "$CT" >/dev/null && add_bind "$T_WORK/ct" "$SHARED" /shared &&
+	jq_edit "$T_WORK/ct" '.root.readonly = False; .process.capabilities.bounding += ["CAP_NET_ADMIN"]; .process.capabilities.effective += ["CAP_NET_ADMIN"]; .process.capabilities.permitted += ["CAP_NET_ADMIN"]' &&
+	(cd "$T_WORK/ct" && rt run -d "$id" </dev/null >/dev/null 2>&1) &&
+	wait_for eval '[ "$(lines)" -ge 5 ]'; then
+	out=$(rt_limited checkpoint --tcp-established --image-path "$T_WORK/img4" --work-path "$T_WORK/work4" "$id" 2>&1)
+	ok $? "container checkpoint --tcp-established${out:+: $out}"
+	at=$(lines)
+	like "$(rt image show "$T_WORK/img4" | tr -d ' \n')" '"state":"ESTABLISHED".*"netns_locked":true' \
+		"both ends are in the image, the whole namespace was locked"
+	sleep 0.3
+	is "$(lines)" "$at" "the stream stopped at line $at"
+	out=$(cd "$T_WORK/ct" && rt_limited restore -d --tcp-established --image-path "$T_WORK/img4" \
+		--work-path "$T_WORK/work4" "$id" 2>&1 </dev/null)
+	ok $? "container restore --tcp-established${out:+: $out}"
+	wait_for eval '[ "$(lines)" -ge $((at + 10)) ]'
+	ok $? "the stream goes on ($(lines) lines)"
+	in_order
+	ok $? "no line lost or repeated across the restore"
+	rt delete --force "$id" >/dev/null 2>&1
+	is "$(ferry_tables)" 0 "no lock left"
+else
+	skip "the container with a loopback connection did not start" 7
+fi
 
 done_testing
