@@ -115,7 +115,22 @@ is "$(ferry_tables)" 0 "no lock left after the restore"
 sleep 0.5
 end_pair restore "$WPID"
 
-# 4. A UDP socket: not carried yet, named.
+# 4. ferry killed (SIGKILL) at several points of a checkpoint --leave-running: the tree runs on,
+# no lock is left (the kernel drops the table ferry's netlink socket owned), no socket is left in
+# repair mode, and the stream goes on with every byte once.
+for delay in 0.002 0.01 0.02 0.04; do
+	start_pair "kill$delay"
+	rt process checkpoint --pid "$PID" --image-path "$T_WORK/imgk$delay" --tcp-established \
+		--leave-running >/dev/null 2>&1 &
+	sleep "$delay"
+	kill -9 $! 2>/dev/null
+	{ wait $!; } 2>/dev/null
+	sleep 0.2
+	is "$(ferry_tables)" 0 "ferry killed after ${delay}s: no lock left"
+	end_pair "kill$delay" "$PID"
+done
+
+# 5. A UDP socket: not carried yet, named.
 start_ready udp python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
@@ -127,7 +142,7 @@ pid_alive "$PID"
 ok $? "and the process runs on"
 is "$(ferry_tables)" 0 "no lock left"
 
-# 5. A container whose two processes talk over its own loopback: its whole network namespace is
+# 6. A container whose two processes talk over its own loopback: its whole network namespace is
 # locked, both ends are carried, the stream goes on after the restore without a gap or a repeat.
 SHARED=$T_WORK/shared
 mkdir -p "$SHARED"
