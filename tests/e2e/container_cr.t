@@ -131,9 +131,10 @@ rt update --memory $((300 * MIB)) "$idm" >/dev/null 2>&1
 ok $? "its limit raised live to 300 MiB"
 out=$(rt_limited checkpoint --image-path "$T_WORK/img6" "$idm" 2>&1)
 ok $? "checkpoint${out:+: $out}"
-out=$(rt_limited restore -d --image-path "$T_WORK/img6" --bundle "$T_WORK/mem" "$idm" 2>&1 \
-	</dev/null >"$T_WORK/mem2.out")
-ok $? "restore, its stdout now a new file of the caller${out:+: $out}"
+# (its stdout and stderr become the restore's: kept out of a command substitution's pipe)
+rt_limited restore -d --image-path "$T_WORK/img6" --bundle "$T_WORK/mem" "$idm" \
+	</dev/null >"$T_WORK/mem2.out" 2>"$T_WORK/mem2.err"
+ok $? "restore, its stdout now a new file of the caller $(cat "$T_WORK/mem2.err")"
 like "$(rt limits "$idm" 2>&1 | tr -d ' \n')" "\"limit\":$((300 * MIB))" "the limit is 300 MiB after restore"
 rt kill "$idm" USR1 >/dev/null 2>&1
 wait_for grep -q PASS "$T_WORK/mem2.out"
