@@ -418,6 +418,14 @@ static void test_lock(void)
 	l = lx_netlock_open(-1, &err);
 	ok(lx_netlock_exists(l, "ferry-test", &err) == 1,
 	   "a table without owner outlives its socket");
+	ok(lx_netlock_table(l, "ferry-test-own", true, false, NULL, 0, &err) == 0 &&
+	       lx_netlock_handover(l, "ferry-test-own", "ferry-test", true, NULL, 0, &err) == 0 &&
+	       lx_netlock_exists(l, "ferry-test-own", &err) == 0,
+	   "an owned table handed over to one without owner: %s", err ? err->msg : "");
+	ferry_error_free(&err);
+	c = connect_within(PORT + 3, 300);
+	ok(c < 0, "still locked after the handover");
+	close(c);
 	ok(lx_netlock_delete(l, "ferry-test", &err) == 0 &&
 	       lx_netlock_exists(l, "ferry-test", &err) == 0,
 	   "deleted");

@@ -9,10 +9,10 @@
  * the owned table). How the dump ends decides the rest:
  * - FAILED, RESUMED: the copies are closed (the tree's sockets go on as they were), the lock
  *   deleted.
- * - KILLED: the same rules in a table without owner, which outlives ferry until the restore
- *   deletes it (the peers' packets are dropped, not answered with a reset); then each copy, the
- *   last reference to its connection, goes back into repair mode and is closed, so the kernel
- *   sends neither FIN nor RST; then the owned table goes. */
+ * - KILLED: in one transaction the rules move to a table without owner, which outlives ferry
+ *   until the restore deletes it (the peers' packets are dropped, not answered with a reset);
+ *   then each copy, the last reference to its connection, goes back into repair mode and is
+ *   closed, so the kernel sends neither FIN nor RST. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -51,8 +51,10 @@ static struct lx_netlock *open_in(pid_t pid, ferry_err_t *err)
 	return lx_netlock_open(ns, err);
 }
 
-/* The owned lock table, made on first use; returns 0 or -1. */
-static int lock_begin(struct lx_dump_ctx *ctx, bool whole, ferry_err_t *err)
+/* The owned lock table, made on first use (with the rules of c, if given); returns 1 when it
+ * was made now, 0 when it was there, or -1. */
+static int lock_begin(struct lx_dump_ctx *ctx, bool whole, const struct lx_netlock_conn *c,
+		      ferry_err_t *err)
 {
 	struct lx_dump_net *n = ctx->net;
 
@@ -67,20 +69,20 @@ static int lock_begin(struct lx_dump_ctx *ctx, bool whole, ferry_err_t *err)
 		snprintf(n->table, sizeof(n->table), "%s", LX_NETLOCK_TABLE);
 	else
 		snprintf(n->table, sizeof(n->table), "%s-%d", LX_NETLOCK_TABLE, (int)getpid());
-	if (lx_netlock_table(n->lock, n->table, true, whole, NULL, 0, err) < 0) {
+	if (lx_netlock_table(n->lock, n->table, true, whole, c, c ? 1 : 0, err) < 0) {
 		lx_netlock_close(n->lock);
 		n->lock = NULL;
 		return -1;
 	}
 	n->whole = whole;
-	return 0;
+	return 1;
 }
 
 int lx_dump_net_start(struct lx_dump_ctx *ctx, ferry_err_t *err)
 {
 	if (!ctx->req->netns_lock)
 		return 0;
-	return lock_begin(ctx, true, err);
+	return lock_begin(ctx, true, NULL, err) < 0 ? -1 : 0;
 }
 
 static struct lx_netlock_conn conn_of(const struct cr_tcp *t)
@@ -98,9 +100,9 @@ static int lock_conn(struct lx_dump_ctx *ctx, const struct cr_tcp *t, ferry_err_
 {
 	struct lx_dump_net *n;
 	struct lx_netlock_conn c = conn_of(t), *cv;
-	int *hv;
+	int *hv, made = lock_begin(ctx, false, &c, err);
 
-	if (lock_begin(ctx, false, err) < 0)
+	if (made < 0)
 		return -1;
 	n = ctx->net;
 	cv = realloc(n->conns, (n->n_conns + 1) * sizeof(*cv));
@@ -111,7 +113,7 @@ static int lock_conn(struct lx_dump_ctx *ctx, const struct cr_tcp *t, ferry_err_
 		n->held = hv;
 	if (!cv || !hv)
 		return ferry_error(err, ENOMEM, "network lock");
-	if (!n->whole && lx_netlock_add(n->lock, n->table, &c, err) < 0)
+	if (!made && !n->whole && lx_netlock_add(n->lock, n->table, &c, err) < 0)
 		return -1;
 	n->conns[n->n_conns++] = c;
 	return 0;
@@ -149,7 +151,8 @@ int lx_dump_net_tcp(struct lx_dump_ctx *ctx, struct cr_fd *f, uint64_t ino, int 
 	return 0;
 }
 
-/* The table that keeps the lock from a killed tree to its restore; returns 0 or -1. */
+/* Hands the lock over, in one transaction, to a table without owner that keeps it from the
+ * killed tree to its restore; returns 0 or -1 (the owned table is still there). */
 static int keep_for_restore(struct lx_dump_ctx *ctx, ferry_err_t *err)
 {
 	struct lx_dump_net *n = ctx->net;
@@ -159,8 +162,10 @@ static int keep_for_restore(struct lx_dump_ctx *ctx, ferry_err_t *err)
 		snprintf(name, sizeof(name), "%s", LX_NETLOCK_RESTORE_TABLE);
 	else
 		snprintf(name, sizeof(name), "%s-%d", LX_NETLOCK_RESTORE_TABLE, ctx->img->root_pid);
-	lx_netlock_delete(n->lock, name, NULL); /* one a crashed restore may have left */
-	return lx_netlock_table(n->lock, name, false, n->whole, n->conns, n->n_conns, err);
+	if (lx_netlock_handover(n->lock, n->table, name, n->whole, n->conns, n->n_conns, err) < 0)
+		return -1;
+	n->table[0] = 0;
+	return 0;
 }
 
 void lx_dump_net_finish(struct lx_dump_ctx *ctx, enum lx_dump_end end)
@@ -182,10 +187,9 @@ void lx_dump_net_finish(struct lx_dump_ctx *ctx, enum lx_dump_end end)
 		else
 			close(n->held[i]);
 	}
-	if (n->lock) {
+	if (n->lock && n->table[0])
 		lx_netlock_delete(n->lock, n->table, NULL);
-		lx_netlock_close(n->lock);
-	}
+	lx_netlock_close(n->lock);
 	free(n->held);
 	free(n->conns);
 	free(n);

@@ -356,27 +356,59 @@ static void add_chain(struct lx_netlock *l, struct buf *b, const char *table, co
 	msg_end(b, at);
 }
 
+/* Table name with its two chains and the rules of conns, into b. */
+static void put_table(struct lx_netlock *l, struct buf *b, const char *name, bool owner, bool whole,
+		      const struct lx_netlock_conn *conns, size_t n)
+{
+	/* A table that owns nothing may be there from an earlier checkpoint: it is added to. */
+	size_t at = msg_begin(b, nft_type(NFT_MSG_NEWTABLE),
+			      NLM_F_CREATE | NLM_F_ACK | (owner ? NLM_F_EXCL : 0), NFPROTO_INET,
+			      ++l->seq, 0);
+
+	attr_str(b, NFTA_TABLE_NAME, name);
+	attr_u32(b, NFTA_TABLE_FLAGS, owner ? NFT_TABLE_F_OWNER : 0);
+	msg_end(b, at);
+	add_chain(l, b, name, "input", NF_INET_LOCAL_IN, whole);
+	add_chain(l, b, name, "output", NF_INET_LOCAL_OUT, whole);
+	for (size_t i = 0; i < n; i++)
+		add_conn(l, b, name, &conns[i]);
+}
+
+static void put_delete(struct lx_netlock *l, struct buf *b, const char *name)
+{
+	size_t at = msg_begin(b, nft_type(NFT_MSG_DELTABLE), NLM_F_ACK, NFPROTO_INET, ++l->seq, 0);
+
+	attr_str(b, NFTA_TABLE_NAME, name);
+	msg_end(b, at);
+}
+
 int lx_netlock_table(struct lx_netlock *l, const char *name, bool owner, bool whole,
 		     const struct lx_netlock_conn *conns, size_t n, ferry_err_t *err)
 {
 	struct buf b = {0};
-	size_t at;
 	int r;
 
 	batch_edge(&b, NFNL_MSG_BATCH_BEGIN, ++l->seq);
-	at = msg_begin(&b, nft_type(NFT_MSG_NEWTABLE), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
-		       NFPROTO_INET, ++l->seq, 0);
-	attr_str(&b, NFTA_TABLE_NAME, name);
-	attr_u32(&b, NFTA_TABLE_FLAGS, owner ? NFT_TABLE_F_OWNER : 0);
-	msg_end(&b, at);
-	add_chain(l, &b, name, "input", NF_INET_LOCAL_IN, whole);
-	add_chain(l, &b, name, "output", NF_INET_LOCAL_OUT, whole);
-	for (size_t i = 0; i < n; i++)
-		add_conn(l, &b, name, &conns[i]);
+	put_table(l, &b, name, owner, whole, conns, n);
 	batch_edge(&b, NFNL_MSG_BATCH_END, ++l->seq);
 	r = talk(l, &b, err, "network lock");
 	free(b.p);
 	return r < 0 ? ferry_error_wrap(err, "table inet %s", name) : 0;
+}
+
+int lx_netlock_handover(struct lx_netlock *l, const char *from, const char *to, bool whole,
+			const struct lx_netlock_conn *conns, size_t n, ferry_err_t *err)
+{
+	struct buf b = {0};
+	int r;
+
+	batch_edge(&b, NFNL_MSG_BATCH_BEGIN, ++l->seq);
+	put_table(l, &b, to, false, whole, conns, n);
+	put_delete(l, &b, from);
+	batch_edge(&b, NFNL_MSG_BATCH_END, ++l->seq);
+	r = talk(l, &b, err, "network lock");
+	free(b.p);
+	return r < 0 ? ferry_error_wrap(err, "table inet %s", to) : 0;
 }
 
 int lx_netlock_add(struct lx_netlock *l, const char *name, const struct lx_netlock_conn *c,
@@ -397,13 +429,10 @@ int lx_netlock_delete(struct lx_netlock *l, const char *name, ferry_err_t *err)
 {
 	struct buf b = {0};
 	ferry_err_t e = NULL;
-	size_t at;
 	int r;
 
 	batch_edge(&b, NFNL_MSG_BATCH_BEGIN, ++l->seq);
-	at = msg_begin(&b, nft_type(NFT_MSG_DELTABLE), NLM_F_ACK, NFPROTO_INET, ++l->seq, 0);
-	attr_str(&b, NFTA_TABLE_NAME, name);
-	msg_end(&b, at);
+	put_delete(l, &b, name);
 	batch_edge(&b, NFNL_MSG_BATCH_END, ++l->seq);
 	r = talk(l, &b, &e, "network unlock");
 	free(b.p);

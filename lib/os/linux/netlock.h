@@ -37,10 +37,16 @@ struct lx_netlock *lx_netlock_open(int netns_fd, ferry_err_t *err);
 void lx_netlock_close(struct lx_netlock *l);
 
 /* Makes table `inet name` with input and output chains, their policy drop when whole (nothing
- * passes) else accept, owned by l's socket when owner, with the drop rules of conns[0..n).
- * Returns 0 or -1 (nothing made). */
+ * passes) else accept, owned by l's socket when owner (then it must not exist yet; one without
+ * owner is added to), with the drop rules of conns[0..n). Returns 0 or -1 (nothing made). */
 int lx_netlock_table(struct lx_netlock *l, const char *name, bool owner, bool whole,
 		     const struct lx_netlock_conn *conns, size_t n, ferry_err_t *err);
+
+/* In one transaction: table `inet to` without owner (added to when it exists), as
+ * lx_netlock_table makes it, and table from deleted; the traffic stays locked throughout.
+ * Returns 0 or -1 (nothing changed). */
+int lx_netlock_handover(struct lx_netlock *l, const char *from, const char *to, bool whole,
+			const struct lx_netlock_conn *conns, size_t n, ferry_err_t *err);
 
 /* Adds the drop rules of one connection to table name; returns 0 or -1. */
 int lx_netlock_add(struct lx_netlock *l, const char *name, const struct lx_netlock_conn *c,
