@@ -265,7 +265,7 @@ static struct ferry_spec *make_spec(bool with_tmpfs)
 		 "\"process\": {\"cwd\": \"/\", \"args\": [\"sh\"]},"
 		 "\"hostname\": \"from-config\","
 		 "\"mounts\": [%s%s%s"
-		 "{\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\"}],"
+		 "{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"shm\"}],"
 		 "\"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"network\"},"
 		 " {\"type\": \"ipc\"}, {\"type\": \"uts\"}],"
 		 " \"sysctl\": {\"net.ipv4.ip_forward\": \"0\", \"kernel.shmmax\": \"1000\"}}}",
@@ -310,7 +310,7 @@ static void check_collected(const struct cr_container *c)
 	   "collect: net.ipv4.ip_forward as the network namespace has it");
 	ok(has_sysctl(c, "kernel.shmmax=123456789"), "collect: kernel.shmmax of the IPC namespace");
 	ok(m && strcmp(m->destination, mnt) == 0,
-	   "collect: one tmpfs (the one under /dev left out)");
+	   "collect: one tmpfs (/dev itself left out)");
 	if (!m)
 		return;
 	f = find_file(m, "hello.txt", NULL);

@@ -313,18 +313,19 @@ static int store_recs(const struct recs *r, struct cr_container *c, ferry_err_t 
 	return 0;
 }
 
-/* Whether a mount destination is /dev or below it (ferry makes those itself). */
-static bool under_dev(const char *dest)
+/* Whether a mount destination is /dev itself (ferry fills it with device nodes and links; the
+ * tmpfs mounts below it, /dev/shm's POSIX shared memory among them, are saved). */
+static bool is_dev(const char *dest)
 {
 	while (*dest == '/')
 		dest++;
-	return strncmp(dest, "dev", 3) == 0 && (dest[3] == '/' || dest[3] == '\0');
+	return strncmp(dest, "dev", 3) == 0 && (dest[3] == '\0' || !strcmp(dest + 3, "/"));
 }
 
 static bool is_tmpfs(const struct ferry_mount *m)
 {
 	return m->type && strcmp(m->type, "tmpfs") == 0 && m->destination &&
-	       !under_dev(m->destination);
+	       !is_dev(m->destination);
 }
 
 static int open_root(pid_t init, ferry_err_t *err)
