@@ -80,6 +80,9 @@ is "$(ferry_tables)" 0 "no lock left after --leave-running"
 pid_alive "$PID"
 ok $? "the tree runs on"
 like "$(rt image show "$T_WORK/img1")" '"state": "ESTABLISHED"' "the image holds the connection"
+out=$(rt_limited process restore --image-path "$T_WORK/img1" --detach --tcp-established 2>&1)
+ok $((!$?)) "a restore while the tree still runs fails${out:+: $out}"
+is "$(ferry_tables)" 0 "the failed restore left no lock"
 sleep 0.5
 end_pair leave "$PID"
 
