@@ -308,7 +308,7 @@ static int restore_into(const struct ferry_ctx *ctx, const struct ferry_ct_resto
 	if (restore_limits(&rec, img->container, err) < 0 ||
 	    os_ops.ct_prepare(init, spec, img, err) < 0)
 		return -1;
-	if (cr_restore_loaded(&ro, img, init, st, err) < 0)
+	if (cr_restore_loaded(&ro, img, init, spec, st, err) < 0)
 		return -1;
 	if (opts->pid_file && ct_write_pid_file(opts->pid_file, init, err) < 0)
 		return -1;

@@ -9,6 +9,7 @@
 #include "cr/model.h"
 #include "ferry/error.h"
 #include "ferry/process.h"
+#include "ferry/spec.h"
 
 struct cr_dump_args {
 	const struct ferry_checkpoint_opts *opts;
@@ -29,10 +30,11 @@ int cr_checkpoint(const struct cr_dump_args *a, struct ferry_checkpoint_stats *s
  * gets the time it took. Returns 0 or -1 (img freed). */
 int cr_image_load(const char *dir, struct cr_image *img, uint64_t *read_us, ferry_err_t *err);
 
-/* Restores a loaded image; root > 0 is a stopped child copy of ferry in the tree's namespaces
+/* Restores a loaded image (spec: a container's config, for its seccomp filter, or NULL); root > 0 is a stopped child copy of ferry in the tree's namespaces
  * (a container's init) that becomes the tree's root. Returns the root's pid or -1 (everything
  * made killed). */
 pid_t cr_restore_loaded(const struct ferry_restore_opts *opts, struct cr_image *img, pid_t root,
-			struct ferry_restore_stats *stats, ferry_err_t *err);
+			const struct ferry_spec *spec, struct ferry_restore_stats *stats,
+			ferry_err_t *err);
 
 #endif

@@ -173,7 +173,8 @@ int cr_image_load(const char *dir, struct cr_image *img, uint64_t *read_us, ferr
 }
 
 pid_t cr_restore_loaded(const struct ferry_restore_opts *opts, struct cr_image *img, pid_t root,
-			struct ferry_restore_stats *stats, ferry_err_t *err)
+			const struct ferry_spec *spec, struct ferry_restore_stats *stats,
+			ferry_err_t *err)
 {
 	struct image_summary sum;
 	struct os_restore_req req = {
@@ -181,6 +182,7 @@ pid_t cr_restore_loaded(const struct ferry_restore_opts *opts, struct cr_image *
 	    .shell_job = opts->shell_job,
 	    .tcp_established = opts->tcp_established,
 	    .root = root,
+	    .spec = spec,
 	    .progress = opts->progress,
 	    .progress_arg = opts->progress_arg,
 	};
@@ -219,7 +221,7 @@ int ferry_process_restore(const struct ferry_restore_opts *opts, pid_t *root_pid
 	else if (pids_free(&img, err) < 0)
 		ferry_error_wrap(err, "restore from %s: check pids", opts->image_path);
 	else
-		root = cr_restore_loaded(opts, &img, 0, &st, err);
+		root = cr_restore_loaded(opts, &img, 0, NULL, &st, err);
 	cr_image_free(&img);
 	st.total_us = now_us() - t0;
 	if (stats)

@@ -71,6 +71,8 @@ struct os_restore_req {
 	const char *image_path; /* page data is read from here */
 	bool shell_job;
 	bool tcp_established; /* the image's TCP connections are restored */
+	const struct ferry_spec *spec; /* a container's config: its seccomp filter is installed in
+					* every restored process; NULL for a process tree */
 	pid_t root;           /* > 0: a stopped child copy of ferry inside the target namespaces
 			       * (a container's init) becomes the root; 0: the root is made */
 	ferry_progress_fn progress;

@@ -11,7 +11,7 @@ mkdir -p "$SHARED"
 COUNTER='i=0; echo hello >/scratch/f; while :; do i=$((i+1)); echo $i >/shared/count; sleep 0.05; done'
 if ! make_bundle_fast "$T_WORK/base" sh -c "$COUNTER" >/dev/null ||
 	! add_bind "$T_WORK/base" "$SHARED" /shared ||
-	! jq_edit "$T_WORK/base" '.root.readonly = False; .mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=755"]}]'; then
+	! jq_edit "$T_WORK/base" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["mkdirat", "mkdir"], "action": "SCMP_ACT_ERRNO"}]}; .root.readonly = False; .mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=755"]}]'; then
 	ok 1 "make bundle"
 	done_testing
 	exit 1
@@ -48,7 +48,16 @@ ok $? "run -d a counter"
 wait_for advancing
 ok $? "the counter runs"
 
+# privileges PID: what the process may do (capability sets, no_new_privs, seccomp mode and filters).
+privileges() {
+	grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp|Seccomp_filters):' "/proc/$1/status" |
+		tr -s '\t ' ' ' | tr '\n' ' '
+}
+
 # --- checkpoint, then restore with the same id ---
+privs_before=$(privileges "$(state_field "$id" pid)")
+like "$privs_before" "CapBnd: 0000000020000420 .*NoNewPrivs: 1 Seccomp: 2 Seccomp_filters: 1" \
+	"the container runs with runc's default capabilities, no_new_privs and a seccomp filter"
 out=$(rt_limited checkpoint --image-path "$T_WORK/img1" --work-path "$T_WORK/work1" "$id" 2>&1)
 ok $? "checkpoint --image-path --work-path${out:+: $out}"
 at_ckpt=$(count)
@@ -64,6 +73,8 @@ ok $? "restore -d --bundle --pid-file${out:+: $out}"
 is "$(status_of "$id")" running "restored container is running"
 is "$(cat "$T_WORK/pid1" 2>/dev/null)" "$(state_field "$id" pid)" "--pid-file holds the init's pid"
 ok "$([ -s "$T_WORK/work1/stats-restore" ] && echo 0 || echo 1)" "stats-restore in the work path"
+is "$(privileges "$(state_field "$id" pid)")" "$privs_before" \
+	"same capabilities, no_new_privs and seccomp filter after restore"
 first=$(count)
 wait_for advancing
 ok $? "the counter runs again"

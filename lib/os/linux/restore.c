@@ -17,6 +17,7 @@
 #include "ferry/log.h"
 #include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
+#include "os/linux/security.h"
 #include "os/linux/tty.h"
 
 static uint64_t now_us(void)
@@ -25,6 +26,21 @@ static uint64_t now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The container's seccomp filter as BPF into rs; returns 0 or -1. */
+static int seccomp_of(const struct ferry_spec *spec, struct lx_rst *rs, ferry_err_t *err)
+{
+	struct lx_seccomp *f = NULL;
+	int r;
+
+	if (!spec || !spec->has_linux || !spec->linux.seccomp)
+		return 0;
+	if (lx_seccomp_prepare(spec->linux.seccomp, &f, err) < 0)
+		return ferry_error_wrap(err, "restore: seccomp filter");
+	r = lx_seccomp_export(f, &rs->seccomp, &rs->seccomp_len, err);
+	lx_seccomp_free(f);
+	return r;
 }
 
 static int rst_init(struct lx_rst *rs, const struct os_restore_req *req, const struct cr_image *img,
@@ -38,6 +54,8 @@ static int rst_init(struct lx_rst *rs, const struct os_restore_req *req, const s
 	rs->pass_sock = rs->pass_fd = rs->procfd = -1;
 	if (req->root > 0)
 		snprintf(rs->fs_root, sizeof(rs->fs_root), "/proc/%d/root", req->root);
+	if (seccomp_of(req->spec, rs, err) < 0)
+		return -1;
 	rs->procs = calloc(img->n_procs, sizeof(*rs->procs));
 	rs->shm_fds = malloc((img->n_shm + 1) * sizeof(int));
 	rs->ghost_fds = malloc((img->n_ghosts + 1) * sizeof(int));
@@ -89,6 +107,7 @@ void lx_rst_release(struct lx_rst *rs)
 	free(rs->ghost_paths);
 	free(rs->pipes);
 	free(rs->fifo_fds);
+	free(rs->seccomp);
 	memset(rs, 0, sizeof(*rs));
 }
 

@@ -65,6 +65,8 @@ struct lx_rst {
 	int pass_sock;	  /* ferry's end of the fd passing socket, or -1 (restore_fdpass.c) */
 	int pass_fd;	  /* the tracees' end, at this number in each, or -1 */
 	int procfd;	  /* the host's /proc in each tracee (pass_fd + 1), or -1 */
+	void *seccomp;	  /* a container's seccomp filter (BPF), installed in every process */
+	size_t seccomp_len;
 	struct lx_rst_net *net; /* network lock and sockets made in repair mode (restore_net.c) */
 };
 
@@ -88,6 +90,17 @@ int lx_rst_fdpass_end(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
 /* Where rp opens ferry's fd own again: returns the dirfd (AT_FDCWD or its /proc) and the path
  * in buf. */
 int64_t lx_rst_own_path(const struct lx_rst *rs, int own, char *buf, size_t size);
+
+/* Drops from rp's bounding set what the image's lacks (before its threads are made); returns
+ * 0 or -1. */
+int lx_rst_bounding(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
+/* Securebits, no_new_privs, groups, gids, uids and capability sets of thread tid of rp, as the
+ * image has them; returns 0 or -1. */
+int lx_rst_creds(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err_t *err);
+
+/* Installs rs->seccomp on every thread of rp (TSYNC); returns 0 or -1. */
+int lx_rst_seccomp(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
 
 /* Before any socket is made: locks the traffic of the image's TCP connections in the network
  * namespace of the root (its whole namespace when the checkpoint locked all of it). Returns 0 or

@@ -216,6 +216,8 @@ int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	const uint64_t flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 			       CLONE_SYSVSEM | CLONE_SETTLS | CLONE_CHILD_CLEARTID;
 
+	if (lx_rst_bounding(rs, rp, err) < 0)
+		return -1;
 	for (size_t i = 1; i < rp->p->n_threads; i++) {
 		const struct cr_thread *t = &rp->p->threads[i];
 		pid_t tid = lx_rst_remote_clone(rs, rp, flags, t->tid, t->regs.fs_base,
@@ -227,37 +229,6 @@ int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	}
 	/* After the threads: a timer may signal one of them (glibc's SIGEV_THREAD helper). */
 	return posix_timers(rs, rp, err);
-}
-
-/* Credentials of one thread (they are per thread in the kernel), when they differ from ferry's. */
-static int creds(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err_t *err)
-{
-	const struct cr_creds *c = &rp->p->creds;
-	gid_t groups[256];
-	int n = getgroups(256, groups);
-	uid_t r, e, s;
-	gid_t gr, ge, gs;
-	uint64_t at;
-
-	if (c->no_new_privs &&
-	    call_in(rs, rp, tid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, err) < 0)
-		return -1;
-	if (n < 0 || (size_t)n != c->n_groups ||
-	    memcmp(groups, c->groups, (size_t)n * sizeof(gid_t))) {
-		at = c->n_groups ? lx_rst_put(rs, rp, 0, c->groups, c->n_groups * 4, err) : 0;
-		if ((c->n_groups && !at) ||
-		    call_in(rs, rp, tid, SYS_setgroups, c->n_groups, at, 0, 0, err) < 0)
-			return ferry_error_wrap(err, "groups");
-	}
-	getresgid(&gr, &ge, &gs);
-	if ((gr != c->gid || ge != c->egid || gs != c->sgid) &&
-	    call_in(rs, rp, tid, SYS_setresgid, c->gid, c->egid, c->sgid, 0, err) < 0)
-		return ferry_error_wrap(err, "gids");
-	getresuid(&r, &e, &s);
-	if ((r != c->uid || e != c->euid || s != c->suid) &&
-	    call_in(rs, rp, tid, SYS_setresuid, c->uid, c->euid, c->suid, 0, err) < 0)
-		return ferry_error_wrap(err, "uids");
-	return 0;
 }
 
 /* What a thread sets from inside: robust list, altstack, clear_child_tid, name, credentials. */
@@ -288,7 +259,7 @@ static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, fe
 		if (!at || call_in(rs, rp, tid, SYS_prctl, PR_SET_NAME, at, 0, 0, err) < 0)
 			return ferry_error_wrap(err, "name");
 	}
-	return creds(rs, rp, tid, err);
+	return lx_rst_creds(rs, rp, tid, err);
 }
 
 /* The SIGTRAP action, once no remote call steps any more (a step's trap resets a blocked or
@@ -370,6 +341,9 @@ int lx_rst_finish(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	struct lx_remote last;
 	uint64_t a[6] = {rs->scratch, LX_RST_SCRATCH_SIZE};
 
+	/* The filter first, while every thread still holds CAP_SYS_ADMIN. */
+	if (lx_rst_seccomp(rs, rp, err) < 0)
+		return -1;
 	for (size_t i = 0; i < rp->n_tids; i++)
 		if (thread_inside(rs, rp, i, err) < 0)
 			return ferry_error_wrap(err, "thread %d", rp->tids[i]);

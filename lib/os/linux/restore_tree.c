@@ -17,7 +17,8 @@
 #include "os/linux/restore.h"
 
 #define SEIZE_OPTS \
-	(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK)
+	(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | \
+	 PTRACE_O_SUSPEND_SECCOMP)
 
 /* Waits for tid's PTRACE_EVENT_STOP (a new or interrupted tracee); returns 0 or -1. */
 static int wait_event_stop(pid_t tid, ferry_err_t *err)

@@ -23,6 +23,8 @@
  * syscalls, exactly as with runc. A load in the wrong order fails with a clear error, not EACCES.
  */
 #include <errno.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -370,6 +372,32 @@ int lx_seccomp_load(struct lx_seccomp *f, ferry_err_t *err)
 				   "dropped");
 	if (rc < 0)
 		return ferry_error(err, -rc, "load the seccomp filter");
+	return 0;
+}
+
+int lx_seccomp_export(struct lx_seccomp *f, void **bpf, size_t *len, ferry_err_t *err)
+{
+	_cleanup_close_ int fd = memfd_create("seccomp", MFD_CLOEXEC);
+	struct stat st;
+	int rc;
+
+	*bpf = NULL;
+	*len = 0;
+	if (!f)
+		return 0;
+	if (fd < 0)
+		return ferry_error_errno(err, "seccomp filter: memfd");
+	rc = seccomp_export_bpf(f->ctx, fd);
+	if (rc < 0)
+		return ferry_error(err, -rc, "seccomp filter: export");
+	if (fstat(fd, &st) < 0 || !(*bpf = malloc((size_t)st.st_size + 1)))
+		return ferry_error(err, ENOMEM, "seccomp filter");
+	if (pread(fd, *bpf, (size_t)st.st_size, 0) != st.st_size) {
+		free(*bpf);
+		*bpf = NULL;
+		return ferry_error_errno(err, "seccomp filter: read back");
+	}
+	*len = (size_t)st.st_size;
 	return 0;
 }
 

@@ -53,4 +53,8 @@ int lx_seccomp_load(struct lx_seccomp *f, ferry_err_t *err);
 /* Frees a prepared filter; accepts NULL. */
 void lx_seccomp_free(struct lx_seccomp *f);
 
+/* The compiled filter as a BPF program (struct sock_filter array, malloc'd; NULL for none);
+ * returns 0 or -1. */
+int lx_seccomp_export(struct lx_seccomp *f, void **bpf, size_t *len, ferry_err_t *err);
+
 #endif
