@@ -19,67 +19,9 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "cli/progress.h"
 #include "ferry/log.h"
 #include "ferry/process.h"
-
-struct progress {
-	bool tty;
-	uint64_t start_us, last_us;
-	bool shown;
-};
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* One line, redrawn at most 10 times a second. */
-static void progress_cb(void *arg, const char *phase, uint64_t done, uint64_t total)
-{
-	struct progress *p = arg;
-	uint64_t now = now_us(), us;
-
-	if (!p->tty || (p->shown && now - p->last_us < 100000 && done != total))
-		return;
-	p->last_us = now, p->shown = true;
-	us = now - p->start_us ? now - p->start_us : 1;
-	if (!strcmp(phase, "memory"))
-		fprintf(stderr, "\r\033[K%s: %" PRIu64 "/%" PRIu64 " pages, %.1f MiB/s", phase,
-			done, total, (double)done * 4096 / (1 << 20) / ((double)us / 1e6));
-	else
-		fprintf(stderr, "\r\033[K%s: %" PRIu64 "/%" PRIu64, phase, done, total);
-}
-
-static void progress_end(struct progress *p)
-{
-	if (p->tty && p->shown)
-		fputs("\r\033[K", stderr);
-}
-
-static double ms(uint64_t us)
-{
-	return (double)us / 1000.0;
-}
-
-static void checkpoint_summary(const struct progress *p, const struct ferry_checkpoint_stats *s)
-{
-	char line[512];
-
-	snprintf(line, sizeof(line),
-		 "checkpoint: %" PRIu64 " process%s, %" PRIu64 " thread%s, %" PRIu64
-		 " pages (%.1f MiB) in %.1f ms: freeze %.1f, collect %.1f, memory %.1f, write %.1f",
-		 s->processes, s->processes == 1 ? "" : "es", s->threads,
-		 s->threads == 1 ? "" : "s", s->pages, (double)s->bytes / (1 << 20),
-		 ms(s->total_us), ms(s->freeze_us), ms(s->collect_us), ms(s->memory_us),
-		 ms(s->write_us));
-	if (ferry_log_format() == FERRY_LOG_JSON)
-		ferry_log(FERRY_LOG_INFO, "%s", line);
-	if (p->tty)
-		fprintf(stderr, "%s\n", line);
-}
 
 static int process_checkpoint(int argc, char **argv)
 {
@@ -94,7 +36,7 @@ static int process_checkpoint(int argc, char **argv)
 	    {"tcp-established", 0, OPT_BOOL, &tcp_established},
 	    {NULL, 0, 0, NULL},
 	};
-	struct progress p = {.tty = isatty(2), .start_us = now_us()};
+	struct cli_progress p;
 	struct ferry_checkpoint_stats stats;
 	ferry_err_t err = NULL;
 
@@ -112,31 +54,16 @@ static int process_checkpoint(int argc, char **argv)
 	    .leave_running = leave_running,
 	    .shell_job = shell_job,
 	    .tcp_established = tcp_established,
-	    .progress = progress_cb,
+	    .progress = cli_progress_cb,
 	    .progress_arg = &p,
 	};
+	cli_progress_init(&p);
 	r = ferry_process_checkpoint(&o, &stats, &err);
-	progress_end(&p);
+	cli_progress_end(&p);
 	if (r < 0)
 		return cli_fail(&err);
-	checkpoint_summary(&p, &stats);
+	cli_checkpoint_summary(&p, &stats);
 	return 0;
-}
-
-static void restore_summary(const struct progress *p, const struct ferry_restore_stats *s)
-{
-	char line[512];
-
-	snprintf(line, sizeof(line),
-		 "restore: %" PRIu64 " process%s, %" PRIu64 " thread%s, %" PRIu64
-		 " pages in %.1f ms: read %.1f, tree %.1f, memory %.1f",
-		 s->processes, s->processes == 1 ? "" : "es", s->threads,
-		 s->threads == 1 ? "" : "s", s->pages, ms(s->total_us), ms(s->read_us),
-		 ms(s->tree_us), ms(s->memory_us));
-	if (ferry_log_format() == FERRY_LOG_JSON)
-		ferry_log(FERRY_LOG_INFO, "%s", line);
-	if (p->tty)
-		fprintf(stderr, "%s\n", line);
 }
 
 static int write_pid_file(const char *path, pid_t pid)
@@ -200,7 +127,7 @@ static int process_restore(int argc, char **argv)
 	    {"tcp-established", 0, OPT_BOOL, &tcp_established},
 	    {NULL, 0, 0, NULL},
 	};
-	struct progress p = {.tty = isatty(2), .start_us = now_us()};
+	struct cli_progress p;
 	struct ferry_restore_stats stats;
 	struct shell_tty tty = {false};
 	ferry_err_t err = NULL;
@@ -217,16 +144,17 @@ static int process_restore(int argc, char **argv)
 	    .image_path = image_path,
 	    .shell_job = shell_job,
 	    .tcp_established = tcp_established,
-	    .progress = progress_cb,
+	    .progress = cli_progress_cb,
 	    .progress_arg = &p,
 	};
 	tty.on = shell_job && !detach && isatty(0) && tcgetattr(0, &tty.saved) == 0 &&
 		 tcgetpgrp(0) == getpgrp();
+	cli_progress_init(&p);
 	r = ferry_process_restore(&o, &root, &stats, &err);
-	progress_end(&p);
+	cli_progress_end(&p);
 	if (r < 0)
 		return cli_fail(&err);
-	restore_summary(&p, &stats);
+	cli_restore_summary(&p, &stats);
 	if (pid_file && write_pid_file(pid_file, root) < 0)
 		return 1;
 	if (detach)
