@@ -129,6 +129,14 @@ out=$(rt_limited restore -d --image-path "$T_WORK/nothing" --bundle "$B" "$T_PRE
 ok "$([ $? -ne 0 ] && echo 0 || echo 1)" "restore from a missing image is refused: $out"
 rt checkpoint --help >/dev/null 2>&1
 ok $? "checkpoint --help exits 0"
+rt exec "$id" sleep 30 </dev/null >/dev/null 2>&1 &
+epid=$!
+wait_for rt exec "$id" pgrep -x sleep
+out=$(rt_limited checkpoint --leave-running --image-path "$T_WORK/img8" "$id" 2>&1)
+ok "$([ $? -ne 0 ] && echo 0 || echo 1)" "checkpoint with an exec still attached to its caller is refused"
+like "$out" "not a descendant of its init" "naming it: $out"
+is "$(status_of "$id")" running "the container runs on"
+kill "$epid" 2>/dev/null
 
 # --- stdio from the restoring caller; a live limit survives ---
 cc -static -O2 -o "$B/rootfs/bin/memory" "$TOP/tests/workloads/memory.c" 2>/dev/null

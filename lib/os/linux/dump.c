@@ -14,8 +14,10 @@
 #include "core/cleanup.h"
 #include "ferry/version.h"
 #include "image/image.h"
+#include "os/linux/cgroup.h"
 #include "os/linux/dump.h"
 #include "os/linux/memmap.h"
+#include "os/linux/proc.h"
 
 uint64_t lx_dump_now_us(void)
 {
@@ -97,6 +99,31 @@ static int dump_tree(struct lx_dump_ctx *ctx, struct lx_tree *tree, ferry_err_t 
 	return 0;
 }
 
+/* Every process of the tree's cgroup must be in the tree: one outside it (a `ferry exec` still
+ * attached to its caller, whose parent is outside the container) would be lost. Returns 0 or -1. */
+static int cgroup_in_tree(const char *cgroup, struct lx_tree *tree, ferry_err_t *err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (!cgroup)
+		return 0;
+	if (lx_cgroup_pids(cgroup, &pids, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *comm = NULL;
+
+		if (lx_tree_find(tree, pids[i]) || !lx_proc_start_time(pids[i]))
+			continue;
+		comm = lx_dump_comm(pids[i], 0);
+		return ferry_error(err, ENOTSUP,
+				   "process %d (%s) of the container is not a descendant of its init "
+				   "(an exec still attached to its caller?): not supported yet",
+				   pids[i], comm ? comm : "?");
+	}
+	return 0;
+}
+
 /* Kills every process of a seized tree and waits until each thread has exited (the leader last:
  * its exit is reported only after the others'); frees the tree. */
 static void kill_tree(struct lx_tree *tree)
@@ -131,7 +158,9 @@ int lx_dump(const struct os_dump_req *req, struct image_writer *w, struct cr_ima
 		return ferry_error_wrap(err, "checkpoint %d", req->pid);
 	}
 	stats->freeze_us += lx_dump_now_us() - t0;
-	r = dump_tree(&ctx, &tree, err);
+	r = cgroup_in_tree(req->cgroup, &tree, err);
+	if (r == 0)
+		r = dump_tree(&ctx, &tree, err);
 	free(ctx.ghost_dev);
 	free(ctx.ghost_ino);
 	if (r == 0)
