@@ -160,6 +160,23 @@ wait_for grep -q PASS "$T_WORK/mem2.out"
 ok $? "its memory verifies after restore, reported on the caller's stdout ($(tail -n 1 "$T_WORK/mem2.out"))"
 rt delete -f "$idm" >/dev/null 2>&1
 
+# --- SysV shared memory in the container's own IPC namespace ---
+cc -static -O2 -o "$B/rootfs/bin/sysvshm" "$TOP/tests/workloads/sysvshm.c" 2>/dev/null
+ids=$T_PREFIX-sysv
+clone_bundle "$B" "$T_WORK/sysv" /bin/sysvshm /tmp
+(cd "$T_WORK/sysv" && rt run -d "$ids" </dev/null >"$T_WORK/sysv.out" 2>&1)
+wait_for grep -q READY "$T_WORK/sysv.out"
+ok $? "a container with SysV segments shared by two processes"
+out=$(rt_limited checkpoint --image-path "$T_WORK/img9" "$ids" 2>&1)
+ok $? "checkpoint${out:+: $out}"
+rt_limited restore -d --image-path "$T_WORK/img9" --bundle "$T_WORK/sysv" "$ids" \
+	</dev/null >"$T_WORK/sysv2.out" 2>&1
+ok $? "restore into a new IPC namespace $(head -c 300 "$T_WORK/sysv2.out")"
+rt kill "$ids" USR1 >/dev/null 2>&1
+wait_for grep -q -E 'PASS|FAIL' "$T_WORK/sysv2.out"
+like "$(tail -n 1 "$T_WORK/sysv2.out")" "^PASS" "the segments verify after restore"
+rt delete -f "$ids" >/dev/null 2>&1
+
 # --- kill -9 of ferry in the middle of a checkpoint ---
 idk=$T_PREFIX-kill
 clone_bundle "$B" "$T_WORK/kill" /bin/memory 200

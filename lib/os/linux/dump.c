@@ -16,6 +16,7 @@
 #include "image/image.h"
 #include "os/linux/cgroup.h"
 #include "os/linux/dump.h"
+#include "os/linux/ipcns.h"
 #include "os/linux/memmap.h"
 #include "os/linux/proc.h"
 
@@ -141,8 +142,24 @@ static void kill_tree(struct lx_tree *tree)
 	lx_tree_free(tree);
 }
 
+static int dump_in_ns(const struct os_dump_req *req, struct image_writer *w,
+		       struct cr_image *img, struct ferry_checkpoint_stats *stats, ferry_err_t *err);
+
 int lx_dump(const struct os_dump_req *req, struct image_writer *w, struct cr_image *img,
 	    struct ferry_checkpoint_stats *stats, ferry_err_t *err)
+{
+	int saved, r;
+
+	/* SysV segments are looked up by id: in the tree's IPC namespace. */
+	if (lx_ipcns_enter(req->pid, &saved, err) < 0)
+		return ferry_error_wrap(err, "checkpoint %d", req->pid);
+	r = dump_in_ns(req, w, img, stats, err);
+	lx_ipcns_leave(saved);
+	return r;
+}
+
+static int dump_in_ns(const struct os_dump_req *req, struct image_writer *w,
+		       struct cr_image *img, struct ferry_checkpoint_stats *stats, ferry_err_t *err)
 {
 	struct lx_dump_ctx ctx = {.req = req, .w = w, .img = img, .stats = stats};
 	struct lx_tree tree = {0};

@@ -16,6 +16,7 @@
 
 #include "ferry/log.h"
 #include "os/linux/remote_fast.h"
+#include "os/linux/ipcns.h"
 #include "os/linux/restore.h"
 #include "os/linux/security.h"
 #include "os/linux/tty.h"
@@ -269,6 +270,7 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 {
 	struct ferry_restore_stats dummy = {0};
 	struct lx_rst rs;
+	int ipc = -1;
 	uint64_t t0;
 	pid_t root;
 
@@ -281,10 +283,14 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 		lx_rst_release(&rs);
 		return -1;
 	}
-	if (restore_all(&rs, req, stats, err) < 0) {
+	/* SysV segments are made and attached by id: in the tree's IPC namespace. */
+	if ((req->root > 0 && lx_ipcns_enter(req->root, &ipc, err) < 0) ||
+	    restore_all(&rs, req, stats, err) < 0) {
 		undo(&rs);
+		lx_ipcns_leave(ipc);
 		return -1;
 	}
+	lx_ipcns_leave(ipc);
 	lx_rfast_log_stats();
 	if (req->shell_job && lx_tty_apply(img, err) < 0) {
 		undo(&rs);
