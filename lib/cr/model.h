@@ -236,8 +236,8 @@ struct cr_fd {
 	uint64_t signalfd_mask;	 /* SIGNALFD */
 	struct cr_bytes termios; /* CHR on a terminal: its termios (CR_TERMIOS_SIZE bytes) */
 	struct cr_tcp tcp;	 /* TCP */
-	bool inherit; /* restore only, never in an image: ferry's own fd of this number takes its
-		       * place (a container's stdio, which comes from whoever restores it) */
+	bool inherit;	    /* restore only, never in an image: ferry's own fd inherit_fd takes */
+	int32_t inherit_fd; /* its place (a container's stdio, from whoever restores it) */
 };
 
 struct cr_process {

@@ -553,8 +553,19 @@ static bool pipe_in_image(const struct cr_image *img, const struct cr_fd *f)
 	return false;
 }
 
+/* Whether g is the same outside file as f (a pipe by id, a file by path). */
+static bool same_outside(const struct cr_fd *f, const struct cr_fd *g)
+{
+	if (f->kind != g->kind)
+		return false;
+	if (f->kind == CR_FD_PIPE)
+		return f->id == g->id && f->write_end == g->write_end;
+	return f->path && g->path && !strcmp(f->path, g->path);
+}
+
 /* The first process's stdio that came from outside the container (a pipe to the runtime's
- * caller, a file of the host) comes from the restore's caller, as a runtime's stdio does. */
+ * caller, a file of the host) comes from the restore's caller, as a runtime's stdio does; so
+ * does every fd of the tree on the same file (inherited by the children). */
 static void inherit_stdio(int rootfd, struct cr_image *img)
 {
 	struct cr_process *p = img->n_procs ? &img->procs[0] : NULL;
@@ -580,6 +591,16 @@ static void inherit_stdio(int rootfd, struct cr_image *img)
 		default:
 			break;
 		}
+		f->inherit_fd = f->fd;
+		for (size_t i = 0; f->inherit && i < img->n_procs; i++)
+			for (size_t j = 0; j < img->procs[i].n_fds; j++) {
+				struct cr_fd *g = &img->procs[i].fds[j];
+
+				if (g != f && !g->inherit && same_outside(f, g)) {
+					g->inherit = true;
+					g->inherit_fd = f->fd;
+				}
+			}
 	}
 }
 

@@ -127,7 +127,7 @@ static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t
 
 	*dirfd = AT_FDCWD;
 	if (f->inherit) {
-		*dirfd = lx_rst_own_path(rs, (int)f->fd, buf, size);
+		*dirfd = lx_rst_own_path(rs, (int)f->inherit_fd, buf, size);
 		return 0;
 	}
 	switch (f->kind) {
