@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,20 +126,42 @@ static int cgroup_in_tree(const char *cgroup, struct lx_tree *tree, ferry_err_t 
 	return 0;
 }
 
-/* Kills every process of a seized tree and waits until each thread has exited (the leader last:
- * its exit is reported only after the others'); frees the tree. */
+/* 1 when thread *tid has just been reaped (or cannot be waited for), then marked 0; else 0. */
+static size_t reap_thread(pid_t *tid)
+{
+	int st = 0;
+	pid_t r;
+
+	if (*tid <= 0)
+		return 0;
+	r = waitpid(*tid, &st, __WALL | WNOHANG);
+	if ((r < 0 && errno != EINTR) || (r == *tid && (WIFEXITED(st) || WIFSIGNALED(st)))) {
+		*tid = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Kills every process of a seized tree and reaps each of its threads in whatever order they
+ * exit: a leader is reported only after its other threads, and the last thread of a pid
+ * namespace's init waits until every other task of the namespace, its own traced threads
+ * included, is reaped by us, their tracer. Frees the tree. */
 static void kill_tree(struct lx_tree *tree)
 {
-	int status;
+	size_t left = 0, before;
 
-	for (size_t i = 0; i < tree->n; i++)
+	for (size_t i = 0; i < tree->n; i++) {
 		kill(tree->procs[i].pid, SIGKILL);
-	/* Children first: the init of a pid namespace exits only once every other process of it
-	 * is reaped, and we, their tracer, reap them. */
-	for (size_t i = tree->n; i-- > 0;)
-		for (size_t j = tree->procs[i].ntids; j-- > 0;)
-			while (lx_wait_stop(tree->procs[i].tids[j], &status, NULL) == 0)
-				;
+		left += tree->procs[i].ntids;
+	}
+	while (left) {
+		before = left;
+		for (size_t i = tree->n; i-- > 0;)
+			for (size_t j = tree->procs[i].ntids; j-- > 0;)
+				left -= reap_thread(&tree->procs[i].tids[j]);
+		if (left == before)
+			usleep(200);
+	}
 	lx_tree_free(tree);
 }
 
