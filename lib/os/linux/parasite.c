@@ -69,13 +69,27 @@ static int64_t call(struct lx_parasite *ps, long nr, uint64_t a0, uint64_t a1, u
 	return lx_remote_call(&ps->r, nr, args, err);
 }
 
-/* Why the code cannot run in pid, or NULL. */
-static const char *unusable(void)
+/* Why the code cannot run in thread tid of pid, or NULL. A thread under seccomp is left alone: its
+ * filter is suspended only while ferry traces it, so the way out of a dead ferry (close, munmap,
+ * rt_sigreturn) would meet the filter again. */
+static const char *unusable(pid_t pid, pid_t tid)
 {
+	char path[64], line[256];
+	_cleanup_fclose_ FILE *f = NULL;
+	int mode = -1;
+
 	if (!HAVE_BLOB)
 		return "not built in";
 	if (!__builtin_cpu_supports("sse4.2"))
 		return "no SSE4.2 crc32 on this CPU";
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp: %d", &mode) == 1)
+			break;
+	if (mode != 0)
+		return mode < 0 ? "no seccomp mode in /proc/PID/status"
+				: "the thread has a seccomp filter";
 	return NULL;
 }
 
@@ -371,7 +385,7 @@ static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame,
 
 int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, ferry_err_t *err)
 {
-	const char *why = unusable();
+	const char *why = unusable(pid, tid);
 	struct exits x;
 	uint64_t frame;
 
