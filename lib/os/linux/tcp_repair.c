@@ -366,6 +366,13 @@ void lx_tcp_close_silently(int sk)
 	close(sk);
 }
 
+/* A buffer size as the socket had it, past net.core.[rw]mem_max as the connection may have grown
+ * it (with CAP_NET_ADMIN; capped without); returns 0 or -1. */
+static int set_buf(int sk, int name, int force, uint32_t v)
+{
+	return set_int(sk, SOL_SOCKET, force, v) == 0 ? 0 : set_int(sk, SOL_SOCKET, name, v);
+}
+
 /* The user's options but SO_REUSEADDR; returns 0 or -1. */
 static int restore_user_options(int sk, const struct cr_tcp *t, ferry_err_t *err)
 {
@@ -375,10 +382,23 @@ static int restore_user_options(int sk, const struct cr_tcp *t, ferry_err_t *err
 	    (t->keepidle && set_int(sk, IPPROTO_TCP, TCP_KEEPIDLE, t->keepidle) < 0) ||
 	    (t->keepintvl && set_int(sk, IPPROTO_TCP, TCP_KEEPINTVL, t->keepintvl) < 0) ||
 	    (t->keepcnt && set_int(sk, IPPROTO_TCP, TCP_KEEPCNT, t->keepcnt) < 0) ||
-	    (t->rcvbuf && set_int(sk, SOL_SOCKET, SO_RCVBUF, t->rcvbuf) < 0) ||
-	    (t->sndbuf && set_int(sk, SOL_SOCKET, SO_SNDBUF, t->sndbuf) < 0))
+	    (t->rcvbuf && set_buf(sk, SO_RCVBUF, SO_RCVBUFFORCE, t->rcvbuf) < 0) ||
+	    (t->sndbuf && set_buf(sk, SO_SNDBUF, SO_SNDBUFFORCE, t->sndbuf) < 0))
 		return ferry_error_errno(err, "socket options");
 	return 0;
+}
+
+/* Makes a buffer (name SO_SNDBUF or SO_RCVBUF, force its *FORCE twin) of a new socket large
+ * enough for a queue of len bytes written back (its packets take up to twice their data); a
+ * buffer the connection had grown past net.core.[rw]mem_max needs that. */
+static void make_room(int sk, int name, int force, size_t len)
+{
+	uint32_t cur = 0;
+	size_t want = 2 * len + 65536;
+
+	if (get_int(sk, SOL_SOCKET, name, &cur) < 0 || cur >= want || want > INT32_MAX)
+		return;
+	set_int(sk, SOL_SOCKET, force, (uint32_t)(want / 2)); /* the kernel doubles it */
 }
 
 /* Writes len bytes of buf to sk, halving the chunk when the kernel cannot take a large one (a
@@ -448,6 +468,10 @@ static int restore_queues(int sk, const struct cr_tcp *t, ferry_err_t *err)
 	struct tcp_repair_window w = {t->snd_wl1, t->snd_wnd, t->max_window, t->rcv_wnd,
 				      t->rcv_wup};
 
+	if (t->recvq.len)
+		make_room(sk, SO_RCVBUF, SO_RCVBUFFORCE, t->recvq.len);
+	if (t->sendq.len)
+		make_room(sk, SO_SNDBUF, SO_SNDBUFFORCE, t->sendq.len);
 	if (t->recvq.len && (set_queue(sk, TCP_RECV_QUEUE) < 0 ||
 			     write_all(sk, t->recvq.data, t->recvq.len, err) < 0))
 		return ferry_error_wrap(err, "receive queue");
