@@ -230,6 +230,16 @@ join_ctr_netns() {
 	jq_edit "$1" ".linux.namespaces = [n for n in .linux.namespaces if n['type'] != 'network'] + [{'type': 'network', 'path': '/var/run/netns/$CTR'}]"
 }
 
+# host_bundle DIR ARGS...: a busybox bundle in the container's namespace with the host's /usr and
+# /etc bound read-only (so that Debian's programs run in it), running ARGS.
+host_bundle() {
+	local dir=$1
+	shift
+	make_bundle_fast "$dir" "$@" >/dev/null && join_ctr_netns "$dir" &&
+		ln -sfn usr/lib "$dir/rootfs/lib" && ln -sfn usr/lib64 "$dir/rootfs/lib64" &&
+		jq_edit "$dir" ".mounts += [{'destination': d, 'type': 'bind', 'source': d, 'options': ['rbind', 'ro']} for d in ('/usr', '/etc')]"
+}
+
 B=$T_WORK/stream
 if ! make_bundle_fast "$B" /bin/tcpstream serve $PORT >/dev/null ||
 	! cp "$T_WORK/tcpstream" "$B/rootfs/bin/" || ! join_ctr_netns "$B"; then
@@ -332,5 +342,93 @@ is "$(in_cli timeout 5 busybox nc "$SADDR" $PORT </dev/null 2>&1)" hi \
 sleep 1
 end_stream s2 "$T_WORK/s2-srv2.out"
 rt delete -f "$id" >/dev/null 2>&1
+
+# ---- 3. redis-server with 100,000 keys and a redis-cli session kept open ----
+# rcli CMD...: one command on the open redis-cli session; waits for its reply (one line).
+rcli() {
+	local n
+	n=$(($(wc -l <"$T_WORK/rcli.out") + 1))
+	echo "$*" >&7
+	wait_for eval '[ "$(wc -l <"$T_WORK/rcli.out")" -ge $n ]'
+	sed -n "${n}p" "$T_WORK/rcli.out"
+}
+if ! command -v redis-cli >/dev/null || [ ! -x /usr/bin/redis-server ]; then
+	skip "needs redis-server and redis-cli (scripts/install-deps)" 11
+elif ! host_bundle "$T_WORK/redis" /usr/bin/redis-server --bind "$SADDR" --port 6379 \
+	--save "" --appendonly no --protected-mode no --enable-debug-command yes; then
+	ok 1 "make the redis bundle"
+else
+	id=$T_PREFIX-redis
+	(cd "$T_WORK/redis" && rt run -d "$id" </dev/null >"$T_WORK/redis.out" 2>&1)
+	wait_for grep -q "Ready to accept connections" "$T_WORK/redis.out"
+	ok $? "redis-server runs in a container"
+	mkfifo "$T_WORK/rcli.in" && exec 7<>"$T_WORK/rcli.in"
+	at_exit "exec 7>&-"
+	ip netns exec "$CLI" redis-cli -h "$SADDR" -p 6379 <"$T_WORK/rcli.in" >"$T_WORK/rcli.out" 2>&1 &
+	RCPID=$!
+	at_exit "kill -9 $RCPID"
+	cid=$(rcli CLIENT ID)
+	rcli SET alpha one >/dev/null
+	rcli SET beta two >/dev/null
+	rcli DEBUG POPULATE 100000 >/dev/null
+	is "$(rcli DBSIZE)" 100002 "keys set through a redis-cli session (client id $cid)"
+	timed ckpt rt_limited checkpoint --tcp-established --image-path "$T_WORK/img3" "$id"
+	ok $? "checkpoint --tcp-established"
+	timed rst rt_limited restore -d --tcp-established --image-path "$T_WORK/img3" \
+		--bundle "$T_WORK/redis" "$id" </dev/null >"$T_WORK/redis2.out" 2>&1
+	ok $? "restore --tcp-established $(cat "$T_WORK/redis2.out")"
+	diag "redis with 100,000 keys: checkpoint $MS_ckpt ms, restore $MS_rst ms"
+	REDIS_CKPT=$MS_ckpt REDIS_RST=$MS_rst
+	is "$(rcli GET alpha)" one "the session goes on: GET answers"
+	is "$(rcli GET beta)" two "and the second key is there"
+	is "$(rcli DBSIZE)" 100002 "all 100,002 keys are there"
+	is "$(rcli CLIENT ID)" "$cid" "the same session: CLIENT ID unchanged"
+	pid_alive "$RCPID"
+	ok $? "redis-cli never lost its connection"
+	is "$(in_cli redis-cli -h "$SADDR" -p 6379 GET alpha 2>&1)" one "a new client is served too"
+	is "$(ferry_tables)" "" "no lock left in any namespace"
+	rt delete -f "$id" >/dev/null 2>&1
+fi
+
+# ---- 4. python3 -m http.server serves a download that spans the checkpoint ----
+WWW=$T_WORK/www
+mkdir -p "$WWW" && head -c $((8 * 1024 * 1024)) /dev/urandom >"$WWW/big"
+if ! command -v curl >/dev/null; then
+	skip "needs curl (scripts/install-deps)" 6
+elif ! host_bundle "$T_WORK/http" /usr/bin/python3 -m http.server --bind "$SADDR" \
+	--directory /srv 8000 || ! add_bind "$T_WORK/http" "$WWW" /srv; then
+	ok 1 "make the http.server bundle"
+else
+	id=$T_PREFIX-http
+	(cd "$T_WORK/http" && rt run -d "$id" </dev/null >"$T_WORK/http.out" 2>&1)
+	wait_for in_cli curl -sf -o /dev/null "http://$SADDR:8000/"
+	ok $? "python3 -m http.server runs in a container"
+	# 8 MiB at 2 MiB/s: about 4 s, the checkpoint and the restore in the middle (small socket
+	# buffers: most of the file is still to be sent then)
+	ip netns exec "$CLI" sysctl -qw net.ipv4.tcp_rmem="4096 65536 262144"
+	ip netns exec "$CTR" sysctl -qw net.ipv4.tcp_wmem="4096 65536 262144"
+	ip netns exec "$CLI" curl -sS --limit-rate 2M -w '%{size_download} %{num_connects}\n' \
+		-o "$T_WORK/got" "http://$SADDR:8000/big" >"$T_WORK/curl.out" 2>&1 &
+	CURL=$!
+	at_exit "kill -9 $CURL"
+	wait_for eval '[ "$(stat -c %s "$T_WORK/got" 2>/dev/null || echo 0)" -ge $((1024 * 1024)) ]'
+	rt_limited checkpoint --tcp-established --image-path "$T_WORK/img4" "$id"
+	ok $? "checkpoint --tcp-established in the middle of a download"
+	at=$(stat -c %s "$T_WORK/got")
+	ok "$([ "$at" -lt $((7 * 1024 * 1024)) ] && echo 0 || echo 1)" "the download was far from over ($at bytes in)"
+	rt_limited restore -d --tcp-established --image-path "$T_WORK/img4" --bundle "$T_WORK/http" \
+		"$id" </dev/null >"$T_WORK/http2.out" 2>&1
+	ok $? "restore --tcp-established $(grep -v HTTP "$T_WORK/http2.out")"
+	wait_for eval '! pid_alive $CURL'
+	wait "$CURL"
+	is "$?" 0 "curl finished without an error: $(cat "$T_WORK/curl.out")"
+	is "$(sha256sum <"$T_WORK/got")" "$(sha256sum <"$WWW/big")" "the file arrived whole"
+	is "$(in_cli curl -s "http://$SADDR:8000/big" | cmp - "$WWW/big" && echo same)" same \
+		"the restored server serves a new download"
+	rt delete -f "$id" >/dev/null 2>&1
+fi
+
+# ---- 5. nothing left ----
+is "$(ferry_tables)" "" "no nftables table of ferry is left in any namespace"
 
 done_testing
