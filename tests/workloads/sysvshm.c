@@ -16,6 +16,7 @@
  * image. The private segment is made again either way.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -204,6 +205,17 @@ static int check(pid_t child)
 	return finish(child, 0);
 }
 
+/* Removes a segment of key k that nothing attaches: left by an earlier run of this program with
+ * the same pid that was killed before it could remove it. Returns whether one was removed. */
+static int drop_stale(key_t k)
+{
+	struct shmid_ds ds;
+	int id = shmget(k, 0, 0);
+
+	return id >= 0 && shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_nattch == 0 &&
+	       shmctl(id, IPC_RMID, NULL) == 0;
+}
+
 /* Creates and attaches both segments (the private one marked for removal by the caller once the
  * child has it); returns the private segment's id or -1. */
 static int setup(void)
@@ -212,6 +224,8 @@ static int setup(void)
 
 	key = (key_t)(0x5f000000 | (getpid() & 0xffffff));
 	kid = shmget(key, KEY_SIZE, IPC_CREAT | IPC_EXCL | 0600);
+	if (kid < 0 && errno == EEXIST && drop_stale(key))
+		kid = shmget(key, KEY_SIZE, IPC_CREAT | IPC_EXCL | 0600);
 	if (kid < 0)
 		return printf("FAIL shmget key 0x%08x: %m\n", (unsigned)key), -1;
 	pid = shmget(IPC_PRIVATE, PRIV_SIZE, IPC_CREAT | 0600);
