@@ -20,6 +20,8 @@ int lx_ipcns_enter(pid_t pid, int *saved, ferry_err_t *err)
 	*saved = -1;
 	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
 	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0 && errno == ENOENT)
+		return 0; /* gone: the caller's own step says so */
 	if (target < 0)
 		return ferry_error_errno(err, "%s", path);
 	if (stat("/proc/thread-self/ns/ipc", &a) < 0 || fstat(target, &b) < 0)
