@@ -323,9 +323,12 @@ ok $? "a second server container streams with its client"
 sleep 0.5
 rt_limited checkpoint --tcp-established --image-path "$T_WORK/img2" "$id"
 ok $? "checkpoint --tcp-established"
-ip netns del "$CTR"
+# The veth goes first, as CNI's DEL does: a namespace being torn down loses its nftables tables
+# (the lock) before its interfaces, and a packet of the client arriving in between would be
+# answered with a reset.
+ip -n "$CTR" link del "fs$$" && ip netns del "$CTR"
 wait_for eval '! ip -n "$CLI" link show "fc$$" >/dev/null 2>&1'
-ok $? "its namespace is deleted, and the veth with it"
+ok $? "its veth and its namespace are deleted"
 sleep 1
 NOLINK=1 netns_up 2$$
 ok $? "a new namespace of the same name, with a new veth and the same addresses"
