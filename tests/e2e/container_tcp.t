@@ -6,9 +6,10 @@
 #  1. A server in the container streams a byte pattern both ways with a client outside (both are
 #     tcpstream, built from the source below): checkpoint (the container is killed) and restore,
 #     then --leave-running; the client never reconnects and each side gets every byte once.
-#  2. Another "host": after the checkpoint the container's namespace is deleted (its veth goes
-#     with it) and made again with a new veth and the same addresses; the restore there continues
-#     the connection.
+#  2. Another "host": after the checkpoint the container's veth and namespace are deleted, and
+#     the namespace is made again with a new veth and the same addresses (the client's side up
+#     once the restore is done, as a moved address is announced); the restore there continues
+#     the connection, which only retransmitted meanwhile.
 #  3. Debian's redis-server (bound read-only from the host) with keys and a redis-cli session kept
 #     open: after the restore the keys are there and the session is the same (CLIENT ID).
 #  4. `python3 -m http.server` serves a download (curl --limit-rate) that spans the checkpoint;
@@ -248,7 +249,6 @@ if ! make_bundle_fast "$B" /bin/tcpstream serve $PORT >/dev/null ||
 	done_testing
 	exit 1
 fi
-
 
 # start_stream NAME: the server container NAME and its client (CPID); output in NAME-srv.out and
 # NAME-cli.out.
