@@ -330,6 +330,17 @@ ok $? "checkpoint --tcp-established"
 ip -n "$CTR" link del "fs$$" && ip netns del "$CTR"
 wait_for eval '! ip -n "$CLI" link show "fc$$" >/dev/null 2>&1'
 ok $? "its veth and its namespace are deleted"
+# A namespace without the container's address: the restore fails, names the connection, leaves
+# nothing behind, and the connection still waits.
+ip netns add "$CTR"
+snap=$(pid_snapshot)
+out=$(rt_limited restore -d --tcp-established --image-path "$T_WORK/img2" --bundle "$B" "$id" \
+	</dev/null 2>&1)
+ok $((!$?)) "a restore where the address is missing fails"
+like "$out" "$SADDR:$PORT -> $CADDR:[0-9]+: bind: Cannot assign requested address" \
+	"the error names the connection: $out"
+is "$(leftovers "$id" "$B" "$snap")$(ferry_tables)" "" "nothing is left of it, no lock"
+ip netns del "$CTR"
 sleep 1
 NOLINK=1 netns_up 2$$
 ok $? "a new namespace of the same name, with a new veth and the same addresses"
