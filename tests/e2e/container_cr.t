@@ -186,7 +186,7 @@ clone_bundle "$B" "$T_WORK/kill" /bin/memory 200
 wait_for grep -q READY "$T_WORK/kill.out"
 for delay in 0.005 0.02 0.05 0.1 0.2; do
 	rm -rf "$T_WORK/img7"
-	rt checkpoint --image-path "$T_WORK/img7" "$idk" >/dev/null 2>&1 &
+	"$FERRY" --root "$T_ROOT" checkpoint --image-path "$T_WORK/img7" "$idk" >/dev/null 2>&1 & # not rt: $! must be ferry
 	cpid=$!
 	sleep "$delay"
 	kill -9 "$cpid" 2>/dev/null
