@@ -200,6 +200,12 @@ for delay in 0.005 0.02 0.05 0.1 0.2; do
 	st=$(status_of "$idk")
 	[ "$st" = paused ] && rt resume "$idk" >/dev/null 2>&1 && st=$(status_of "$idk")
 	is "$st" running "ferry killed $delay s into a checkpoint: the container runs"
+	if command -v nft >/dev/null; then
+		tables=$(nsenter -t "$(state_field "$idk" pid)" -n nft list tables 2>&1) ||
+			tables="nft failed: $tables"
+		is "$(echo "$tables" | grep -c -E 'ferry|failed')" 0 \
+			"its network namespace holds no lock of ferry ($tables)"
+	fi
 	ok "$([ ! -e "$T_WORK/img7/inventory.img" ] && echo 0 || echo 1)" "no sealed image is left"
 done
 rt kill "$idk" USR1 >/dev/null 2>&1
