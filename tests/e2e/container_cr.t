@@ -84,6 +84,7 @@ ok "$([ "$first" -ge "$at_ckpt" ] && echo 0 || echo 1)" \
 	"it continues from $at_ckpt (first value read $first; a new start would be far below)"
 is "$(rt exec "$id" cat /scratch/f 2>&1)" hello "a file of its tmpfs is back"
 is "$(rt ps "$id" 2>/dev/null | grep -c 'sh -c')" 1 "ps lists the restored init"
+like "$(rt exec "$id" ip link show lo 2>&1)" "<LOOPBACK,UP" "its own network namespace has lo up, as runc's"
 
 # --- --leave-running (given twice, as runc accepts), then restore a copy next to it ---
 out=$(rt_limited checkpoint --leave-running --leave-running --image-path "$T_WORK/img2" "$id" 2>&1)

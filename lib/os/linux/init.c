@@ -18,6 +18,7 @@
 #include "core/cleanup.h"
 #include "core/hooks.h"
 #include "os/linux/console.h"
+#include "os/linux/loopback.h"
 #include "os/linux/namespaces.h"
 #include "os/linux/proc.h"
 #include "os/linux/rootfs.h"
@@ -60,6 +61,14 @@ static void join_keyring(const char *id)
 	syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
 }
 
+/* Whether the container made its own network namespace (not joined by path). */
+static bool new_netns(const struct ferry_spec *spec)
+{
+	const struct ferry_namespace *ns = ferry_spec_namespace(spec, FERRY_NS_NETWORK);
+
+	return ns && !ns->path;
+}
+
 /* Everything up to READY: errors still reach `create`. Returns the console fd sent, or -1. */
 static int init_setup(const struct os_create_req *req, int sock, char **state_json,
 		      ferry_err_t *err)
@@ -70,6 +79,8 @@ static int init_setup(const struct os_create_req *req, int sock, char **state_js
 
 	if (setsid() < 0)
 		return ferry_error_errno(err, "setsid");
+	if (new_netns(spec) && lx_loopback_up(err) < 0)
+		return -1;
 	if (lx_sync_send(sock, LX_SYNC_HOOKS, 0, NULL, 0, -1, err) < 0 ||
 	    lx_sync_expect(sock, LX_SYNC_HOOKS_DONE, &msg, err) < 0)
 		return -1;

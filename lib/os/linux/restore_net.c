@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "os/linux/loopback.h"
 #include "os/linux/netlock.h"
 #include "os/linux/restore.h"
 #include "os/linux/tcp_repair.h"
@@ -135,21 +136,6 @@ int lx_rst_net_start(struct lx_rst *rs, ferry_err_t *err)
 	return 0;
 }
 
-/* Brings lo up in the calling thread's namespace (a new one has it down); returns 0 or -1. */
-static int lo_up(ferry_err_t *err)
-{
-	struct ifreq ifr = {0};
-	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		return ferry_error_errno(err, "loopback");
-	if (ifr.ifr_flags & IFF_UP)
-		return 0;
-	ifr.ifr_flags |= IFF_UP;
-	return ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? ferry_error_errno(err, "bring lo up") : 0;
-}
-
 /* lx_tcp_restore in n's namespace; returns the socket or -1. */
 static int make_in_netns(struct lx_rst_net *n, const struct cr_tcp *t, uint64_t id,
 			 ferry_err_t *err)
@@ -162,7 +148,7 @@ static int make_in_netns(struct lx_rst_net *n, const struct cr_tcp *t, uint64_t 
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0 || setns(n->netns, CLONE_NEWNET) < 0)
 		return ferry_error_errno(err, "enter the network namespace");
-	sk = lo_up(err) < 0 ? -1 : lx_tcp_restore(t, id, err);
+	sk = lx_loopback_up(err) < 0 ? -1 : lx_tcp_restore(t, id, err);
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort(); /* the thread would stay in another namespace */
 	return sk;
