@@ -95,9 +95,10 @@ struct cr_vma {
 };
 
 /* One run of present pages: nr_pages pages at vaddr, stored at offset (bytes from the start of the
- * page data) of a pages file. */
+ * page data) of a pages file: pages_id, or the pagemap's when 0. */
 struct cr_page_run {
 	uint64_t vaddr, nr_pages, offset;
+	uint32_t pages_id;
 };
 
 /* Where the contents of an address space (or a shm object) are: a pages file and its runs, sorted

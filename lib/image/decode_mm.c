@@ -164,12 +164,56 @@ static int check_run(struct img_in *in, const struct cr_page_run *r, const struc
 	return 0;
 }
 
+#define RUN_FILES_MAX 8 /* pages files one pagemap may spread its runs over */
+
+/* The pages files a pagemap's runs use so far, each with the end of its last run. */
+struct run_files {
+	uint32_t id[RUN_FILES_MAX];
+	uint64_t end[RUN_FILES_MAX];
+	int64_t size[RUN_FILES_MAX];
+	size_t n;
+};
+
+/* Checks that run e of the pagemap headed by h lies inside its own pages file, after the
+ * previous run of that file, and fills *run; returns 0 or -1. */
+static int dec_run(struct img_in *in, const FerryImg__PagemapHead *h, const FerryImg__PageRun *e,
+		   struct run_files *f, const struct cr_page_run *prev,
+		   int64_t (*pages_size)(void *, uint32_t), void *ctx, struct cr_page_run *run,
+		   ferry_err_t *err)
+{
+	uint32_t id = e->has_pages_id ? e->pages_id : h->pages_id;
+	size_t k = 0;
+
+	if (id == 0)
+		return img_in_error(in, err, "(run 0x%llx): pages file 0", X(e->vaddr));
+	while (k < f->n && f->id[k] != id)
+		k++;
+	if (k == f->n) {
+		if (f->n == RUN_FILES_MAX)
+			return img_in_error(in, err, "runs in more than %d pages files",
+					    RUN_FILES_MAX);
+		f->id[k] = id, f->end[k] = 0, f->size[k] = pages_size(ctx, id);
+		f->n++;
+	}
+	*run = (struct cr_page_run){e->vaddr, e->nr_pages, e->offset, id == h->pages_id ? 0 : id};
+	if (check_run(in, run, prev, IMG_USER_TOP, id, f->size[k], err) < 0)
+		return -1;
+	if (run->offset < f->end[k])
+		return img_in_error(
+		    in, err,
+		    "(run 0x%llx + %llu pages): offset 0x%llx overlaps the previous "
+		    "run of pages-%u.img",
+		    X(run->vaddr), X(run->nr_pages), X(run->offset), id);
+	f->end[k] = run->offset + run->nr_pages * CR_PAGE_SIZE;
+	return 0;
+}
+
 int dec_pagemap(struct img_in *in, struct cr_process *p, int64_t (*pages_size)(void *, uint32_t),
 		void *ctx, ferry_err_t *err)
 {
 	_cleanup_pb_ FerryImg__PagemapHead *h = NULL;
 	struct cr_pagemap *pm = &p->pages;
-	int64_t size;
+	struct run_files files = {.n = 0};
 	int r = img_in_next(in, &ferry_img__pagemap_head__descriptor, (void *)&h, err);
 
 	if (r == 0)
@@ -179,7 +223,6 @@ int dec_pagemap(struct img_in *in, struct cr_process *p, int64_t (*pages_size)(v
 	if (h->pid != p->pid || h->nr_runs > IMG_MAX_RUNS || (h->nr_runs && !h->pages_id))
 		return img_in_error(in, err, "process %d, %u runs in pages file %u", h->pid,
 				    h->nr_runs, h->pages_id);
-	size = h->pages_id ? pages_size(ctx, h->pages_id) : 0;
 	pm->pages_id = h->pages_id;
 	pm->runs = calloc(h->nr_runs + 1, sizeof(*pm->runs));
 	if (!pm->runs)
@@ -194,9 +237,8 @@ int dec_pagemap(struct img_in *in, struct cr_process *p, int64_t (*pages_size)(v
 			break;
 		if (pm->n_runs == h->nr_runs)
 			return img_in_error(in, err, "more runs than the %u announced", h->nr_runs);
-		run = (struct cr_page_run){e->vaddr, e->nr_pages, e->offset};
-		if (check_run(in, &run, pm->n_runs ? &pm->runs[pm->n_runs - 1] : NULL, IMG_USER_TOP,
-			      h->pages_id, size, err) < 0)
+		if (dec_run(in, h, e, &files, pm->n_runs ? &pm->runs[pm->n_runs - 1] : NULL,
+			    pages_size, ctx, &run, err) < 0)
 			return -1;
 		if (!covered(p, run.vaddr, run.vaddr + run.nr_pages * CR_PAGE_SIZE))
 			return img_in_error(in, err,
@@ -237,7 +279,11 @@ static int dec_shm_entry(struct img_in *in, struct cr_shm *s, const FerryImg__Sh
 		return NOMEM(in, err);
 	for (size_t i = 0; i < e->n_runs; i++) {
 		struct cr_page_run run = {e->runs[i]->vaddr, e->runs[i]->nr_pages,
-					  e->runs[i]->offset};
+					  e->runs[i]->offset, 0};
+
+		if (e->runs[i]->has_pages_id && e->runs[i]->pages_id != e->pages_id)
+			return img_in_error(in, err, "(shm %llu): a run in another pages file",
+					    X(e->id));
 
 		if (check_run(in, &run, i ? &s->pages.runs[i - 1] : NULL,
 			      (e->size + CR_PAGE_SIZE - 1) / CR_PAGE_SIZE * CR_PAGE_SIZE,

@@ -194,11 +194,14 @@ int enc_mm(struct img_out *o, const struct cr_process *p, ferry_err_t *err)
 	return 0;
 }
 
-static int enc_run(struct img_out *o, const struct cr_page_run *r, ferry_err_t *err)
+static int enc_run(struct img_out *o, const struct cr_pagemap *pm, const struct cr_page_run *r,
+		   ferry_err_t *err)
 {
 	FerryImg__PageRun e = FERRY_IMG__PAGE_RUN__INIT;
 
 	e.vaddr = r->vaddr, e.nr_pages = r->nr_pages, e.offset = r->offset;
+	if (r->pages_id && r->pages_id != pm->pages_id)
+		e.has_pages_id = 1, e.pages_id = r->pages_id;
 	return img_out_record(o, &e.base, err);
 }
 
@@ -210,7 +213,7 @@ int enc_pagemap(struct img_out *o, int32_t pid, const struct cr_pagemap *pm, fer
 	if (img_out_record(o, &h.base, err) < 0)
 		return -1;
 	for (size_t i = 0; i < pm->n_runs; i++)
-		if (enc_run(o, &pm->runs[i], err) < 0)
+		if (enc_run(o, pm, &pm->runs[i], err) < 0)
 			return -1;
 	return 0;
 }

@@ -46,6 +46,11 @@ int image_pages_append_fd(struct image_writer *w, uint32_t pages_id, uint32_t *c
 int image_pages_appended(struct image_writer *w, struct cr_pagemap *pm, uint64_t vaddr,
 			 uint64_t nr_pages, uint32_t crc, ferry_err_t *err);
 
+/* As image_pages_appended, for pages appended to pages file pages_id (which may differ from
+ * pm->pages_id: the run then names its own file). Returns 0 or -1. */
+int image_pages_appended_to(struct image_writer *w, struct cr_pagemap *pm, uint32_t pages_id,
+			    uint64_t vaddr, uint64_t nr_pages, uint32_t crc, ferry_err_t *err);
+
 /* Writes a process (pstree entry, proc-, core-, mm-, pagemap- files, its fds) after its pages;
  * returns 0 or -1. */
 int image_write_process(struct image_writer *w, const struct cr_process *p, ferry_err_t *err);

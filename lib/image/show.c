@@ -43,10 +43,13 @@ static json_t *pagemap_json(const struct cr_pagemap *pm)
 	for (size_t i = 0; i < pm->n_runs; i++) {
 		const struct cr_page_run *r = &pm->runs[i];
 
-		json_array_append_new(
-		    runs, json_pack("{s:o,s:o,s:I,s:I}", "start", hex(r->vaddr), "end",
-				    hex(r->vaddr + r->nr_pages * CR_PAGE_SIZE), "pages",
-				    (json_int_t)r->nr_pages, "offset", (json_int_t)r->offset));
+		json_t *run = json_pack("{s:o,s:o,s:I,s:I}", "start", hex(r->vaddr), "end",
+					hex(r->vaddr + r->nr_pages * CR_PAGE_SIZE), "pages",
+					(json_int_t)r->nr_pages, "offset", (json_int_t)r->offset);
+
+		if (r->pages_id)
+			json_object_set_new(run, "pages_id", json_integer(r->pages_id));
+		json_array_append_new(runs, run);
 		pages += r->nr_pages;
 	}
 	return json_pack("{s:i,s:I,s:I,s:o}", "pages_id", (int)pm->pages_id, "pages",

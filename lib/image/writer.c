@@ -159,7 +159,7 @@ static struct pages_out *pages_out(struct image_writer *w, uint32_t id, ferry_er
 	return p;
 }
 
-static int add_run(struct cr_pagemap *pm, uint64_t vaddr, uint64_t nr, uint64_t offset,
+static int add_run(struct cr_pagemap *pm, uint64_t vaddr, uint64_t nr, uint64_t offset, uint32_t id,
 		   ferry_err_t *err)
 {
 	struct cr_page_run *last = pm->n_runs ? &pm->runs[pm->n_runs - 1] : NULL;
@@ -167,7 +167,9 @@ static int add_run(struct cr_pagemap *pm, uint64_t vaddr, uint64_t nr, uint64_t 
 	if (last && vaddr < last->vaddr + last->nr_pages * CR_PAGE_SIZE)
 		return ferry_error(err, 0, "pages: run at 0x%llx is below the previous run's end",
 				   (unsigned long long)vaddr);
-	if (last && vaddr == last->vaddr + last->nr_pages * CR_PAGE_SIZE &&
+	if (id == pm->pages_id)
+		id = 0;
+	if (last && vaddr == last->vaddr + last->nr_pages * CR_PAGE_SIZE && id == last->pages_id &&
 	    offset == last->offset + last->nr_pages * CR_PAGE_SIZE) {
 		last->nr_pages += nr;
 		return 0;
@@ -180,7 +182,7 @@ static int add_run(struct cr_pagemap *pm, uint64_t vaddr, uint64_t nr, uint64_t 
 			return ferry_error(err, ENOMEM, "pages");
 		pm->runs = r, pm->cap_runs = cap;
 	}
-	pm->runs[pm->n_runs++] = (struct cr_page_run){vaddr, nr, offset};
+	pm->runs[pm->n_runs++] = (struct cr_page_run){vaddr, nr, offset, id};
 	return 0;
 }
 
@@ -197,7 +199,7 @@ int image_write_pages(struct image_writer *w, struct cr_pagemap *pm, uint64_t va
 	if (!p)
 		return -1;
 	offset = p->data_size;
-	if (add_run(pm, vaddr, nr_pages, offset, err) < 0 ||
+	if (add_run(pm, vaddr, nr_pages, offset, 0, err) < 0 ||
 	    img_out_write(p->out, data, nr_pages * CR_PAGE_SIZE, err) < 0)
 		return -1;
 	p->data_size += nr_pages * CR_PAGE_SIZE;
@@ -231,15 +233,21 @@ int image_pages_append_fd(struct image_writer *w, uint32_t pages_id, uint32_t *c
 int image_pages_appended(struct image_writer *w, struct cr_pagemap *pm, uint64_t vaddr,
 			 uint64_t nr_pages, uint32_t crc, ferry_err_t *err)
 {
+	return image_pages_appended_to(w, pm, pm->pages_id, vaddr, nr_pages, crc, err);
+}
+
+int image_pages_appended_to(struct image_writer *w, struct cr_pagemap *pm, uint32_t pages_id,
+			    uint64_t vaddr, uint64_t nr_pages, uint32_t crc, ferry_err_t *err)
+{
 	struct pages_out *p;
 
 	if (vaddr % CR_PAGE_SIZE || nr_pages == 0 || nr_pages > SIZE_MAX / CR_PAGE_SIZE)
 		return ferry_error(err, 0, "pages: bad run 0x%llx + %llu pages",
 				   (unsigned long long)vaddr, (unsigned long long)nr_pages);
-	p = pages_out(w, pm->pages_id, err);
+	p = pages_out(w, pages_id, err);
 	if (!p)
 		return -1;
-	if (add_run(pm, vaddr, nr_pages, p->data_size, err) < 0)
+	if (add_run(pm, vaddr, nr_pages, p->data_size, pages_id, err) < 0)
 		return -1;
 	p->data_size += nr_pages * CR_PAGE_SIZE;
 	p->out->size += nr_pages * CR_PAGE_SIZE;

@@ -224,6 +224,102 @@ static void test_semantic(void)
 		expect_fail(write_tweaked(cases[i].fn), cases[i].want, cases[i].what);
 }
 
+/* Writes the sample again with the pages of process 50 in two files: its first two runs after
+ * process 42's in pages-1.img (its head's file), the last two in pages-2.img (runs naming their
+ * file); bad 1 points run 3 beyond pages-2.img (inside pages-1.img), bad 2 makes it overlap run 2
+ * there. Returns the directory; *img holds the written model. */
+static const char *write_split(struct cr_image *img, int bad)
+{
+	const char *dir = new_dir();
+	ferry_err_t err = NULL;
+	struct image_writer *w;
+	uint8_t page[2 * CR_PAGE_SIZE];
+	struct cr_pagemap other = {0};
+	struct cr_pagemap *pm;
+	int rc = -1;
+
+	sample_write(dir, img, &err);
+	rm_rf(dir);
+	pm = &img->procs[1].pages;
+	w = image_writer_open(dir, &err);
+	for (size_t i = 0; w && i < 2; i++) {
+		free(img->procs[i].pages.runs);
+		img->procs[i].pages = (struct cr_pagemap){.pages_id = 1};
+	}
+	free(img->shm[0].pages.runs);
+	img->shm[0].pages = (struct cr_pagemap){.pages_id = 1};
+	if (!w || image_writer_new_pages_id(w) != 1)
+		goto out;
+	other.pages_id = image_writer_new_pages_id(w);
+	rc = 0;
+	for (int k = 0; k < 4; k++) {
+		memset(page, 'a' + k, sizeof(page));
+		rc |=
+		    image_write_pages(w, &img->procs[0].pages, S_BASE + k * 0x4000, page, 2, &err);
+		memset(page, 'a' + k + 1, sizeof(page));
+		rc |= image_write_pages(w, k < 2 ? pm : &other, S_BASE + k * 0x4000, page, 2, &err);
+	}
+	memset(page, 's', sizeof(page));
+	rc |= image_write_pages(w, &img->shm[0].pages, 0x1000, page, 1, &err);
+	pm->runs = realloc(pm->runs, (pm->n_runs + other.n_runs) * sizeof(*pm->runs));
+	for (size_t i = 0; rc == 0 && pm->runs && i < other.n_runs; i++) {
+		pm->runs[pm->n_runs] = other.runs[i];
+		pm->runs[pm->n_runs++].pages_id = other.pages_id;
+	}
+	pm->cap_runs = pm->n_runs;
+	if (bad)
+		pm->runs[3].offset = bad == 1 ? 0x4000 : 0;
+	if (rc < 0 || !pm->runs || image_write_all(w, img, &err) < 0 ||
+	    image_writer_close(w, &img->host, img->root_pid, &err) < 0)
+		rc = -1;
+	w = NULL;
+out:
+	if (w)
+		image_writer_abort(w);
+	if (rc < 0)
+		diag("split write: %s", err ? err->msg : "?");
+	free(other.runs);
+	ferry_error_free(&err);
+	return dir;
+}
+
+/* The page runs of one process spread over two pages files, and such runs gone bad. */
+static void test_split_files(void)
+{
+	ferry_err_t err = NULL;
+	struct cr_image w, r;
+	const char *dir = write_split(&w, 0);
+	uint8_t page[CR_PAGE_SIZE];
+	char *jw, *jr;
+	int fd, rc = image_read(dir, 0, &r, &err);
+
+	ok(rc == 0, "runs in two pages files read back: %s", err ? err->msg : "");
+	jw = json_of(&w), jr = rc == 0 ? json_of(&r) : NULL;
+	ok(jw && jr && !strcmp(jw, jr), "every run read back names its own file");
+	ok(rc == 0 && r.procs[1].pages.n_runs == 4 && r.procs[1].pages.runs[1].pages_id == 0 &&
+	       r.procs[1].pages.runs[2].pages_id == 2 && r.procs[1].pages.runs[3].offset == 0x2000,
+	   "runs 0-1 in the head's pages-1.img, runs 2-3 at 0 and 0x2000 of pages-2.img");
+	fd = image_open_pages(dir, 2, &err);
+	ok(fd >= 0 &&
+	       pread(fd, page, sizeof(page), IMAGE_PAGES_DATA_START + 0x2000) == CR_PAGE_SIZE &&
+	       page[0] == 'a' + 3 + 1,
+	   "run 3's contents found in pages-2.img");
+	if (fd >= 0)
+		close(fd);
+	free(jw), free(jr);
+	cr_image_free(&w);
+	if (rc == 0)
+		cr_image_free(&r);
+	ferry_error_free(&err);
+	dir = write_split(&w, 1);
+	cr_image_free(&w);
+	expect_fail(dir, "points outside pages-2.img", "a run beyond its own pages file");
+	dir = write_split(&w, 2);
+	cr_image_free(&w);
+	expect_fail(dir, "overlaps the previous run of pages-2.img",
+		    "two runs on one page of a file");
+}
+
 static ssize_t read_all(const char *path, uint8_t **buf)
 {
 	struct stat st;
@@ -410,6 +506,7 @@ int main(void)
 	}
 	test_round_trip();
 	test_semantic();
+	test_split_files();
 	test_bytes();
 	test_mutations();
 	rm_rf(base);

@@ -707,26 +707,27 @@ static ssize_t reprotect(struct lx_rst_proc *rp, const uint32_t *tmp, size_t i, 
 	return (ssize_t)i;
 }
 
-/* Writes the page runs of the process into its memory, IOV_MAX runs a call; returns 0 or -1. */
+/* Writes the page runs of the process into its memory, IOV_MAX runs (of one pages file) a call;
+ * returns 0 or -1. */
 static int fill_pages(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	const struct cr_pagemap *pm = &rp->p->pages;
-	const struct lx_rst_pages *pg;
 	struct iovec loc[IOV_MAX], rem[IOV_MAX];
 
-	if (!pm->n_runs)
-		return 0;
-	pg = lx_rst_pages_get(rs, pm->pages_id, err);
-	if (!pg)
-		return -1;
 	for (size_t i = 0; i < pm->n_runs;) {
+		uint32_t id = pm->runs[i].pages_id ? pm->runs[i].pages_id : pm->pages_id;
+		const struct lx_rst_pages *pg = lx_rst_pages_get(rs, id, err);
 		size_t n = 0, want = 0;
 		ssize_t got;
 
+		if (!pg)
+			return -1;
 		for (; i < pm->n_runs && n < IOV_MAX; i++, n++) {
 			const struct cr_page_run *run = &pm->runs[i];
 			size_t len = run->nr_pages * CR_PAGE_SIZE;
 
+			if ((run->pages_id ? run->pages_id : pm->pages_id) != id)
+				break;
 			loc[n] = (struct iovec){
 			    (void *)(pg->map + IMAGE_PAGES_DATA_START + run->offset), len};
 			rem[n] = (struct iovec){(void *)run->vaddr, len};
