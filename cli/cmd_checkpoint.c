@@ -55,9 +55,9 @@ int cmd_checkpoint(const struct ferry_ctx *ctx, int argc, char **argv)
 		return not_yet("checkpoint", "--pre-dump", "iterative migration is not built yet");
 	if (lazy || page_server || parent || status_fd)
 		return not_yet("checkpoint",
-			       lazy ? "--lazy-pages"
+			       lazy	     ? "--lazy-pages"
 			       : page_server ? "--page-server"
-			       : parent      ? "--parent-path"
+			       : parent	     ? "--parent-path"
 					     : "--status-fd",
 			       NULL);
 	o.id = argv[i];

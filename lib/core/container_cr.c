@@ -38,8 +38,9 @@ static void spec_freep(struct ferry_spec **s)
 #define _cleanup_spec_ __attribute__((cleanup(spec_freep)))
 
 static const uint32_t ns_bits[FERRY_NS__COUNT] = {
-    [FERRY_NS_PID] = CR_NS_PID,	  [FERRY_NS_NETWORK] = CR_NS_NET, [FERRY_NS_MOUNT] = CR_NS_MOUNT,
-    [FERRY_NS_IPC] = CR_NS_IPC,	  [FERRY_NS_UTS] = CR_NS_UTS,	  [FERRY_NS_USER] = CR_NS_USER,
+    [FERRY_NS_PID] = CR_NS_PID,	      [FERRY_NS_NETWORK] = CR_NS_NET,
+    [FERRY_NS_MOUNT] = CR_NS_MOUNT,   [FERRY_NS_IPC] = CR_NS_IPC,
+    [FERRY_NS_UTS] = CR_NS_UTS,	      [FERRY_NS_USER] = CR_NS_USER,
     [FERRY_NS_CGROUP] = CR_NS_CGROUP, [FERRY_NS_TIME] = CR_NS_TIME,
 };
 
@@ -250,8 +251,8 @@ static int same_container(const struct cr_container *c, const struct ferry_spec 
 }
 
 /* Checks the image and the bundle before anything is made; returns 0 or -1. */
-static int restore_preflight(const struct ferry_ct_restore_opts *opts,
-			     const struct cr_image *img, ferry_err_t *err)
+static int restore_preflight(const struct ferry_ct_restore_opts *opts, const struct cr_image *img,
+			     ferry_err_t *err)
 {
 	_cleanup_spec_ struct ferry_spec *spec = NULL;
 	char bundle[4096];

@@ -201,11 +201,10 @@ json_t *img_container_json(const struct cr_container *c)
 
 		for (size_t k = 0; k < c->mounts[i].n_files; k++)
 			bytes += c->mounts[i].files[k].data.len;
-		json_array_append_new(mounts,
-				      json_pack("{s:s,s:I,s:I}", "destination",
-						c->mounts[i].destination, "files",
-						(json_int_t)c->mounts[i].n_files, "bytes",
-						(json_int_t)bytes));
+		json_array_append_new(mounts, json_pack("{s:s,s:I,s:I}", "destination",
+							c->mounts[i].destination, "files",
+							(json_int_t)c->mounts[i].n_files, "bytes",
+							(json_int_t)bytes));
 	}
 	if (c->limits)
 		limits = json_loads(c->limits, 0, NULL);

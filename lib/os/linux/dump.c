@@ -118,10 +118,11 @@ static int cgroup_in_tree(const char *cgroup, struct lx_tree *tree, ferry_err_t 
 		if (lx_tree_find(tree, pids[i]) || !lx_proc_start_time(pids[i]))
 			continue;
 		comm = lx_dump_comm(pids[i], 0);
-		return ferry_error(err, ENOTSUP,
-				   "process %d (%s) of the container is not a descendant of its init "
-				   "(an exec still attached to its caller?): not supported yet",
-				   pids[i], comm ? comm : "?");
+		return ferry_error(
+		    err, ENOTSUP,
+		    "process %d (%s) of the container is not a descendant of its init "
+		    "(an exec still attached to its caller?): not supported yet",
+		    pids[i], comm ? comm : "?");
 	}
 	return 0;
 }
@@ -165,8 +166,8 @@ static void kill_tree(struct lx_tree *tree)
 	lx_tree_free(tree);
 }
 
-static int dump_in_ns(const struct os_dump_req *req, struct image_writer *w,
-		       struct cr_image *img, struct ferry_checkpoint_stats *stats, ferry_err_t *err);
+static int dump_in_ns(const struct os_dump_req *req, struct image_writer *w, struct cr_image *img,
+		      struct ferry_checkpoint_stats *stats, ferry_err_t *err);
 
 int lx_dump(const struct os_dump_req *req, struct image_writer *w, struct cr_image *img,
 	    struct ferry_checkpoint_stats *stats, ferry_err_t *err)
@@ -181,8 +182,8 @@ int lx_dump(const struct os_dump_req *req, struct image_writer *w, struct cr_ima
 	return r;
 }
 
-static int dump_in_ns(const struct os_dump_req *req, struct image_writer *w,
-		       struct cr_image *img, struct ferry_checkpoint_stats *stats, ferry_err_t *err)
+static int dump_in_ns(const struct os_dump_req *req, struct image_writer *w, struct cr_image *img,
+		      struct ferry_checkpoint_stats *stats, ferry_err_t *err)
 {
 	struct lx_dump_ctx ctx = {.req = req, .w = w, .img = img, .stats = stats};
 	struct lx_tree tree = {0};

@@ -68,7 +68,8 @@ int lx_rst_bounding(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	for (int cap = 0; cap < 64; cap++)
 		if ((drop >> cap) & 1 &&
 		    call(rp, rp->r.tid, SYS_prctl, PR_CAPBSET_DROP, (uint64_t)cap, 0, err) < 0)
-			return ferry_error_wrap(err, "drop capability %d from the bounding set", cap);
+			return ferry_error_wrap(err, "drop capability %d from the bounding set",
+						cap);
 	return 0;
 }
 
@@ -100,9 +101,8 @@ static int capsets(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_e
 	if (!at || call(rp, tid, SYS_capset, at, at + sizeof(v.h), 0, err) < 0)
 		return ferry_error_wrap(err, "capabilities");
 	for (int cap = 0; cap < 64; cap++)
-		if ((c->cap_amb >> cap) & 1 &&
-		    call(rp, tid, SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (uint64_t)cap,
-			 err) < 0)
+		if ((c->cap_amb >> cap) & 1 && call(rp, tid, SYS_prctl, PR_CAP_AMBIENT,
+						    PR_CAP_AMBIENT_RAISE, (uint64_t)cap, err) < 0)
 			return ferry_error_wrap(err, "ambient capability %d", cap);
 	return 0;
 }

@@ -58,7 +58,9 @@ int64_t lx_rst_give(struct lx_rst *rs, struct lx_rst_proc *rp, int own, ferry_er
 	} u = {0};
 	char byte = 0;
 	struct iovec iov = {&byte, 1};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
 			   .msg_controllen = sizeof(u.buf)};
 	struct {
 		struct msghdr m;
@@ -106,7 +108,8 @@ int lx_rst_fdpass_init(struct lx_rst *rs, struct lx_rst_proc *root, ferry_err_t 
 	int64_t fd;
 	uint64_t at = lx_rst_put(rs, root, 0, sv, sizeof(sv), err);
 
-	if (!at || rcall(root, SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, at, err) < 0 ||
+	if (!at ||
+	    rcall(root, SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, at, err) < 0 ||
 	    lx_remote_read(root->r.pid, at, sv, sizeof(sv), err) < 0)
 		return ferry_error_wrap(err, "fd passing");
 	pidfd = (int)syscall(SYS_pidfd_open, root->r.pid, 0);
@@ -132,8 +135,8 @@ int lx_rst_fdpass_close_others(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_
 {
 	if (rs->pass_fd < 0)
 		return rcall(rp, SYS_close_range, 0, ~0U, 0, 0, err) < 0 ? -1 : 0;
-	if ((rs->pass_fd > 0 && rcall(rp, SYS_close_range, 0, (uint64_t)rs->pass_fd - 1, 0, 0,
-				      err) < 0) ||
+	if ((rs->pass_fd > 0 &&
+	     rcall(rp, SYS_close_range, 0, (uint64_t)rs->pass_fd - 1, 0, 0, err) < 0) ||
 	    rcall(rp, SYS_close_range, (uint64_t)rs->procfd + 1, ~0U, 0, 0, err) < 0)
 		return -1;
 	return 0;

@@ -16,7 +16,7 @@
 #include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
 
-#define SEIZE_OPTS \
+#define SEIZE_OPTS                                                                              \
 	(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | \
 	 PTRACE_O_SUSPEND_SECCOMP)
 
