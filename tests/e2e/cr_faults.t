@@ -236,6 +236,16 @@ noimage "$T_WORK/sock" "an unsupported fd"
 ok "$([ ! -e "$T_WORK/sock" ] && echo 0 || echo 1)" "an unsupported fd: the image directory it made is gone"
 kill -9 "$PID"
 
+# ---- a file lock (it would be lost) ----
+start_ready lock python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "w"); fcntl.lockf(f, fcntl.LOCK_EX); print("READY", flush=True); time.sleep(100)' \
+	"$T_WORK/lockfile"
+ckpt_fails lock "$PID" "$T_WORK/lock" "fd [0-9]+: holds a file lock \(POSIX +ADVISORY +WRITE.*\): not supported yet" \
+	"a process holding a POSIX lock"
+pid_alive "$PID"
+ok $? "a process holding a POSIX lock: it runs on"
+kill -9 "$PID"
+
 # ---- a read-only image directory, then a full one (a 64 KiB tmpfs) ----
 mkdir -p "$T_WORK/ro" "$T_WORK/full"
 mount -t tmpfs -o ro,size=1m tmpfs "$T_WORK/ro" && at_exit "umount -l $T_WORK/ro"

@@ -29,7 +29,7 @@ static int cmp_fd(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-/* fdinfo: "pos:" (decimal) and "flags:" (octal). */
+/* fdinfo: "pos:" (decimal) and "flags:" (octal); a "lock:" line is refused. */
 static int read_fdinfo(pid_t pid, int fd, uint64_t *pos, uint32_t *flags, ferry_err_t *err)
 {
 	char path[64], line[256];
@@ -46,6 +46,12 @@ static int read_fdinfo(pid_t pid, int fd, uint64_t *pos, uint32_t *flags, ferry_
 			*pos = v;
 		else if (sscanf(line, "flags: %o", &fl) == 1)
 			*flags = fl;
+		else if (!strncmp(line, "lock:", 5))
+			/* a lock would be lost without a word (CRIU's --file-locks carries them) */
+			return ferry_error(err, ENOTSUP,
+					   "holds a file lock (%.*s): not supported yet",
+					   (int)strcspn(line + 5 + strspn(line + 5, " \t"), "\n"),
+					   line + 5 + strspn(line + 5, " \t"));
 	}
 	return 0;
 }
