@@ -240,7 +240,7 @@ kill -9 "$PID"
 start_ready lock python3 -c 'import fcntl, sys, time
 f = open(sys.argv[1], "w"); fcntl.lockf(f, fcntl.LOCK_EX); print("READY", flush=True); time.sleep(100)' \
 	"$T_WORK/lockfile"
-ckpt_fails lock "$PID" "$T_WORK/lock" "fd [0-9]+: holds a file lock \(POSIX +ADVISORY +WRITE.*\): not supported yet" \
+ckpt_fails lock "$PID" "$T_WORK/lock" "fd [0-9]+: holds a file lock \([0-9]+: POSIX +ADVISORY +WRITE.*\): not supported yet" \
 	"a process holding a POSIX lock"
 pid_alive "$PID"
 ok $? "a process holding a POSIX lock: it runs on"
