@@ -141,6 +141,21 @@ like "$out" "not a descendant of its init" "naming it: $out"
 is "$(status_of "$id")" running "the container runs on"
 kill "$epid" 2>/dev/null
 
+# --- a file the processes hold is missing from the rootfs at restore ---
+idh=$T_PREFIX-held
+copy_bundle "$B" "$T_WORK/held" sh -c 'exec 3</etc/held; while :; do sleep 1; done'
+echo data >"$T_WORK/held/rootfs/etc/held"
+(cd "$T_WORK/held" && rt run -d "$idh" </dev/null >/dev/null 2>&1)
+wait_for rt exec "$idh" test -e /proc/1/fd/3
+out=$(rt_limited checkpoint --image-path "$T_WORK/img10" "$idh" 2>&1)
+ok $? "checkpoint of a container holding /etc/held open${out:+: $out}"
+rm -f "$T_WORK/held/rootfs/etc/held"
+out=$(rt_limited restore -d --image-path "$T_WORK/img10" --bundle "$T_WORK/held" "$idh" 2>&1 </dev/null)
+ok "$([ $? -ne 0 ] && echo 0 || echo 1)" "restore into a rootfs without that file is refused"
+like "$out" "holds /etc/held \(fd 3\), which the container's root filesystem does not have" \
+	"the error names the process, the file and the fd: $out"
+ok "$(rt state "$idh" >/dev/null 2>&1 && echo 1 || echo 0)" "nothing is left of it"
+
 # --- stdio from the restoring caller; a live limit survives ---
 cc -static -O2 -o "$B/rootfs/bin/memory" "$TOP/tests/workloads/memory.c" 2>/dev/null
 idm=$T_PREFIX-mem
