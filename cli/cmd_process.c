@@ -8,6 +8,7 @@
  * terminal (so a restored job runs in the restoring terminal) with the terminal settings it had;
  * a foreground restore then hands the terminal to the restored root's process group, and takes it
  * back with its own settings once the tree has exited. */
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -94,24 +96,64 @@ static void tty_foreground(pid_t pgid)
 	sigaction(SIGTTOU, &old, NULL);
 }
 
+/* The exit status to report for a wait status, as a shell does. */
+static int job_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+}
+
+/* The job stopped itself (Ctrl-Z): ferry gives the terminal back to the shell with its
+ * settings and stops too, so that the shell sees its job stopped; on `fg` the job gets the
+ * terminal (and its own settings) again and goes on. */
+static void job_stopped(const struct shell_tty *t, pid_t pgid)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+	struct termios job;
+	bool have = tcgetattr(0, &job) == 0;
+
+	tty_foreground(getpgrp());
+	tcsetattr(0, TCSADRAIN, &t->saved);
+	sigaction(SIGTSTP, &dfl, &old);
+	raise(SIGTSTP);
+	sigaction(SIGTSTP, &old, NULL);
+	if (have)
+		tcsetattr(0, TCSADRAIN, &job);
+	tty_foreground(pgid);
+	kill(-pgid, SIGWINCH);
+	kill(-pgid, SIGCONT);
+}
+
 /* Waits for the restored tree in the foreground of the caller's terminal, then takes the terminal
- * back with its settings from before the restore; returns the exit status to report. */
+ * back with its settings from before the restore; returns the exit status to report. The job is
+ * told the window size may have changed (SIGWINCH: it was dumped on another terminal). */
 static int shell_job_wait(const struct shell_tty *t, pid_t root)
 {
 	pid_t pgid = getpgid(root);
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-	int status;
+	bool own = pgid > 0 && pgid != getpgrp();
+	int status = 0;
 
-	if (pgid > 0 && pgid != getpgrp()) {
-		tty_foreground(pgid);
-		kill(-pgid, SIGCONT); /* if it read the terminal before it had it */
+	if (!own)
+		return cli_wait_forward(root, -1);
+	tty_foreground(pgid);
+	kill(-pgid, SIGWINCH);
+	kill(-pgid, SIGCONT); /* if it read the terminal before it had it */
+	for (;;) {
+		pid_t r = waitpid(root, &status, WUNTRACED);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || !WIFSTOPPED(status))
+			break;
+		job_stopped(t, pgid);
 	}
-	status = cli_wait_forward(root, -1);
 	tty_foreground(getpgrp());
 	sigaction(SIGTTOU, &ign, &old);
 	tcsetattr(0, TCSADRAIN, &t->saved);
 	sigaction(SIGTTOU, &old, NULL);
-	return status;
+	return job_status(status);
 }
 
 static int process_restore(int argc, char **argv)
