@@ -16,6 +16,22 @@
 #define MAX_MOUNT_FILES (1u << 20)
 #define MAX_SYSCTLS 4096
 #define MAX_TEXT (16u << 20)
+#define CHUNK (16u << 20) /* file contents per record */
+#define MAX_FILE (1ull << 30)
+
+/* The contents of a file past its first CHUNK bytes, a record per CHUNK. */
+static int enc_chunks(struct img_out *o, const struct cr_bytes *b, ferry_err_t *err)
+{
+	for (size_t off = CHUNK; off < b->len; off += CHUNK) {
+		FerryImg__MountFileChunk c = FERRY_IMG__MOUNT_FILE_CHUNK__INIT;
+
+		c.data.data = b->data + off;
+		c.data.len = b->len - off < CHUNK ? b->len - off : CHUNK;
+		if (img_out_record(o, &c.base, err) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 static int enc_mount(struct img_out *o, const struct cr_mount_files *m, ferry_err_t *err)
 {
@@ -32,10 +48,13 @@ static int enc_mount(struct img_out *o, const struct cr_mount_files *m, ferry_er
 		e.path = f->path;
 		e.mode = f->mode, e.uid = f->uid, e.gid = f->gid;
 		e.has_data = S_ISREG(f->mode);
-		e.data.data = f->data.data, e.data.len = f->data.len;
+		e.data.data = f->data.data;
+		e.data.len = f->data.len < CHUNK ? f->data.len : CHUNK;
+		e.has_size = f->data.len > CHUNK;
+		e.size = f->data.len;
 		e.target = f->target;
 		e.has_mtime_ns = true, e.mtime_ns = f->mtime_ns;
-		if (img_out_record(o, &e.base, err) < 0)
+		if (img_out_record(o, &e.base, err) < 0 || enc_chunks(o, &f->data, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -74,9 +93,32 @@ static bool rel_path_ok(const char *p)
 	return img_path_problem(buf) == NULL;
 }
 
+/* The rest of f's contents (size bytes in all), from MountFileChunk records. */
+static int dec_chunks(struct img_in *in, struct cr_mount_file *f, uint64_t size, ferry_err_t *err)
+{
+	while (f->data.len < size) {
+		_cleanup_pb_ FerryImg__MountFileChunk *c = NULL;
+		int r = img_in_next(in, &ferry_img__mount_file_chunk__descriptor, (void *)&c, err);
+
+		if (r == 0)
+			return ferry_error(err, 0, "%s: %s: %zu of %llu bytes", in->name, f->path,
+					   f->data.len, (unsigned long long)size);
+		if (r < 0)
+			return -1;
+		if (c->data.len == 0 || c->data.len > size - f->data.len)
+			return img_in_error(in, err,
+					    "%s: more contents than the %llu bytes announced",
+					    f->path, (unsigned long long)size);
+		memcpy(f->data.data + f->data.len, c->data.data, c->data.len);
+		f->data.len += c->data.len;
+	}
+	return 0;
+}
+
 static int dec_mount_file(struct img_in *in, struct cr_mount_file *f, ferry_err_t *err)
 {
 	_cleanup_pb_ FerryImg__MountFile *e = NULL;
+	uint64_t size;
 	int r = img_in_next(in, &ferry_img__mount_file__descriptor, (void *)&e, err);
 
 	if (r == 0)
@@ -91,15 +133,19 @@ static int dec_mount_file(struct img_in *in, struct cr_mount_file *f, ferry_err_
 	f->path = strdup(e->path);
 	f->mode = e->mode, f->uid = e->uid, f->gid = e->gid, f->mtime_ns = e->mtime_ns;
 	f->target = img_strdup(e->target);
-	if (S_ISREG(e->mode) && e->data.len) {
-		f->data.data = malloc(e->data.len);
+	size = e->has_size ? e->size : e->data.len;
+	if (size < e->data.len || size > MAX_FILE || (e->has_size && !S_ISREG(e->mode)))
+		return img_in_error(in, err, "%s: %llu bytes in all, %zu in its record", e->path,
+				    (unsigned long long)size, e->data.len);
+	if (S_ISREG(e->mode) && size) {
+		f->data.data = malloc(size);
 		if (f->data.data)
 			memcpy(f->data.data, e->data.data, e->data.len);
 		f->data.len = e->data.len;
 	}
-	if (!f->path || (e->target && !f->target) || (e->data.len && !f->data.data))
+	if (!f->path || (e->target && !f->target) || (size && !f->data.data))
 		return NOMEM(in, err);
-	return 0;
+	return dec_chunks(in, f, size, err);
 }
 
 static int dec_mount(struct img_in *in, struct cr_container *c, FerryImg__MountFiles *h,

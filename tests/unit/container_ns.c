@@ -156,7 +156,7 @@ static int make_sparse_file(int fd)
 {
 	_cleanup_close_ int f = openat(fd, "big", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 
-	return f < 0 || ftruncate(f, 1ll << 30) < 0 ? -1 : 0;
+	return f < 0 || ftruncate(f, (1ll << 30) + 1) < 0 ? -1 : 0;
 }
 
 static int make_shm_unattached(int fd)
@@ -493,8 +493,8 @@ static void test_file_too_large(const struct ferry_spec *spec)
 	int r = pid > 0 && c ? lx_ct_collect(pid, spec, c, &err) : 0;
 
 	ok(pid > 0 && r < 0 && err &&
-	       strstr(err->msg, "big: 1073741824 bytes, more than the 63 MiB a file may have"),
-	   "collect: a file larger than an image record is a clear error");
+	       strstr(err->msg, "big: the files of the container's tmpfs mounts exceed 1024 MiB"),
+	   "collect: more than 1 GiB of tmpfs files is a clear error");
 	if (err)
 		diag("%s", err->msg);
 	ferry_error_free(&err);

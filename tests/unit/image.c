@@ -497,6 +497,94 @@ static void test_mutations(void)
 	   "mutation run: %d inputs, %d refused, no crash", survived, refused);
 }
 
+#define BIG_FILE ((40u << 20) + 123) /* more than two records of contents */
+
+static struct cr_mount_file mount_file(const char *path, uint32_t mode, size_t len,
+				       const char *target)
+{
+	struct cr_mount_file f = {.path = strdup(path), .mode = mode, .uid = 7, .gid = 8};
+
+	f.target = target ? strdup(target) : NULL;
+	f.data.data = len ? malloc(len) : NULL;
+	for (size_t i = 0; f.data.data && i < len; i++)
+		f.data.data[i] = (uint8_t)(i * 31 + i / 4096);
+	f.data.len = len;
+	f.mtime_ns = 1234567890123ull;
+	return f;
+}
+
+/* A container record with a tmpfs holding its directory, a large file and a link. */
+static void t_container(struct cr_image *img)
+{
+	struct cr_container *c = calloc(1, sizeof(*c));
+	struct cr_mount_files *m;
+
+	c->id = strdup("web-1");
+	c->config = strdup("{\"ociVersion\": \"1.0.2\"}");
+	c->limits = strdup("{\"memory\":{\"limit\":314572800}}");
+	c->hostname = strdup("web");
+	c->namespaces = CR_NS_PID | CR_NS_NET | CR_NS_UTS;
+	c->netns_locked = true;
+	c->sysctls = calloc(1, sizeof(char *));
+	c->sysctls[0] = strdup("net.ipv4.ip_forward=1");
+	c->n_sysctls = 1;
+	m = c->mounts = calloc(1, sizeof(*m));
+	c->n_mounts = 1;
+	m->destination = strdup("/dev/shm");
+	m->files = calloc(3, sizeof(*m->files));
+	m->n_files = 3;
+	m->files[0] = mount_file(".", S_IFDIR | 01777, 0, NULL);
+	m->files[1] = mount_file("big", S_IFREG | 0600, BIG_FILE, NULL);
+	m->files[2] = mount_file("link", S_IFLNK | 0777, 0, "big");
+	img->container = c;
+}
+
+static void t_container_escape(struct cr_image *img)
+{
+	t_container(img);
+	free(img->container->mounts[0].files[2].path);
+	img->container->mounts[0].files[2].path = strdup("../../etc/passwd");
+}
+
+static void test_container(void)
+{
+	const char *dir = write_tweaked(t_container);
+	struct cr_image want = {0}, got;
+	ferry_err_t err = NULL;
+	const struct cr_mount_files *a, *b;
+	bool same;
+
+	ok(image_read(dir, 0, &got, &err) == 0 && got.container, "container image read back%s%s",
+	   err ? ": " : "", err ? err->msg : "");
+	if (!got.container) {
+		ferry_error_free(&err);
+		return;
+	}
+	t_container(&want);
+	a = &want.container->mounts[0], b = &got.container->mounts[0];
+	is_str(got.container->id, "web-1", "its id");
+	is_str(got.container->limits, want.container->limits, "its live limits");
+	ok(got.container->netns_locked && got.container->namespaces == want.container->namespaces &&
+	       got.container->n_sysctls == 1 &&
+	       !strcmp(got.container->sysctls[0], "net.ipv4.ip_forward=1"),
+	   "its namespaces, lock and sysctls");
+	same = got.container->n_mounts == 1 && b->n_files == 3 &&
+	       !strcmp(b->destination, a->destination);
+	for (size_t i = 0; same && i < 3; i++)
+		same =
+		    !strcmp(a->files[i].path, b->files[i].path) &&
+		    a->files[i].mode == b->files[i].mode && a->files[i].uid == b->files[i].uid &&
+		    a->files[i].mtime_ns == b->files[i].mtime_ns &&
+		    a->files[i].data.len == b->files[i].data.len &&
+		    (!a->files[i].data.len ||
+		     !memcmp(a->files[i].data.data, b->files[i].data.data, a->files[i].data.len)) &&
+		    !a->files[i].target == !b->files[i].target;
+	ok(same, "its tmpfs files, a file of %u bytes (three records) byte for byte", BIG_FILE);
+	cr_image_free(&want), cr_image_free(&got);
+	expect_fail(write_tweaked(t_container_escape), "is not inside its mount",
+		    "a tmpfs file path with ..");
+}
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/ferry-image-test.XXXXXX");
@@ -509,6 +597,7 @@ int main(void)
 	test_split_files();
 	test_bytes();
 	test_mutations();
+	test_container();
 	rm_rf(base);
 	return done_testing();
 }

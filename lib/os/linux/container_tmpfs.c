@@ -22,8 +22,7 @@
 #include "os/linux/container_tmpfs.h"
 #include "os/linux/rootfs_path.h"
 
-#define MAX_FILES (1u << 20)	   /* per mount, as the image reader allows */
-#define MAX_FILE_BYTES (63u << 20) /* one file is one image record (64 MiB at most) */
+#define MAX_FILES (1u << 20) /* per mount, as the image reader allows */
 #define MAX_PATH_LEN 4095
 #define MAX_DEPTH 1024
 
@@ -177,9 +176,6 @@ static int read_data(struct walk *w, int dirfd, const char *name, const struct s
 		return ferry_error_errno(err, "open %s", f->path);
 	if (now.st_ino != st->st_ino || !S_ISREG(now.st_mode))
 		return ferry_error(err, EAGAIN, "%s changed while it was read", f->path);
-	if (size > MAX_FILE_BYTES)
-		return ferry_error(err, 0, "%s: %zu bytes, more than the %u MiB a file may have",
-				   f->path, size, MAX_FILE_BYTES >> 20);
 	if (size > *w->budget)
 		return ferry_error(
 		    err, 0, "%s: the files of the container's tmpfs mounts exceed %llu MiB in all",
