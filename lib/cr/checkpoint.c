@@ -42,8 +42,8 @@ static int seal(void *arg, struct cr_image *img, ferry_err_t *err)
 	if (s->opts->progress)
 		s->opts->progress(s->opts->progress_arg, "write", 0, img->n_procs);
 	s->w = NULL;
-	r = 0;
-	if (s->args->collect && img->container)
+	r = cr_image_check_peers(img, err);
+	if (r == 0 && s->args->collect && img->container)
 		r = s->args->collect(s->args->collect_arg, img->container, err);
 	if (r == 0)
 		r = image_write_all(w, img, err);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Releasing the process model. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,4 +118,30 @@ struct cr_process *cr_image_find_process(const struct cr_image *img, int32_t pid
 		if (img->procs[i].pid == pid)
 			return &img->procs[i];
 	return NULL;
+}
+
+static bool has_socket(const struct cr_image *img, uint64_t id)
+{
+	for (size_t i = 0; i < img->n_procs; i++)
+		for (size_t k = 0; k < img->procs[i].n_fds; k++)
+			if (img->procs[i].fds[k].kind == CR_FD_UNIX && img->procs[i].fds[k].id == id)
+				return true;
+	return false;
+}
+
+int cr_image_check_peers(const struct cr_image *img, ferry_err_t *err)
+{
+	for (size_t i = 0; i < img->n_procs; i++)
+		for (size_t k = 0; k < img->procs[i].n_fds; k++) {
+			const struct cr_fd *f = &img->procs[i].fds[k];
+
+			if (f->kind != CR_FD_UNIX || !f->unix_sk.peer ||
+			    has_socket(img, f->unix_sk.peer))
+				continue;
+			return ferry_error(err, ENOTSUP,
+					   "process %d fd %d: a unix socket connected to one outside "
+					   "the tree (socket:[%llu]): not supported yet",
+					   img->procs[i].pid, f->fd, (unsigned long long)f->unix_sk.peer);
+		}
+	return 0;
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ferry/error.h"
+
 #define CR_PAGE_SIZE 4096u
 #define CR_NSIG 64	    /* signals 1..64; index signo - 1 */
 #define CR_RLIMIT_COUNT 16  /* RLIMIT_CPU .. RLIMIT_RTTIME, Linux numbering */
@@ -372,6 +374,10 @@ void cr_container_free(struct cr_container *c);
 
 /* Frees what an fd owns and zeroes it; accepts NULL. */
 void cr_fd_free(struct cr_fd *fd);
+
+/* Every connected unix socket's peer is in the image (a tree talking to a socket outside it
+ * cannot be restored: refused at checkpoint, before anything is killed). Returns 0 or -1. */
+int cr_image_check_peers(const struct cr_image *img, ferry_err_t *err);
 
 /* Looks a process up by pid; returns it or NULL. */
 struct cr_process *cr_image_find_process(const struct cr_image *img, int32_t pid);

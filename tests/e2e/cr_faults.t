@@ -246,6 +246,22 @@ pid_alive "$PID"
 ok $? "a process holding a POSIX lock: it runs on"
 kill -9 "$PID"
 
+# ---- a unix socket connected to one outside the tree ----
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); c = s.accept()[0]; time.sleep(100)' \
+	"$T_WORK/ux.sock" &
+at_exit "kill -9 $!"
+wait_for test -S "$T_WORK/ux.sock"
+start_ready ux python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print("READY", flush=True); time.sleep(100)' \
+	"$T_WORK/ux.sock"
+ckpt_fails ux "$PID" "$T_WORK/ux" "fd [0-9]+: a unix socket connected to one outside the tree \(socket:\[[0-9]+\]\): not supported yet" \
+	"a unix socket whose peer is outside the tree"
+pid_alive "$PID"
+ok $? "a unix socket whose peer is outside the tree: the process runs on"
+noimage "$T_WORK/ux" "a unix socket whose peer is outside the tree"
+kill -9 "$PID"
+
 # ---- a read-only image directory, then a full one (a 64 KiB tmpfs) ----
 mkdir -p "$T_WORK/ro" "$T_WORK/full"
 mount -t tmpfs -o ro,size=1m tmpfs "$T_WORK/ro" && at_exit "umount -l $T_WORK/ro"
