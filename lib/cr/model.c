@@ -89,6 +89,15 @@ void cr_container_free(struct cr_container *c)
 		free(m->destination);
 	}
 	free(c->mounts);
+	for (size_t i = 0; i < c->n_sems; i++)
+		free(c->sems[i].values);
+	free(c->sems);
+	for (size_t i = 0; i < c->n_queues; i++) {
+		for (size_t k = 0; k < c->queues[i].n_msgs; k++)
+			free(c->queues[i].msgs[k].data.data);
+		free(c->queues[i].msgs);
+	}
+	free(c->queues);
 	free(c);
 }
 
@@ -124,7 +133,8 @@ static bool has_socket(const struct cr_image *img, uint64_t id)
 {
 	for (size_t i = 0; i < img->n_procs; i++)
 		for (size_t k = 0; k < img->procs[i].n_fds; k++)
-			if (img->procs[i].fds[k].kind == CR_FD_UNIX && img->procs[i].fds[k].id == id)
+			if (img->procs[i].fds[k].kind == CR_FD_UNIX &&
+			    img->procs[i].fds[k].id == id)
 				return true;
 	return false;
 }
@@ -138,10 +148,11 @@ int cr_image_check_peers(const struct cr_image *img, ferry_err_t *err)
 			if (f->kind != CR_FD_UNIX || !f->unix_sk.peer ||
 			    has_socket(img, f->unix_sk.peer))
 				continue;
-			return ferry_error(err, ENOTSUP,
-					   "process %d fd %d: a unix socket connected to one outside "
-					   "the tree (socket:[%llu]): not supported yet",
-					   img->procs[i].pid, f->fd, (unsigned long long)f->unix_sk.peer);
+			return ferry_error(
+			    err, ENOTSUP,
+			    "process %d fd %d: a unix socket connected to one outside "
+			    "the tree (socket:[%llu]): not supported yet",
+			    img->procs[i].pid, f->fd, (unsigned long long)f->unix_sk.peer);
 		}
 	return 0;
 }

@@ -186,17 +186,17 @@ struct cr_epoll_target {
 /* A TCP socket: ESTABLISHED (carried by TCP repair) or LISTEN. Addresses are in network byte
  * order (IPv4 in the first 4 bytes), ports in host order. */
 struct cr_tcp {
-	uint32_t family;	       /* 2 AF_INET, 10 AF_INET6 */
-	uint32_t state;		       /* 1 ESTABLISHED, 10 LISTEN; 0: an earlier fd has it */
-	uint8_t src[16], dst[16];      /* dst: zero for LISTEN */
+	uint32_t family;	  /* 2 AF_INET, 10 AF_INET6 */
+	uint32_t state;		  /* 1 ESTABLISHED, 10 LISTEN; 0: an earlier fd has it */
+	uint8_t src[16], dst[16]; /* dst: zero for LISTEN */
 	uint32_t sport, dport;
-	uint32_t backlog;	       /* LISTEN */
-	uint32_t snd_seq, rcv_seq;     /* sequence number at the end of each queue */
-	struct cr_bytes sendq, recvq;  /* sendq: unacknowledged bytes, then never sent ones */
-	uint32_t unsent;	       /* bytes at the end of sendq never sent */
+	uint32_t backlog;	      /* LISTEN */
+	uint32_t snd_seq, rcv_seq;    /* sequence number at the end of each queue */
+	struct cr_bytes sendq, recvq; /* sendq: unacknowledged bytes, then never sent ones */
+	uint32_t unsent;	      /* bytes at the end of sendq never sent */
 	uint32_t mss, snd_wscale, rcv_wscale, timestamp;
-	uint32_t options;	       /* CR_TCP_OPT_* */
-	bool has_window;	       /* the five window fields below are set */
+	uint32_t options; /* CR_TCP_OPT_* */
+	bool has_window;  /* the five window fields below are set */
 	uint32_t snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup;
 	bool reuseaddr, reuseport, keepalive, nodelay;
 	uint32_t keepidle, keepintvl, keepcnt; /* seconds, seconds, probes */
@@ -338,6 +338,30 @@ struct cr_mount_files {
 };
 
 /* What an image of a whole container adds to its process tree. */
+/* A SysV semaphore set of a container's IPC namespace. */
+struct cr_sysv_sem {
+	int32_t key, id; /* id at checkpoint: the restore makes the same one */
+	uint32_t mode;	 /* permission bits */
+	uint32_t uid, gid, cuid, cgid;
+	uint16_t *values; /* nsems of them */
+	size_t nsems;
+};
+
+struct cr_sysv_msg {
+	int64_t type;
+	struct cr_bytes data;
+};
+
+/* A SysV message queue of a container's IPC namespace, its messages in order. */
+struct cr_sysv_queue {
+	int32_t key, id;
+	uint32_t mode;
+	uint32_t uid, gid, cuid, cgid;
+	uint64_t qbytes;
+	struct cr_sysv_msg *msgs;
+	size_t n_msgs;
+};
+
 struct cr_container {
 	char *id;
 	char *config; /* config.json text */
@@ -349,6 +373,10 @@ struct cr_container {
 	size_t n_sysctls;
 	struct cr_mount_files *mounts;
 	size_t n_mounts;
+	struct cr_sysv_sem *sems; /* SysV objects of its own IPC namespace */
+	size_t n_sems;
+	struct cr_sysv_queue *queues;
+	size_t n_queues;
 };
 
 struct cr_image {

@@ -18,6 +18,10 @@
 #define MAX_TEXT (16u << 20)
 #define CHUNK (16u << 20) /* file contents per record */
 #define MAX_FILE (1ull << 30)
+#define MAX_SYSV 32768		    /* semaphore sets, message queues (IPCMNI) */
+#define MAX_NSEMS 65536		    /* semaphores per set */
+#define MAX_MSGS (1u << 20)	    /* messages per queue */
+#define MAX_QUEUE_BYTES (32u << 20) /* message bytes per queue: one record */
 
 /* The contents of a file past its first CHUNK bytes, a record per CHUNK. */
 static int enc_chunks(struct img_out *o, const struct cr_bytes *b, ferry_err_t *err)
@@ -60,6 +64,51 @@ static int enc_mount(struct img_out *o, const struct cr_mount_files *m, ferry_er
 	return 0;
 }
 
+static int enc_sem(struct img_out *o, const struct cr_sysv_sem *m, ferry_err_t *err)
+{
+	FerryImg__SysvSem e = FERRY_IMG__SYSV_SEM__INIT;
+	_cleanup_free_ uint32_t *v = calloc(m->nsems + 1, sizeof(*v));
+
+	if (!v)
+		return ferry_error(err, ENOMEM, "semaphore values");
+	for (size_t i = 0; i < m->nsems; i++)
+		v[i] = m->values[i];
+	e.key = m->key, e.id = m->id, e.mode = m->mode;
+	e.uid = m->uid, e.gid = m->gid, e.cuid = m->cuid, e.cgid = m->cgid;
+	e.values = v, e.n_values = m->nsems;
+	return img_out_record(o, &e.base, err);
+}
+
+static int enc_queue(struct img_out *o, const struct cr_sysv_queue *q, ferry_err_t *err)
+{
+	FerryImg__SysvMsgQueue e = FERRY_IMG__SYSV_MSG_QUEUE__INIT;
+	_cleanup_free_ FerryImg__SysvMsg *msgs = calloc(q->n_msgs + 1, sizeof(*msgs));
+	_cleanup_free_ FerryImg__SysvMsg **ptrs = calloc(q->n_msgs + 1, sizeof(*ptrs));
+	uint64_t bytes = 0;
+
+	if (!msgs || !ptrs)
+		return ferry_error(err, ENOMEM, "message queue");
+	for (size_t i = 0; i < q->n_msgs; i++) {
+		ferry_img__sysv_msg__init(&msgs[i]);
+		msgs[i].type = q->msgs[i].type;
+		msgs[i].data.data = q->msgs[i].data.data;
+		msgs[i].data.len = q->msgs[i].data.len;
+		ptrs[i] = &msgs[i];
+		bytes += q->msgs[i].data.len;
+	}
+	if (bytes > MAX_QUEUE_BYTES || q->n_msgs > MAX_MSGS)
+		return ferry_error(err, EFBIG,
+				   "SysV message queue %d holds %llu bytes in %zu messages: more "
+				   "than an image carries (%u bytes, %u messages)",
+				   q->id, (unsigned long long)bytes, q->n_msgs, MAX_QUEUE_BYTES,
+				   MAX_MSGS);
+	e.key = q->key, e.id = q->id, e.mode = q->mode;
+	e.uid = q->uid, e.gid = q->gid, e.cuid = q->cuid, e.cgid = q->cgid;
+	e.qbytes = q->qbytes;
+	e.msgs = ptrs, e.n_msgs = q->n_msgs;
+	return img_out_record(o, &e.base, err);
+}
+
 int enc_container(struct img_out *o, const struct cr_container *c, ferry_err_t *err)
 {
 	FerryImg__Container e = FERRY_IMG__CONTAINER__INIT;
@@ -73,8 +122,18 @@ int enc_container(struct img_out *o, const struct cr_container *c, ferry_err_t *
 	e.netns_locked = c->netns_locked;
 	e.sysctls = c->sysctls;
 	e.n_sysctls = c->n_sysctls;
+	e.has_n_sems = c->n_sems > 0, e.n_sems = (uint32_t)c->n_sems;
+	e.has_n_queues = c->n_queues > 0, e.n_queues = (uint32_t)c->n_queues;
+	if (c->n_sems > MAX_SYSV || c->n_queues > MAX_SYSV)
+		return ferry_error(err, 0, "too many SysV objects");
 	if (img_out_record(o, &e.base, err) < 0)
 		return -1;
+	for (size_t i = 0; i < c->n_sems; i++)
+		if (enc_sem(o, &c->sems[i], err) < 0)
+			return -1;
+	for (size_t i = 0; i < c->n_queues; i++)
+		if (enc_queue(o, &c->queues[i], err) < 0)
+			return -1;
 	for (size_t i = 0; i < c->n_mounts; i++)
 		if (enc_mount(o, &c->mounts[i], err) < 0)
 			return -1;
@@ -203,6 +262,102 @@ static int take_container(struct img_in *in, struct cr_container *c, FerryImg__C
 	return 0;
 }
 
+static int dec_sem(struct img_in *in, struct cr_sysv_sem *m, ferry_err_t *err)
+{
+	_cleanup_pb_ FerryImg__SysvSem *e = NULL;
+	int r = img_in_next(in, &ferry_img__sysv_sem__descriptor, (void *)&e, err);
+
+	if (r == 0)
+		return ferry_error(err, 0, "%s: fewer semaphore sets than announced", in->name);
+	if (r < 0)
+		return -1;
+	if (e->id < 0 || e->n_values == 0 || e->n_values > MAX_NSEMS || e->mode > 0777)
+		return img_in_error(in, err, "semaphore set %d: %zu semaphores, mode 0%o", e->id,
+				    e->n_values, e->mode);
+	m->key = e->key, m->id = e->id, m->mode = e->mode;
+	m->uid = e->uid, m->gid = e->gid, m->cuid = e->cuid, m->cgid = e->cgid;
+	m->values = calloc(e->n_values, sizeof(*m->values));
+	if (!m->values)
+		return NOMEM(in, err);
+	for (size_t i = 0; i < e->n_values; i++) {
+		if (e->values[i] > 32767) /* SEMVMX */
+			return img_in_error(in, err, "semaphore set %d: value %u", e->id,
+					    e->values[i]);
+		m->values[i] = (uint16_t)e->values[i];
+	}
+	m->nsems = e->n_values;
+	return 0;
+}
+
+static int dec_queue(struct img_in *in, struct cr_sysv_queue *q, ferry_err_t *err)
+{
+	_cleanup_pb_ FerryImg__SysvMsgQueue *e = NULL;
+	uint64_t bytes = 0;
+	int r = img_in_next(in, &ferry_img__sysv_msg_queue__descriptor, (void *)&e, err);
+
+	if (r == 0)
+		return ferry_error(err, 0, "%s: fewer message queues than announced", in->name);
+	if (r < 0)
+		return -1;
+	if (e->id < 0 || e->mode > 0777 || e->n_msgs > MAX_MSGS || e->qbytes > INT32_MAX)
+		return img_in_error(in, err, "message queue %d out of bounds", e->id);
+	q->key = e->key, q->id = e->id, q->mode = e->mode;
+	q->uid = e->uid, q->gid = e->gid, q->cuid = e->cuid, q->cgid = e->cgid;
+	q->qbytes = e->qbytes;
+	q->msgs = calloc(e->n_msgs + 1, sizeof(*q->msgs));
+	if (!q->msgs)
+		return NOMEM(in, err);
+	for (size_t i = 0; i < e->n_msgs; i++) {
+		const FerryImg__SysvMsg *m = e->msgs[i];
+
+		bytes += m->data.len;
+		if (m->type <= 0 || bytes > MAX_QUEUE_BYTES)
+			return img_in_error(in, err, "message queue %d: message %zu of type %lld",
+					    e->id, i, (long long)m->type);
+		q->msgs[i].type = m->type;
+		q->msgs[i].data.data = malloc(m->data.len + 1);
+		if (!q->msgs[i].data.data)
+			return NOMEM(in, err);
+		memcpy(q->msgs[i].data.data, m->data.data, m->data.len);
+		q->msgs[i].data.len = m->data.len;
+		q->n_msgs = i + 1;
+	}
+	return 0;
+}
+
+/* The SysvSem and SysvMsgQueue records the Container record announces. */
+static int dec_sysv(struct img_in *in, struct cr_container *c, const FerryImg__Container *e,
+		    ferry_err_t *err)
+{
+	if (e->n_sems > MAX_SYSV || e->n_queues > MAX_SYSV)
+		return img_in_error(in, err, "%u semaphore sets, %u message queues", e->n_sems,
+				    e->n_queues);
+	c->sems = calloc(e->n_sems + 1, sizeof(*c->sems));
+	c->queues = calloc(e->n_queues + 1, sizeof(*c->queues));
+	if (!c->sems || !c->queues)
+		return NOMEM(in, err);
+	for (uint32_t i = 0; i < e->n_sems; i++) {
+		c->n_sems = i + 1;
+		if (dec_sem(in, &c->sems[i], err) < 0)
+			return -1;
+	}
+	for (uint32_t i = 0; i < e->n_queues; i++) {
+		c->n_queues = i + 1;
+		if (dec_queue(in, &c->queues[i], err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < c->n_sems + c->n_queues; i++)
+		for (size_t k = 0; k < i; k++) {
+			bool sem = i < c->n_sems, ksem = k < c->n_sems;
+			int32_t a = sem ? c->sems[i].id : c->queues[i - c->n_sems].id;
+			int32_t b = ksem ? c->sems[k].id : c->queues[k - c->n_sems].id;
+
+			if (sem == ksem && a == b)
+				return img_in_error(in, err, "SysV id %d twice", a);
+		}
+	return 0;
+}
+
 int dec_container(struct img_in *in, struct cr_image *img, ferry_err_t *err)
 {
 	_cleanup_pb_ FerryImg__Container *e = NULL;
@@ -216,7 +371,7 @@ int dec_container(struct img_in *in, struct cr_image *img, ferry_err_t *err)
 	c = img->container = calloc(1, sizeof(*c));
 	if (!c)
 		return NOMEM(in, err);
-	if (take_container(in, c, e, err) < 0)
+	if (take_container(in, c, e, err) < 0 || dec_sysv(in, c, e, err) < 0)
 		return -1;
 	for (;;) {
 		_cleanup_pb_ FerryImg__MountFiles *h = NULL;
@@ -232,6 +387,36 @@ int dec_container(struct img_in *in, struct cr_image *img, ferry_err_t *err)
 static json_t *text(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+static json_t *sysv_json(const struct cr_container *c)
+{
+	json_t *sems = json_array(), *queues = json_array();
+
+	for (size_t i = 0; i < c->n_sems; i++) {
+		const struct cr_sysv_sem *m = &c->sems[i];
+		json_t *v = json_array();
+
+		for (size_t k = 0; k < m->nsems; k++)
+			json_array_append_new(v, json_integer(m->values[k]));
+		json_array_append_new(sems,
+				      json_pack("{s:i,s:i,s:i,s:i,s:i,s:o}", "key", m->key, "id",
+						m->id, "mode", (int)m->mode, "uid", (int)m->uid,
+						"gid", (int)m->gid, "values", v));
+	}
+	for (size_t i = 0; i < c->n_queues; i++) {
+		const struct cr_sysv_queue *q = &c->queues[i];
+		json_int_t bytes = 0;
+
+		for (size_t k = 0; k < q->n_msgs; k++)
+			bytes += (json_int_t)q->msgs[k].data.len;
+		json_array_append_new(queues, json_pack("{s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:I}", "key",
+							q->key, "id", q->id, "mode", (int)q->mode,
+							"uid", (int)q->uid, "gid", (int)q->gid,
+							"qbytes", (json_int_t)q->qbytes, "messages",
+							(json_int_t)q->n_msgs, "bytes", bytes));
+	}
+	return json_pack("{s:o,s:o}", "semaphore_sets", sems, "message_queues", queues);
 }
 
 json_t *img_container_json(const struct cr_container *c)
@@ -254,8 +439,9 @@ json_t *img_container_json(const struct cr_container *c)
 	}
 	if (c->limits)
 		limits = json_loads(c->limits, 0, NULL);
-	return json_pack("{s:s,s:o,s:o,s:o,s:i,s:b,s:o,s:o}", "id", c->id, "limits",
+	return json_pack("{s:s,s:o,s:o,s:o,s:i,s:b,s:o,s:o,s:o}", "id", c->id, "limits",
 			 limits ? limits : text(c->limits), "hostname", text(c->hostname),
 			 "domainname", text(c->domainname), "namespaces", (int)c->namespaces,
-			 "netns_locked", c->netns_locked, "sysctls", sysctls, "tmpfs", mounts);
+			 "netns_locked", c->netns_locked, "sysctls", sysctls, "tmpfs", mounts,
+			 "sysv", sysv_json(c));
 }

@@ -585,6 +585,97 @@ static void test_container(void)
 		    "a tmpfs file path with ..");
 }
 
+static const char *const sysv_texts[] = {"first", "", "third message"};
+
+static void t_sysv(struct cr_image *img)
+{
+	struct cr_container *c;
+	struct cr_sysv_queue *q;
+
+	t_container(img);
+	c = img->container;
+	c->sems = calloc(2, sizeof(*c->sems));
+	c->n_sems = 2;
+	for (size_t i = 0; i < 2; i++) {
+		c->sems[i] = (struct cr_sysv_sem){.key = i ? 0 : 0x1234,
+						  .id = (int32_t)(i * 32768),
+						  .mode = 0640,
+						  .uid = 1000,
+						  .gid = 100,
+						  .nsems = 3};
+		c->sems[i].values = calloc(3, sizeof(uint16_t));
+		for (size_t k = 0; k < 3; k++)
+			c->sems[i].values[k] = (uint16_t)(7 * k + i);
+	}
+	q = c->queues = calloc(1, sizeof(*q));
+	c->n_queues = 1;
+	*q = (struct cr_sysv_queue){.key = 0x55, .id = 3, .mode = 0600, .qbytes = 1 << 20};
+	q->msgs = calloc(3, sizeof(*q->msgs));
+	q->n_msgs = 3;
+	for (size_t i = 0; i < 3; i++) {
+		q->msgs[i].type = (int64_t)(3 - i);
+		q->msgs[i].data.len = strlen(sysv_texts[i]);
+		q->msgs[i].data.data = (uint8_t *)strdup(sysv_texts[i]);
+	}
+}
+
+static void t_sysv_same_id(struct cr_image *img)
+{
+	t_sysv(img);
+	img->container->sems[1].id = img->container->sems[0].id;
+}
+
+static void t_sysv_bad_type(struct cr_image *img)
+{
+	t_sysv(img);
+	img->container->queues[0].msgs[1].type = 0;
+}
+
+static bool same_sysv(const struct cr_container *a, const struct cr_container *b)
+{
+	bool same = a->n_sems == b->n_sems && a->n_queues == b->n_queues;
+
+	for (size_t i = 0; same && i < a->n_sems; i++)
+		same = a->sems[i].key == b->sems[i].key && a->sems[i].id == b->sems[i].id &&
+		       a->sems[i].mode == b->sems[i].mode && a->sems[i].uid == b->sems[i].uid &&
+		       a->sems[i].nsems == b->sems[i].nsems &&
+		       !memcmp(a->sems[i].values, b->sems[i].values, 3 * sizeof(uint16_t));
+	for (size_t i = 0; same && i < a->n_queues; i++) {
+		const struct cr_sysv_queue *p = &a->queues[i], *q = &b->queues[i];
+
+		same = p->key == q->key && p->id == q->id && p->mode == q->mode &&
+		       p->qbytes == q->qbytes && p->n_msgs == q->n_msgs;
+		for (size_t k = 0; same && k < p->n_msgs; k++)
+			same = p->msgs[k].type == q->msgs[k].type &&
+			       p->msgs[k].data.len == q->msgs[k].data.len &&
+			       !memcmp(p->msgs[k].data.data, q->msgs[k].data.data,
+				       p->msgs[k].data.len);
+	}
+	return same;
+}
+
+static void test_container_sysv(void)
+{
+	const char *dir = write_tweaked(t_sysv);
+	struct cr_image want = {0}, got;
+	ferry_err_t err = NULL;
+
+	ok(image_read(dir, 0, &got, &err) == 0 && got.container,
+	   "container image with SysV objects read back%s%s", err ? ": " : "", err ? err->msg : "");
+	if (!got.container) {
+		ferry_error_free(&err);
+		return;
+	}
+	t_sysv(&want);
+	ok(same_sysv(want.container, got.container),
+	   "its semaphore sets and message queue (messages in order, one empty)");
+	ok(got.container->n_mounts == 1 && got.container->mounts[0].n_files == 3,
+	   "its tmpfs files still follow the SysV records");
+	cr_image_free(&want), cr_image_free(&got);
+	expect_fail(write_tweaked(t_sysv_same_id), "SysV id 0 twice", "two semaphore sets, one id");
+	expect_fail(write_tweaked(t_sysv_bad_type), "message 1 of type 0", "a message of type 0");
+}
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/ferry-image-test.XXXXXX");
@@ -598,6 +689,7 @@ int main(void)
 	test_bytes();
 	test_mutations();
 	test_container();
+	test_container_sysv();
 	rm_rf(base);
 	return done_testing();
 }
