@@ -23,6 +23,7 @@
 
 #define DUMP_BUF_SIZE (4u << 20) /* pages read per process_vm_readv batch */
 #define DUMP_MAX_RANGES 1024	 /* ranges per batch */
+#define DUMP_MT_MIN (16u << 20)	 /* pages of one process worth several files at once */
 
 static uint32_t vma_flags(const struct lx_area *a)
 {
@@ -379,7 +380,7 @@ static int send_batch(struct pages_out *o, const struct lx_page_range *r, size_t
 			return -1;
 	}
 	memcpy(o->sent[o->ps.queued], r, n * sizeof(*r));
-	return lx_parasite_send(&o->ps, r, n, chained ? NULL : &crc_in, err);
+	return lx_parasite_send(&o->ps, 0, r, n, chained ? NULL : &crc_in, err);
 }
 
 /* Writes the batch r[0..n) (bytes total) one way or the other, receiving the oldest batch in
@@ -398,14 +399,39 @@ static int write_batch(struct pages_out *o, const struct lx_page_range *r, size_
 	return copy_batch(o, r, n, bytes, err);
 }
 
-/* Injects the code into p through its first thread; without it, pages are copied (logged). */
-static void pages_out_start(struct pages_out *o)
+/* How many streams (pages files filled at once) the pages of l go in: one per online CPU, at most
+ * LX_PARASITE_MAX_PIPES, for a large address space whose pages the process can all read itself;
+ * else one. */
+static size_t streams_for(struct pages_out *o, const struct lx_page_list *l)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > LX_PARASITE_MAX_PIPES ? LX_PARASITE_MAX_PIPES
+		   : cpus > 1			? (size_t)cpus
+						: 1;
+
+	if (l->bytes < DUMP_MT_MIN)
+		return 1;
+	for (size_t i = 0; n > 1 && i < l->n; i++)
+		if (!readable(o, l->v[i].start, l->v[i].end))
+			n = 1;
+	o->area = 0;
+	return n;
+}
+
+static void progress_mt(void *arg, const struct lx_page_range *r, size_t n)
+{
+	progress(arg, r, n);
+}
+
+/* Injects the code into p through its first thread with n pipes; without it, pages are copied
+ * (logged). */
+static void pages_out_start(struct pages_out *o, size_t n)
 {
 	ferry_err_t e = NULL;
 
 	if (o->p->n_threads == 0 || !o->p->threads)
 		return;
-	if (lx_parasite_start(&o->ps, o->p->pid, o->p->threads[0].tid, &e) < 0)
+	if (lx_parasite_start(&o->ps, o->p->pid, o->p->threads[0].tid, n, &e) < 0)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
 	ferry_error_free(&e);
 }
@@ -455,8 +481,14 @@ static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struc
 	if (!o)
 		return ferry_error(err, ENOMEM, "pages");
 	*o = (struct pages_out){.ctx = ctx, .p = p, .m = m, .fd = -1};
-	pages_out_start(o);
-	r = write_pages(o, l, err);
+	pages_out_start(o, streams_for(o, l));
+	if (o->ps.r.pid && o->ps.n_pipes > 1) {
+		const struct lx_pages_mt job = {ctx->w, &p->pages, progress_mt, o};
+
+		r = lx_pages_mt(&o->ps, &job, l, err);
+	} else {
+		r = write_pages(o, l, err);
+	}
 	if (lx_parasite_cure(&o->ps, r < 0 ? NULL : err) < 0)
 		r = -1;
 	free(o->buf);

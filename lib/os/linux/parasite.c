@@ -60,6 +60,16 @@ _Static_assert(LX_PARASITE_MAX_RANGES == PARASITE_MAX_IOV, "one command's ranges
 #define FX_MAGIC2 0x46505845u
 #define SW_BYTES 464 /* struct _fpx_sw_bytes in the legacy area's software-reserved bytes */
 
+/* Sets ps to the state of nothing injected. */
+static void reset(struct lx_parasite *ps)
+{
+	*ps = (struct lx_parasite){.sock = -1};
+	for (size_t i = 0; i < ARRAY_SIZE(ps->fds); i++)
+		ps->fds[i] = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(ps->pipe_fd); i++)
+		ps->pipe_fd[i] = -1;
+}
+
 /* Runs one remote syscall of up to three arguments; returns its result (>= 0) or -1. */
 static int64_t call(struct lx_parasite *ps, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 		    ferry_err_t *err)
@@ -202,35 +212,47 @@ static int take_fd(pid_t pid, int fd, ferry_err_t *err)
 	return mine;
 }
 
-/* Makes the pipe and the socket pair in the process and takes ferry's ends; returns 0 or -1. */
-static int make_channels(struct lx_parasite *ps, ferry_err_t *err)
+/* Makes pipe k in the process (its ends in ps->fds[1 + 2k], [2 + 2k]), takes ferry's read end
+ * and sizes it; returns 0 or -1. */
+static int make_pipe(struct lx_parasite *ps, size_t k, ferry_err_t *err)
 {
-	int fds[4], size;
+	int fds[2], size;
 
-	if (call(ps, SYS_pipe2, ps->args, O_CLOEXEC, 0, err) < 0)
+	if (call(ps, SYS_pipe2, ps->args, O_CLOEXEC, 0, err) < 0 ||
+	    lx_remote_read(ps->r.pid, ps->args, fds, 2 * sizeof(int), err) < 0)
 		return -1;
-	if (lx_remote_read(ps->r.pid, ps->args, fds, 2 * sizeof(int), err) < 0)
+	ps->fds[1 + 2 * k] = fds[0], ps->fds[2 + 2 * k] = fds[1];
+	ps->n_pipes = k + 1;
+	ps->pipe_fd[k] = take_fd(ps->r.pid, fds[0], err);
+	if (ps->pipe_fd[k] < 0)
 		return -1;
-	ps->fds[1] = fds[0], ps->fds[2] = fds[1];
+	size = fcntl(ps->pipe_fd[k], F_SETPIPE_SZ, LX_PARASITE_PIPE_SIZE);
+	if (size < 0)
+		size = fcntl(ps->pipe_fd[k], F_GETPIPE_SZ);
+	if (size < (int)PAGE || (k && (size_t)size != ps->pipe_size))
+		return ferry_error_errno(err, "pipe size");
+	ps->pipe_size = (size_t)size;
+	return 0;
+}
+
+/* Makes the pipes and the socket pair in the process and takes ferry's ends; returns 0 or -1. */
+static int make_channels(struct lx_parasite *ps, size_t n_pipes, ferry_err_t *err)
+{
+	int fds[2];
+
+	for (size_t k = 0; k < n_pipes; k++)
+		if (make_pipe(ps, k, err) < 0)
+			return -1;
 	if (lx_remote_call(
 		&ps->r, SYS_socketpair,
 		(const uint64_t[6]){AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ps->args + 8, 0, 0},
 		err) < 0 ||
-	    lx_remote_read(ps->r.pid, ps->args + 8, fds + 2, 2 * sizeof(int), err) < 0)
+	    lx_remote_read(ps->r.pid, ps->args + 8, fds, 2 * sizeof(int), err) < 0)
 		return -1;
-	ps->fds[0] = fds[3];
-	ps->sock = take_fd(ps->r.pid, fds[2], err);
-	if (call(ps, SYS_close, (uint64_t)fds[2], 0, 0, err) < 0 || ps->sock < 0)
+	ps->fds[0] = fds[1];
+	ps->sock = take_fd(ps->r.pid, fds[0], err);
+	if (call(ps, SYS_close, (uint64_t)fds[0], 0, 0, err) < 0 || ps->sock < 0)
 		return -1;
-	ps->pipe_fd = take_fd(ps->r.pid, fds[0], err);
-	if (ps->pipe_fd < 0)
-		return -1;
-	size = fcntl(ps->pipe_fd, F_SETPIPE_SZ, LX_PARASITE_PIPE_SIZE);
-	if (size < 0)
-		size = fcntl(ps->pipe_fd, F_GETPIPE_SZ);
-	if (size < (int)PAGE)
-		return ferry_error_errno(err, "pipe size");
-	ps->pipe_size = (size_t)size;
 	return 0;
 }
 
@@ -355,8 +377,7 @@ static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame,
 		return ferry_error(err, ENOMEM, "code arguments");
 	*a = (struct parasite_args){
 	    .sock = ps->fds[0],
-	    .pipe_r = ps->fds[1],
-	    .pipe_w = ps->fds[2],
+	    .n_pipes = (int32_t)ps->n_pipes,
 	    .area = ps->area,
 	    .area_len = ps->area_len,
 	    .gadget = x->gadget,
@@ -364,6 +385,8 @@ static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame,
 	};
 	struct user_regs_struct regs = ps->saved;
 
+	for (size_t k = 0; k < ps->n_pipes; k++)
+		a->pipe_r[k] = ps->fds[1 + 2 * k], a->pipe_w[k] = ps->fds[2 + 2 * k];
 	crc_zeros(a->crc_long, PARASITE_CRC_LONG);
 	crc_zeros(a->crc_short, PARASITE_CRC_SHORT);
 	regs.rip = ps->area;
@@ -383,19 +406,22 @@ static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame,
 	return 0;
 }
 
-int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, ferry_err_t *err)
+int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes,
+		      ferry_err_t *err)
 {
 	const char *why = unusable(pid, tid);
 	struct exits x;
 	uint64_t frame;
 
-	*ps = (struct lx_parasite){.fds = {-1, -1, -1}, .sock = -1, .pipe_fd = -1};
+	reset(ps);
+	if (!why && (n_pipes == 0 || n_pipes > LX_PARASITE_MAX_PIPES))
+		why = "bad number of pipes";
 	if (why)
 		return ferry_error(err, ENOTSUP, "code in process %d: %s", pid, why);
 	if (lx_remote_init(&ps->r, pid, tid, err) < 0 || lx_regs_get(tid, &ps->saved, err) < 0 ||
 	    lx_sigmask_get(tid, &ps->mask, err) < 0 || find_exits(pid, ps->saved.rsp, &x, err) < 0)
 		goto fail;
-	if (map_area(ps, err) < 0 || make_channels(ps, err) < 0 ||
+	if (map_area(ps, err) < 0 || make_channels(ps, n_pipes, err) < 0 ||
 	    !(frame = write_frame(ps, &x, err)) || launch(ps, &x, frame, err) < 0)
 		goto fail;
 	return 0;
@@ -431,14 +457,16 @@ static int wait_fd(struct lx_parasite *ps, int fd, ferry_err_t *err)
 	}
 }
 
-int lx_parasite_send(struct lx_parasite *ps, const struct lx_page_range *r, size_t n,
+int lx_parasite_send(struct lx_parasite *ps, size_t pipe, const struct lx_page_range *r, size_t n,
 		     const uint32_t *crc_in, ferry_err_t *err)
 {
-	struct parasite_cmd cmd = {.nr = PARASITE_VMSPLICE, .n_iov = (uint32_t)n};
+	struct parasite_cmd cmd = {
+	    .nr = PARASITE_VMSPLICE, .n_iov = (uint32_t)n, .pipe = (uint32_t)pipe};
 	uint64_t total = 0;
 	size_t size = PARASITE_CMD_SIZE(n);
 
-	if (n == 0 || n > PARASITE_MAX_IOV || ps->queued == LX_PARASITE_QUEUE || !ps->running)
+	if (n == 0 || n > PARASITE_MAX_IOV || ps->queued == LX_PARASITE_QUEUE || !ps->running ||
+	    pipe >= ps->n_pipes)
 		return ferry_error(err, EINVAL, "vmsplice: %zu ranges, %zu queued", n, ps->queued);
 	for (size_t i = 0; i < n; i++) {
 		cmd.iov[i] = (struct parasite_iov){r[i].start, r[i].end - r[i].start};
@@ -452,6 +480,7 @@ int lx_parasite_send(struct lx_parasite *ps, const struct lx_page_range *r, size
 	if (send(ps->sock, &cmd, size, MSG_NOSIGNAL) != (ssize_t)size)
 		return ferry_error_errno(err, "send a command to %d", ps->r.pid);
 	ps->queue[ps->queued].n = n;
+	ps->queue[ps->queued].pipe = pipe;
 	ps->queue[ps->queued++].len = total;
 	return 0;
 }
@@ -460,12 +489,13 @@ int lx_parasite_send(struct lx_parasite *ps, const struct lx_page_range *r, size
  * all of them (a failure), or -1. */
 static int drain(struct lx_parasite *ps, int fd, uint64_t len, ferry_err_t *err)
 {
+	int pipe_fd = ps->pipe_fd[ps->queue[0].pipe];
+
 	while (len) {
-		ssize_t k =
-		    splice(ps->pipe_fd, NULL, fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		ssize_t k = splice(pipe_fd, NULL, fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 
 		if (k < 0 && errno == EAGAIN) {
-			int r = wait_fd(ps, ps->pipe_fd, err);
+			int r = wait_fd(ps, pipe_fd, err);
 
 			if (r != 0)
 				return r;
@@ -481,19 +511,15 @@ static int drain(struct lx_parasite *ps, int fd, uint64_t len, ferry_err_t *err)
 	return 0;
 }
 
-int64_t lx_parasite_receive(struct lx_parasite *ps, int fd, uint32_t *crc, ferry_err_t *err)
+/* Reads the oldest command's result (early: its bytes did not all come); returns its length or
+ * -1. */
+static int64_t result(struct lx_parasite *ps, int early, uint32_t *crc, ferry_err_t *err)
 {
 	struct parasite_res res;
 	size_t n = ps->queue[0].n, size = PARASITE_RES_SIZE(n);
 	uint64_t len = ps->queue[0].len;
-	int early;
 	ssize_t k;
 
-	if (!ps->queued)
-		return ferry_error(err, EINVAL, "vmsplice: nothing sent");
-	early = drain(ps, fd, len, err);
-	if (early < 0)
-		return -1;
 	while ((k = recv(ps->sock, &res, sizeof(res), MSG_DONTWAIT)) < 0 &&
 	       (errno == EAGAIN || errno == EINTR))
 		if (errno == EAGAIN && wait_fd(ps, ps->sock, err) < 0)
@@ -508,6 +534,25 @@ int64_t lx_parasite_receive(struct lx_parasite *ps, int fd, uint32_t *crc, ferry
 	memcpy(crc, res.crc, n * sizeof(uint32_t));
 	memmove(ps->queue, ps->queue + 1, (--ps->queued) * sizeof(ps->queue[0]));
 	return (int64_t)len;
+}
+
+int64_t lx_parasite_receive(struct lx_parasite *ps, int fd, uint32_t *crc, ferry_err_t *err)
+{
+	int early;
+
+	if (!ps->queued)
+		return ferry_error(err, EINVAL, "vmsplice: nothing sent");
+	early = drain(ps, fd, ps->queue[0].len, err);
+	if (early < 0)
+		return -1;
+	return result(ps, early, crc, err);
+}
+
+int64_t lx_parasite_result(struct lx_parasite *ps, uint32_t *crc, ferry_err_t *err)
+{
+	if (!ps->queued)
+		return ferry_error(err, EINVAL, "vmsplice: nothing sent");
+	return result(ps, 0, crc, err);
 }
 
 /* Takes the thread running the code back into a ptrace stop (an interrupt stop, as it was
@@ -554,15 +599,16 @@ int lx_parasite_cure(struct lx_parasite *ps, ferry_err_t *err)
 	    (lx_regs_set(ps->r.tid, &ps->saved, err) < 0 ||
 	     lx_sigmask_set(ps->r.tid, ps->mask, err) < 0))
 		rc = -1;
-	for (int i = 0; ps->r.pid && i < 3; i++)
+	for (size_t i = 0; ps->r.pid && i < ARRAY_SIZE(ps->fds); i++)
 		if (ps->fds[i] >= 0 && call(ps, SYS_close, (uint64_t)ps->fds[i], 0, 0, err) < 0)
 			rc = -1;
 	if (ps->r.pid && ps->area && call(ps, SYS_munmap, ps->area, ps->area_len, 0, err) < 0)
 		rc = -1;
-	if (ps->pipe_fd >= 0)
-		close(ps->pipe_fd);
+	for (size_t i = 0; i < ARRAY_SIZE(ps->pipe_fd); i++)
+		if (ps->pipe_fd[i] >= 0)
+			close(ps->pipe_fd[i]);
 	if (ps->sock >= 0)
 		close(ps->sock);
-	*ps = (struct lx_parasite){.fds = {-1, -1, -1}, .sock = -1, .pipe_fd = -1};
+	reset(ps);
 	return rc < 0 ? ferry_error_wrap(err, "remove the code from the process") : 0;
 }

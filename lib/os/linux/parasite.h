@@ -10,7 +10,9 @@
  * and signal mask below its stack pointer (where a signal would put one), blocks every signal and
  * lets the thread run the code, which serves commands from the socket: ferry sends the page ranges
  * of a batch, the code checksums and vmsplices them and answers with the checksums; ferry splices
- * the pipe into the image meanwhile, so the two overlap (up to LX_PARASITE_QUEUE batches).
+ * the pipe into the image meanwhile, so the two overlap (up to LX_PARASITE_QUEUE batches). With
+ * several pipes (lx_pages_mt) each command names its pipe and one ferry thread per pipe splices
+ * it into its own pages file.
  *
  * A dead ferry (killed at any point) leaves the process as it was: the socket's other end closes,
  * the code closes its descriptors, unmaps its area from a `syscall; ret` of the process's own code
@@ -34,6 +36,7 @@
 #define LX_PARASITE_PIPE_SIZE (1u << 20) /* wanted pipe size; fs.pipe-max-size may cut it */
 #define LX_PARASITE_MAX_RANGES 256	 /* ranges per command */
 #define LX_PARASITE_QUEUE 2		 /* commands sent and not yet received */
+#define LX_PARASITE_MAX_PIPES 4		 /* pipes (streams of pages) at most */
 
 struct lx_parasite {
 	struct lx_remote r;
@@ -41,37 +44,64 @@ struct lx_parasite {
 	size_t area_len; /* its length */
 	uint64_t args;	 /* the arguments in it */
 	uint64_t stack;	 /* the top of the stack in it */
-	int fds[3];	 /* in the process: socket end, pipe read end, pipe write end, or -1 */
-	int sock;	 /* ferry's end of the socket, or -1 */
-	int pipe_fd;	 /* the pipe's read end in ferry, or -1 */
-	size_t pipe_size;
-	struct user_regs_struct saved; /* the thread's registers before injection */
-	uint64_t mask;		       /* and its signal mask */
-	bool touched;		       /* registers or mask changed: the cure restores them */
-	bool running;		       /* the thread runs the code (not in a ptrace stop) */
-	size_t queued;		       /* commands sent and not received */
-	uint64_t spliced;	       /* bytes spliced into files so far */
+	/* in the process: socket end, then each pipe's read and write ends, or -1 */
+	int fds[1 + 2 * LX_PARASITE_MAX_PIPES];
+	int sock;			    /* ferry's end of the socket, or -1 */
+	int pipe_fd[LX_PARASITE_MAX_PIPES]; /* the pipes' read ends in ferry, or -1 */
+	size_t n_pipes;			    /* pipes made */
+	size_t pipe_size;		    /* of each */
+	struct user_regs_struct saved;	    /* the thread's registers before injection */
+	uint64_t mask;			    /* and its signal mask */
+	bool touched;			    /* registers or mask changed: the cure restores them */
+	bool running;			    /* the thread runs the code (not in a ptrace stop) */
+	size_t queued;			    /* commands sent and not received */
+	uint64_t spliced;		    /* bytes spliced into files so far */
 	struct {
 		size_t n;     /* ranges */
 		uint64_t len; /* bytes */
+		size_t pipe;  /* into which */
 	} queue[LX_PARASITE_QUEUE];
 };
 
-/* Injects the code into process pid through thread tid (held in a ptrace stop) and starts it.
- * Returns 0, or -1 with err saying why it cannot be used (the process left as it was). */
-int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, ferry_err_t *err);
+/* Injects the code into process pid through thread tid (held in a ptrace stop) with n_pipes
+ * pipes (1..LX_PARASITE_MAX_PIPES) and starts it. Returns 0, or -1 with err saying why it cannot
+ * be used (the process left as it was). */
+int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes,
+		      ferry_err_t *err);
 
 /* Sends the n ranges (page aligned, readable by the process, at most LX_PARASITE_MAX_RANGES and
- * ps->pipe_size bytes in all) to be vmspliced into the pipe, checksummed on the way from *crc_in
- * (NULL: from where the previous command ended). At most LX_PARASITE_QUEUE commands may be
- * outstanding. Returns 0 or -1. */
-int lx_parasite_send(struct lx_parasite *ps, const struct lx_page_range *r, size_t n,
+ * ps->pipe_size bytes in all) to be vmspliced into pipe `pipe`, checksummed on the way from
+ * *crc_in (NULL: from where the previous command on that pipe ended). At most LX_PARASITE_QUEUE
+ * commands may be outstanding. Returns 0 or -1. */
+int lx_parasite_send(struct lx_parasite *ps, size_t pipe, const struct lx_page_range *r, size_t n,
 		     const uint32_t *crc_in, ferry_err_t *err);
 
-/* Splices the oldest outstanding command's bytes from the pipe into fd at its offset and reads
+/* Splices the oldest outstanding command's bytes from its pipe into fd at its offset and reads
  * its result: crc[i] is the CRC32C of everything through range i. Returns the bytes written or
  * -1 (fd may then hold part of them: ps->spliced counts every byte spliced so far). */
 int64_t lx_parasite_receive(struct lx_parasite *ps, int fd, uint32_t *crc, ferry_err_t *err);
+
+/* Reads the oldest outstanding command's result while another thread drains its pipe (see
+ * lx_parasite_receive for crc). Returns the bytes the code put into the pipe, or -1. */
+int64_t lx_parasite_result(struct lx_parasite *ps, uint32_t *crc, ferry_err_t *err);
+
+/* What lx_pages_mt fills: pm (pm->pages_id set) through w; progress, when set, is told of each
+ * batch of ranges done. */
+struct image_writer;
+struct cr_pagemap;
+struct lx_pages_mt {
+	struct image_writer *w;
+	struct cr_pagemap *pm;
+	void (*progress)(void *arg, const struct lx_page_range *r, size_t n);
+	void *arg;
+};
+
+/* Moves the pages of l (every range readable by the process) through the code's ps->n_pipes
+ * pipes into as many pages files at once (pm->pages_id's, then new ones), one thread splicing
+ * each (lib/os/linux/dump_pages_mt.c), and records the runs in job->pm. Returns 0 or -1 (the
+ * files may then hold part of the pages). */
+int lx_pages_mt(struct lx_parasite *ps, const struct lx_pages_mt *job, const struct lx_page_list *l,
+		ferry_err_t *err);
 
 /* Removes everything the injection added and restores the thread; accepts a zeroed or already
  * cured ps (pid 0). Returns 0, or -1 if something could not be removed. */

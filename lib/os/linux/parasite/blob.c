@@ -110,8 +110,10 @@ static uint32_t crc32c(const struct parasite_args *a, uint32_t crc, const uint8_
 static void __attribute__((noreturn)) leave(const struct parasite_args *a)
 {
 	sys3(NR_CLOSE, a->sock, 0, 0);
-	sys3(NR_CLOSE, a->pipe_r, 0, 0);
-	sys3(NR_CLOSE, a->pipe_w, 0, 0);
+	for (int32_t i = 0; i < a->n_pipes; i++) {
+		sys3(NR_CLOSE, a->pipe_r[i], 0, 0);
+		sys3(NR_CLOSE, a->pipe_w[i], 0, 0);
+	}
 	__asm__ volatile("mov %[sp], %%rsp\n\t"
 			 "jmp *%[gadget]"
 			 :
@@ -121,16 +123,17 @@ static void __attribute__((noreturn)) leave(const struct parasite_args *a)
 	__builtin_unreachable();
 }
 
-/* vmsplices every range of cmd into the pipe, waiting for room while ferry drains it; returns
+/* vmsplices every range of cmd into its pipe, waiting for room while ferry drains it; returns
  * the bytes spliced, -errno, or 1 when ferry is gone. */
 static int64_t do_vmsplice(const struct parasite_args *a, struct parasite_cmd *cmd)
 {
+	int32_t pipe_w = a->pipe_w[cmd->pipe];
 	struct parasite_iov *v = cmd->iov;
 	uint32_t n = cmd->n_iov;
 	int64_t total = 0;
 
 	while (n) {
-		struct pollfd_ p[2] = {{a->pipe_w, POLLOUT_, 0}, {a->sock, 0, 0}};
+		struct pollfd_ p[2] = {{pipe_w, POLLOUT_, 0}, {a->sock, 0, 0}};
 		long k;
 
 		/* Wait for room without the pipe's lock, which ferry's splice holds while it
@@ -138,7 +141,7 @@ static int64_t do_vmsplice(const struct parasite_args *a, struct parasite_cmd *c
 		sys3(NR_POLL, p, 2, -1);
 		if (p[1].revents)
 			return 1; /* hang up or error: ferry is gone */
-		k = sys6(NR_VMSPLICE, a->pipe_w, (long)v, n, SPLICE_NONBLOCK, 0, 0);
+		k = sys6(NR_VMSPLICE, pipe_w, (long)v, n, SPLICE_NONBLOCK, 0, 0);
 		if (k == -E_AGAIN)
 			continue;
 		if (k == -E_INTR)
@@ -154,11 +157,15 @@ static int64_t do_vmsplice(const struct parasite_args *a, struct parasite_cmd *c
 	return total;
 }
 
-/* Runs one command into res; returns 1 when ferry is gone, else 0. */
+/* Runs one command into res (crcs: the running checksum of each pipe); returns 1 when ferry is
+ * gone, else 0. */
 static int serve(const struct parasite_args *a, struct parasite_cmd *cmd, struct parasite_res *res,
-		 uint32_t *crc)
+		 uint32_t *crcs)
 {
-	if (cmd->nr != PARASITE_VMSPLICE || cmd->n_iov == 0 || cmd->n_iov > PARASITE_MAX_IOV) {
+	uint32_t *crc = &crcs[cmd->pipe < PARASITE_MAX_PIPES ? cmd->pipe : 0];
+
+	if (cmd->nr != PARASITE_VMSPLICE || cmd->n_iov == 0 || cmd->n_iov > PARASITE_MAX_IOV ||
+	    cmd->pipe >= (uint32_t)a->n_pipes) {
 		res->ret = -22;
 		return 0;
 	}
@@ -178,16 +185,16 @@ void parasite_main(const struct parasite_args *a)
 {
 	struct parasite_cmd *cmd = (struct parasite_cmd *)(a + 1);
 	struct parasite_res *res = (struct parasite_res *)(cmd + 1);
-	uint32_t crc = 0;
+	uint32_t crc[PARASITE_MAX_PIPES] = {0};
 
 	for (;;) {
 		long n = sys3(NR_READ, a->sock, cmd, sizeof(*cmd));
 
 		if (n == -E_INTR)
 			continue;
-		if (n < 16 || (uint64_t)n != PARASITE_CMD_SIZE((uint64_t)cmd->n_iov))
+		if (n < 24 || (uint64_t)n != PARASITE_CMD_SIZE((uint64_t)cmd->n_iov))
 			break; /* end of file (ferry is gone), an error or a bad message */
-		if (serve(a, cmd, res, &crc))
+		if (serve(a, cmd, res, crc))
 			break;
 		n = sys6(NR_SENDTO, a->sock, (long)res, (long)PARASITE_RES_SIZE(cmd->n_iov),
 			 MSG_NOSIGNAL_, 0, 0);
