@@ -4,9 +4,10 @@
  * network and mount namespaces and a tmpfs play the container. One is filled (files, a link, a
  * fifo, a device node, mounts below it, a hostname, sysctls) and collected; a fresh one gets it
  * back through prepare and is checked from the host. Links planted in the target must not lead
- * prepare out; a path held by a process and missing from the root, and SysV message queues or
- * semaphores, are clear errors. Every process dies with the test (SIGKILL, parent-death
- * signal), its mounts with its namespace; the temp directory is removed at exit.
+ * prepare out; a path held by a process and missing from the root is a clear error. SysV
+ * semaphore sets and message queues go from one to the other with their ids. Every process dies
+ * with the test (SIGKILL, parent-death signal), its mounts with its namespace; the temp directory
+ * is removed at exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,14 +143,59 @@ static int plant_dir_link(int fd)
 	return symlinkat(victimdir, fd, "sub");
 }
 
-static int make_msg_queue(int fd)
-{
-	return msgget(IPC_PRIVATE, IPC_CREAT | 0600) < 0 ? -1 : 0;
-}
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
 
-static int make_sem_set(int fd)
+static const unsigned short sem_values[3] = {5, 0, 32767};
+static const struct {
+	long type;
+	const char *text;
+} sysv_msgs[3] = {{2, "first"}, {1, "second, shorter type"}, {7, ""}};
+
+#define SEM_KEY 0x5e3
+#define QBYTES 100000
+
+/* A semaphore set (key SEM_KEY, mode 0640, owner 1000:100, values sem_values) and a private
+ * queue (mode 0620, qbytes QBYTES, above msgmnb) holding sysv_msgs; each made after an empty
+ * one and a removed one, so its id (2) is not the one a fresh namespace gives next (1). */
+static int make_sysv(int fd)
 {
-	return semget(IPC_PRIVATE, 2, IPC_CREAT | 0600) < 0 ? -1 : 0;
+	union semun arg = {.array = (unsigned short *)sem_values};
+	struct semid_ds ds;
+	struct {
+		long type;
+		char text[64];
+	} m;
+	int sem, q;
+
+	if (semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) < 0 || msgget(IPC_PRIVATE, IPC_CREAT) < 0)
+		return -1;
+	sem = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600), q = msgget(IPC_PRIVATE, IPC_CREAT);
+	if (sem < 0 || q < 0 || semctl(sem, 0, IPC_RMID) < 0 || msgctl(q, IPC_RMID, NULL) < 0)
+		return -1;
+	sem = semget(SEM_KEY, 3, IPC_CREAT | IPC_EXCL | 0640);
+	if (write_sysctl("/proc/sys/kernel/msgmnb", "100000") < 0)
+		return -1;
+	q = msgget(IPC_PRIVATE, IPC_CREAT | 0620);
+	if (sem < 0 || q < 0 || write_sysctl("/proc/sys/kernel/msgmnb", "16384") < 0 ||
+	    semctl(sem, 0, SETALL, arg) < 0)
+		return -1;
+	arg.buf = &ds;
+	if (semctl(sem, 0, IPC_STAT, arg) < 0)
+		return -1;
+	ds.sem_perm.uid = 1000, ds.sem_perm.gid = 100;
+	if (semctl(sem, 0, IPC_SET, arg) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(sysv_msgs); i++) {
+		m.type = sysv_msgs[i].type;
+		strcpy(m.text, sysv_msgs[i].text);
+		if (msgsnd(q, &m, strlen(m.text), IPC_NOWAIT) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int make_sparse_file(int fd)
@@ -157,6 +203,15 @@ static int make_sparse_file(int fd)
 	_cleanup_close_ int f = openat(fd, "big", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 
 	return f < 0 || ftruncate(f, (1ll << 30) + 1) < 0 ? -1 : 0;
+}
+
+/* Three semaphore sets, so the ids of make_sysv's are taken. */
+static int make_sem_sets(int fd)
+{
+	for (int i = 0; i < 3; i++)
+		if (semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) < 0)
+			return -1;
+	return 0;
 }
 
 static int make_shm_unattached(int fd)
@@ -309,8 +364,7 @@ static void check_collected(const struct cr_container *c)
 	ok(c->n_sysctls == 2 && has_sysctl(c, "net.ipv4.ip_forward=1"),
 	   "collect: net.ipv4.ip_forward as the network namespace has it");
 	ok(has_sysctl(c, "kernel.shmmax=123456789"), "collect: kernel.shmmax of the IPC namespace");
-	ok(m && strcmp(m->destination, mnt) == 0,
-	   "collect: one tmpfs (/dev itself left out)");
+	ok(m && strcmp(m->destination, mnt) == 0, "collect: one tmpfs (/dev itself left out)");
 	if (!m)
 		return;
 	f = find_file(m, "hello.txt", NULL);
@@ -457,13 +511,10 @@ static void test_missing_held_path(const struct ferry_spec *spec)
 		stop(pid);
 }
 
-static void test_sysv(const struct ferry_spec *spec)
+static void test_shm(const struct ferry_spec *spec)
 {
-	int (*const makers[])(int) = {make_msg_queue, make_sem_set, make_shm_unattached,
-				      make_shm_attached};
-	const char *want[] = {"SysV message queues: not supported yet",
-			      "SysV semaphore sets: not supported yet",
-			      "is attached by no process: not supported yet", NULL};
+	int (*const makers[])(int) = {make_shm_unattached, make_shm_attached};
+	const char *want[] = {"is attached by no process: not supported yet", NULL};
 
 	for (size_t i = 0; i < ARRAY_SIZE(makers); i++) {
 		struct cr_container *c = calloc(1, sizeof(*c));
@@ -483,6 +534,127 @@ static void test_sysv(const struct ferry_spec *spec)
 		if (pid > 0)
 			stop(pid);
 	}
+}
+
+static int sem_id = -1, queue_id = -1; /* as collected */
+
+static void check_sysv_collected(const struct cr_container *c)
+{
+	const struct cr_sysv_sem *s = c->n_sems == 2 ? &c->sems[1] : NULL;
+	const struct cr_sysv_queue *q = c->n_queues == 2 ? &c->queues[1] : NULL;
+	bool same = q && q->n_msgs == 3;
+
+	ok(c->n_sems == 2 && c->n_queues == 2 && c->sems[0].nsems == 1 && c->queues[0].n_msgs == 0,
+	   "collect: two semaphore sets and two message queues, the first ones empty");
+	sem_id = s ? s->id : -1, queue_id = q ? q->id : -1;
+	diag("semaphore set %d, message queue %d", sem_id, queue_id);
+	ok(s && s->id == 2 && s->key == SEM_KEY && s->mode == 0640 && s->uid == 1000 &&
+	       s->gid == 100 && s->nsems == 3 && !memcmp(s->values, sem_values, sizeof(sem_values)),
+	   "collect: the semaphore set (id, key, mode, owner, values)");
+	for (size_t i = 0; same && i < 3; i++)
+		same = q->msgs[i].type == sysv_msgs[i].type &&
+		       q->msgs[i].data.len == strlen(sysv_msgs[i].text) &&
+		       !memcmp(q->msgs[i].data.data, sysv_msgs[i].text, q->msgs[i].data.len);
+	ok(same && q->id == 2 && q->qbytes == QBYTES && q->key == IPC_PRIVATE && q->mode == 0620 &&
+	       q->qbytes > 0,
+	   "collect: the message queue (id, mode, three messages in order, one empty)");
+}
+
+/* In pid's IPC namespace: the objects of make_sysv with their ids; returns 0 or the number of
+ * the first check that failed. */
+static int verify_sysv_in(pid_t pid)
+{
+	char path[64], text[64];
+	unsigned short v[3];
+	union semun arg = {.array = v};
+	struct semid_ds sds;
+	struct msqid_ds mds;
+	struct {
+		long type;
+		char text[64];
+	} m;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWIPC) < 0)
+		return 1;
+	if (semctl(sem_id, 0, GETALL, arg) < 0 || memcmp(v, sem_values, sizeof(v)))
+		return 2;
+	arg.buf = &sds;
+	if (semctl(sem_id, 0, IPC_STAT, arg) < 0 || sds.sem_perm.__key != SEM_KEY ||
+	    (sds.sem_perm.mode & 0777) != 0640 || sds.sem_perm.uid != 1000 ||
+	    sds.sem_perm.gid != 100 || semget(SEM_KEY, 0, 0) != sem_id)
+		return 3;
+	if (msgctl(queue_id, IPC_STAT, &mds) < 0 || (mds.msg_perm.mode & 0777) != 0620 ||
+	    mds.msg_perm.__key != IPC_PRIVATE || mds.msg_qnum != 3 || mds.msg_qbytes != QBYTES)
+		return 4;
+	for (size_t i = 0; i < ARRAY_SIZE(sysv_msgs); i++) {
+		ssize_t n = msgrcv(queue_id, &m, sizeof(m.text), 0, IPC_NOWAIT);
+
+		if (n < 0 || m.type != sysv_msgs[i].type)
+			return 5 + (int)i;
+		memcpy(text, m.text, (size_t)n);
+		text[n] = '\0';
+		if (strcmp(text, sysv_msgs[i].text))
+			return 5 + (int)i;
+	}
+	return 0;
+}
+
+/* Runs verify_sysv_in in a child; returns its result (-1: it did not run). */
+static int verify_sysv(pid_t pid)
+{
+	int status;
+	pid_t child = fork();
+
+	if (child == 0)
+		_exit(verify_sysv_in(pid));
+	if (child < 0 || waitpid(child, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void test_sysv(const struct ferry_spec *spec)
+{
+	struct cr_container *c = calloc(1, sizeof(*c));
+	struct cr_image img = {.container = c};
+	ferry_err_t err = NULL;
+	pid_t src = start_container(make_sysv), dst = -1;
+	_cleanup_free_ char *mnb = NULL;
+	int r;
+
+	ok(src > 0 && c, "a source container with a semaphore set and a message queue");
+	if (src <= 0 || !c)
+		goto out;
+	ok(lx_ct_collect(src, spec, c, &err) == 0, "collect%s%s", err ? ": " : "",
+	   err ? err->msg : "");
+	ferry_error_free(&err);
+	check_sysv_collected(c);
+	r = verify_sysv(src);
+	ok(r == 0, "collect left the source's objects as they were (%d)", r);
+	stop(src);
+	dst = start_container(fill_empty);
+	ok(dst > 0 && lx_ct_prepare(dst, spec, &img, &err) == 0, "prepare%s%s", err ? ": " : "",
+	   err ? err->msg : "");
+	ferry_error_free(&err);
+	r = dst > 0 ? verify_sysv(dst) : -1;
+	ok(r == 0, "prepare: same ids, keys, modes, owners, values; messages in order (%d)", r);
+	mnb = dst > 0 ? ns_read(dst, "kernel/msgmnb") : NULL;
+	is_str(mnb, "16384", "prepare: msgmnb is back to what it was");
+	if (dst > 0)
+		stop(dst);
+	dst = start_container(make_sem_sets);
+	ok(dst > 0 && lx_ct_prepare(dst, spec, &img, &err) < 0 && err &&
+	       strstr(err->msg, "semaphore set 0 came back with id 3: the id is taken"),
+	   "prepare: an id already taken is a clear error");
+	if (err)
+		diag("%s", err->msg);
+	ferry_error_free(&err);
+	if (dst > 0)
+		stop(dst);
+out:
+	cr_container_free(c);
 }
 
 static void test_file_too_large(const struct ferry_spec *spec)
@@ -573,6 +745,7 @@ int main(void)
 		test_round_trip(spec, no_tmpfs);
 		test_missing_held_path(spec);
 		test_sysv(spec);
+		test_shm(spec);
 		test_file_too_large(spec);
 	}
 	ferry_spec_free(spec);

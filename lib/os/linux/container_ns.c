@@ -21,6 +21,7 @@
 #include "core/cleanup.h"
 #include "ferry/log.h"
 #include "os/linux/container_ns.h"
+#include "os/linux/container_sysv.h"
 #include "os/linux/container_tmpfs.h"
 #include "os/linux/rootfs_path.h"
 #include "os/linux/sync.h"
@@ -189,23 +190,6 @@ static int write_sysctl(const char *key, const char *value, ferry_err_t *err)
 	return 0;
 }
 
-/* The number of entries of a /proc/sysvipc table (of the caller's IPC namespace). */
-static long sysvipc_count(const char *table)
-{
-	char path[64], line[512];
-	_cleanup_fclose_ FILE *f = NULL;
-	long n = -1;
-
-	snprintf(path, sizeof(path), "/proc/sysvipc/%s", table);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (strchr(line, '\n'))
-			n++;
-	return n < 0 ? 0 : n;
-}
-
 /* A segment no process attaches would be lost: segments go with the processes that attach
  * them. Returns 0 or -1. */
 static int check_unattached_shm(ferry_err_t *err)
@@ -228,23 +212,6 @@ static int check_unattached_shm(ferry_err_t *err)
 	return 0;
 }
 
-static int check_sysvipc(ferry_err_t *err)
-{
-	long msg = sysvipc_count("msg"), sem = sysvipc_count("sem");
-
-	if (msg > 0)
-		return ferry_error(err, 0,
-				   "SysV message queues: not supported yet (%ld in the container's "
-				   "IPC namespace)",
-				   msg);
-	if (sem > 0)
-		return ferry_error(err, 0,
-				   "SysV semaphore sets: not supported yet (%ld in the container's "
-				   "IPC namespace)",
-				   sem);
-	return check_unattached_shm(err);
-}
-
 struct collect_arg {
 	const struct ferry_spec *spec;
 	bool uts, sysv;
@@ -259,7 +226,7 @@ static int collect_in_ns(void *arg, unsigned joined, struct recs *out, ferry_err
 
 	if (!val)
 		return ferry_error(err, ENOMEM, "sysctl");
-	if (a->sysv && (joined & JOINED_IPC) && check_sysvipc(err) < 0)
+	if (a->sysv && (joined & JOINED_IPC) && check_unattached_shm(err) < 0)
 		return -1;
 	if (a->uts) {
 		if (uname(&u) < 0)
@@ -388,7 +355,7 @@ int lx_ct_collect(pid_t init, const struct ferry_spec *spec, struct cr_container
 	if (r == 0)
 		r = store_recs(&out, c, err);
 	free(out.data);
-	if (r < 0)
+	if (r < 0 || (a.sysv && lx_sysv_collect(init, c, err) < 0))
 		return -1;
 	return collect_tmpfs(init, spec, c, err);
 }
@@ -417,6 +384,13 @@ static int prepare_in_ns(void *arg, unsigned joined, struct recs *out, ferry_err
 			return -1;
 	}
 	return 0;
+}
+
+static bool own_ipc_ns(const struct ferry_spec *spec)
+{
+	const struct ferry_namespace *ipc = ferry_spec_namespace(spec, FERRY_NS_IPC);
+
+	return ipc && !ipc->path;
 }
 
 /* Everything in c must be something the spec's container has: its tmpfs mounts, its sysctl
@@ -453,6 +427,10 @@ static int check_against_spec(const struct ferry_spec *spec, const struct cr_con
 	if ((c->hostname || c->domainname) && !ferry_spec_namespace(spec, FERRY_NS_UTS))
 		return ferry_error(err, 0,
 				   "the image has a hostname, but the config has no UTS namespace");
+	if ((c->n_sems || c->n_queues) && !own_ipc_ns(spec))
+		return ferry_error(err, 0,
+				   "the image has SysV semaphore sets or message queues, but the "
+				   "config makes no IPC namespace of its own");
 	return 0;
 }
 
@@ -604,8 +582,7 @@ static void inherit_stdio(int rootfd, struct cr_image *img)
 	}
 }
 
-int lx_ct_prepare(pid_t init, const struct ferry_spec *spec, struct cr_image *img,
-		  ferry_err_t *err)
+int lx_ct_prepare(pid_t init, const struct ferry_spec *spec, struct cr_image *img, ferry_err_t *err)
 {
 	const struct cr_container *c = img->container;
 	_cleanup_close_ int rootfd = -1;
@@ -627,6 +604,8 @@ int lx_ct_prepare(pid_t init, const struct ferry_spec *spec, struct cr_image *im
 			return -1;
 		free(out.data);
 	}
+	if (c && lx_sysv_prepare(init, c, err) < 0) /* after the sysctls: it keeps msgmnb */
+		return -1;
 	inherit_stdio(rootfd, img);
 	for (size_t i = 0; i < img->n_procs; i++)
 		if (check_process(rootfd, &img->procs[i], err) < 0)
