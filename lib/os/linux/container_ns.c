@@ -226,7 +226,8 @@ static int collect_in_ns(void *arg, unsigned joined, struct recs *out, ferry_err
 
 	if (!val)
 		return ferry_error(err, ENOMEM, "sysctl");
-	if (a->sysv && (joined & JOINED_IPC) && check_unattached_shm(err) < 0)
+	/* in init's IPC namespace: joined, or ferry's already (a dump works in it) */
+	if (a->sysv && check_unattached_shm(err) < 0)
 		return -1;
 	if (a->uts) {
 		if (uname(&u) < 0)

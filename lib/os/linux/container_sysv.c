@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/cleanup.h"
@@ -56,36 +55,13 @@ static void *job_thread(void *arg)
 	return NULL;
 }
 
-/* Whether init's IPC namespace is ours; returns 1, 0 or -1. */
-static int same_ipc_ns(pid_t init, ferry_err_t *err)
-{
-	char path[64];
-	struct stat a, b;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)init);
-	if (stat(path, &a) < 0)
-		return ferry_error_errno(err, "stat %s", path);
-	if (stat("/proc/thread-self/ns/ipc", &b) < 0)
-		return ferry_error_errno(err, "stat /proc/thread-self/ns/ipc");
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-/* Runs j->fn in a thread inside init's IPC namespace; returns its result, or 0 at once when
- * that namespace is ours and j only collects (what it holds is not the container's). */
+/* Runs j->fn in a thread inside init's IPC namespace (the caller may be in it already: a dump
+ * works there); returns its result. */
 static int in_ipc_ns(struct job *j, ferry_err_t *err)
 {
 	pthread_t t;
-	int e = same_ipc_ns(j->init, err);
+	int e = pthread_create(&t, NULL, job_thread, j);
 
-	if (e < 0)
-		return -1;
-	if (e && j->out)
-		return 0;
-	if (e)
-		return ferry_error(err, 0,
-				   "the container shares ferry's IPC namespace: its SysV objects "
-				   "are not made again");
-	e = pthread_create(&t, NULL, job_thread, j);
 	if (e)
 		return ferry_error(err, e, "start a thread for the IPC namespace");
 	pthread_join(t, NULL);
