@@ -1,8 +1,9 @@
 #!/bin/bash
 # container_cr.t: `ferry checkpoint` and `ferry restore` of whole containers with runc's flags: a
 # counter continues, tmpfs files and live limits come back, stdio comes from the restoring caller,
-# --leave-running keeps the container; bad requests change nothing; kill -9 of ferry in the
-# middle of a checkpoint leaves the container running.
+# --leave-running keeps the container; SysV message queues and semaphore sets keep their ids; bad
+# requests change nothing; kill -9 of ferry in the middle of a checkpoint leaves the container
+# running.
 . "$(dirname "$0")/../lib.sh"
 
 SHARED=$T_WORK/shared
@@ -194,6 +195,25 @@ rt kill "$ids" USR1 >/dev/null 2>&1
 wait_for grep -q -E 'PASS|FAIL' "$T_WORK/sysv2.out"
 like "$(tail -n 1 "$T_WORK/sysv2.out")" "^PASS" "the segments verify after restore"
 rt delete -f "$ids" >/dev/null 2>&1
+
+# --- SysV message queue and semaphore set, used by id, in the container's own IPC namespace ---
+cc -static -O2 -o "$B/rootfs/bin/sysvmsg" "$TOP/tests/workloads/ipcns/sysvmsg.c" 2>/dev/null
+idq=$T_PREFIX-msg
+clone_bundle "$B" "$T_WORK/msg" /bin/sysvmsg /tmp
+(cd "$T_WORK/msg" && rt run -d "$idq" </dev/null >"$T_WORK/msg.out" 2>&1)
+wait_for grep -q READY "$T_WORK/msg.out"
+ok $? "a container using a SysV message queue and semaphore set by id"
+out=$(rt_limited checkpoint --image-path "$T_WORK/img11" "$idq" 2>&1)
+ok $? "checkpoint${out:+: $out}"
+like "$("$FERRY" image show "$T_WORK/img11" 2>&1 | jq -c '.container.sysv | [.semaphore_sets[].values, .message_queues[].messages]')" \
+	'^\[\[1,42,7\],3\]$' "the image holds the set's values and the queue's 3 messages"
+rt_limited restore -d --image-path "$T_WORK/img11" --bundle "$T_WORK/msg" "$idq" \
+	</dev/null >"$T_WORK/msg2.out" 2>&1
+ok $? "restore into a new IPC namespace $(head -c 300 "$T_WORK/msg2.out")"
+rt kill "$idq" USR1 >/dev/null 2>&1
+wait_for grep -q -E 'PASS|FAIL' "$T_WORK/msg2.out"
+like "$(tail -n 1 "$T_WORK/msg2.out")" "^PASS" "the queue and the set verify by their ids after restore"
+rt delete -f "$idq" >/dev/null 2>&1
 
 # --- kill -9 of ferry in the middle of a checkpoint ---
 idk=$T_PREFIX-kill
