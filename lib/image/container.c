@@ -3,6 +3,7 @@
  * limits and names, and the files of its tmpfs mounts). */
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -325,6 +326,30 @@ static int dec_queue(struct img_in *in, struct cr_sysv_queue *q, ferry_err_t *er
 	return 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* An id twice among n objects of size bytes, each with its id at offset off; returns 0 or -1. */
+static int twice(struct img_in *in, const void *objs, size_t n, size_t size, size_t off,
+		 ferry_err_t *err)
+{
+	_cleanup_free_ int32_t *ids = calloc(n + 1, sizeof(*ids));
+
+	if (!ids)
+		return NOMEM(in, err);
+	for (size_t i = 0; i < n; i++)
+		memcpy(&ids[i], (const char *)objs + i * size + off, sizeof(int32_t));
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	for (size_t i = 1; i < n; i++)
+		if (ids[i] == ids[i - 1])
+			return img_in_error(in, err, "SysV id %d twice", ids[i]);
+	return 0;
+}
+
 /* The SysvSem and SysvMsgQueue records the Container record announces. */
 static int dec_sysv(struct img_in *in, struct cr_container *c, const FerryImg__Container *e,
 		    ferry_err_t *err)
@@ -346,15 +371,11 @@ static int dec_sysv(struct img_in *in, struct cr_container *c, const FerryImg__C
 		if (dec_queue(in, &c->queues[i], err) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < c->n_sems + c->n_queues; i++)
-		for (size_t k = 0; k < i; k++) {
-			bool sem = i < c->n_sems, ksem = k < c->n_sems;
-			int32_t a = sem ? c->sems[i].id : c->queues[i - c->n_sems].id;
-			int32_t b = ksem ? c->sems[k].id : c->queues[k - c->n_sems].id;
-
-			if (sem == ksem && a == b)
-				return img_in_error(in, err, "SysV id %d twice", a);
-		}
+	if (twice(in, c->sems, c->n_sems, sizeof(*c->sems), offsetof(struct cr_sysv_sem, id), err) <
+		0 ||
+	    twice(in, c->queues, c->n_queues, sizeof(*c->queues),
+		  offsetof(struct cr_sysv_queue, id), err) < 0)
+		return -1;
 	return 0;
 }
 

@@ -205,6 +205,25 @@ static int make_sparse_file(int fd)
 	return f < 0 || ftruncate(f, (1ll << 30) + 1) < 0 ? -1 : 0;
 }
 
+/* A queue holding 33 MiB (msgmnb and msgmax raised in its namespace). */
+static int make_full_queue(int fd)
+{
+	static struct {
+		long type;
+		char text[1 << 20];
+	} m = {.type = 1};
+	int q;
+
+	if (write_sysctl("/proc/sys/kernel/msgmnb", "40000000") < 0 ||
+	    write_sysctl("/proc/sys/kernel/msgmax", "1048576") < 0)
+		return -1;
+	q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	for (int i = 0; q >= 0 && i < 33; i++)
+		if (msgsnd(q, &m, sizeof(m.text), IPC_NOWAIT) < 0)
+			return -1;
+	return q < 0 ? -1 : 0;
+}
+
 /* Three semaphore sets, so the ids of make_sysv's are taken. */
 static int make_sem_sets(int fd)
 {
@@ -511,10 +530,12 @@ static void test_missing_held_path(const struct ferry_spec *spec)
 		stop(pid);
 }
 
-static void test_shm(const struct ferry_spec *spec)
+static void test_sysv_refused(const struct ferry_spec *spec)
 {
-	int (*const makers[])(int) = {make_shm_unattached, make_shm_attached};
-	const char *want[] = {"is attached by no process: not supported yet", NULL};
+	int (*const makers[])(int) = {make_full_queue, make_shm_unattached, make_shm_attached};
+	const char *want[] = {"SysV message queue 0 holds 34603008 bytes: more than a checkpoint "
+			      "carries (33554432)",
+			      "is attached by no process: not supported yet", NULL};
 
 	for (size_t i = 0; i < ARRAY_SIZE(makers); i++) {
 		struct cr_container *c = calloc(1, sizeof(*c));
@@ -745,7 +766,7 @@ int main(void)
 		test_round_trip(spec, no_tmpfs);
 		test_missing_held_path(spec);
 		test_sysv(spec);
-		test_shm(spec);
+		test_sysv_refused(spec);
 		test_file_too_large(spec);
 	}
 	ferry_spec_free(spec);

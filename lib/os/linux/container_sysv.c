@@ -206,7 +206,7 @@ static int collect_queues(struct job *j, ferry_err_t *err)
 static int collect_all(struct job *j, ferry_err_t *err)
 {
 	if (collect_sems(j, err) < 0 || collect_queues(j, err) < 0)
-		return ferry_error_wrap(err, "SysV IPC of the container");
+		return ferry_error_wrap(err, "the container's IPC namespace");
 	return 0;
 }
 
@@ -344,9 +344,9 @@ static int prepare_all(struct job *j, ferry_err_t *err)
 {
 	for (size_t i = 0; i < j->in->n_sems; i++)
 		if (prepare_sem(&j->in->sems[i], err) < 0)
-			return ferry_error_wrap(err, "SysV IPC of the container");
+			return ferry_error_wrap(err, "the container's IPC namespace");
 	if (prepare_queues(j->in, err) < 0)
-		return ferry_error_wrap(err, "SysV IPC of the container");
+		return ferry_error_wrap(err, "the container's IPC namespace");
 	return 0;
 }
 
