@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/cleanup.h"
@@ -243,6 +245,27 @@ static int write_kernel(const char *name, long v, ferry_err_t *err)
 	return 0;
 }
 
+/* Writes msgmnb or msgmax: an IPC namespace's limits are writable by the root of the user
+ * namespace that owns it (the owner of the file), not by the host's root; this thread takes
+ * that uid as its effective one for the write (the raw syscall: glibc's setresuid would change
+ * every thread) and takes 0 back. Returns 0 or -1. */
+static int write_limit(const char *name, long v, ferry_err_t *err)
+{
+	char path[96];
+	struct stat st;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	if (stat(path, &st) < 0)
+		return ferry_error_errno(err, "stat %s", path);
+	if (st.st_uid && syscall(SYS_setresuid, -1, st.st_uid, -1) < 0)
+		return ferry_error_errno(err, "take uid %u to write %s", st.st_uid, path);
+	r = write_kernel(name, v, err);
+	if (st.st_uid && syscall(SYS_setresuid, -1, 0, -1) < 0)
+		return ferry_error_errno(err, "take uid 0 back");
+	return r;
+}
+
 /* An object was made with another id than the one asked for: removes it; returns -1. */
 static int wrong_id(const char *what, int32_t want, int got, bool sem, ferry_err_t *err)
 {
@@ -279,8 +302,7 @@ static int prepare_sem(const struct cr_sysv_sem *s, ferry_err_t *err)
 	return 0;
 }
 
-/* Makes queue q with msgmnb set to its qbytes (raising msg_qbytes past msgmnb with IPC_SET
- * needs CAP_SYS_RESOURCE). */
+/* Makes queue q: qbytes, owner and mode, then the messages. */
 static int prepare_queue(const struct cr_sysv_queue *q, ferry_err_t *err)
 {
 	_cleanup_free_ struct msgbuf *buf = NULL;
@@ -293,8 +315,7 @@ static int prepare_queue(const struct cr_sysv_queue *q, ferry_err_t *err)
 	buf = malloc(sizeof(*buf) + most + 1);
 	if (!buf)
 		return ferry_error(err, ENOMEM, "message queue %d", q->id);
-	if (write_kernel("msgmnb", (long)q->qbytes, err) < 0 ||
-	    write_kernel("msg_next_id", q->id, err) < 0)
+	if (write_kernel("msg_next_id", q->id, err) < 0)
 		return -1;
 	id = msgget(q->key, IPC_CREAT | IPC_EXCL | (int)(q->mode & 0777));
 	if (id < 0)
@@ -302,40 +323,46 @@ static int prepare_queue(const struct cr_sysv_queue *q, ferry_err_t *err)
 					 (unsigned)q->key);
 	if (id != q->id)
 		return wrong_id("message queue", q->id, id, false, err);
+	if (msgctl(id, IPC_STAT, &ds) < 0)
+		return ferry_error_errno(err, "message queue %d", id);
+	ds.msg_perm.uid = q->uid, ds.msg_perm.gid = q->gid, ds.msg_perm.mode = q->mode;
+	ds.msg_qbytes = q->qbytes;
+	if (msgctl(id, IPC_SET, &ds) < 0)
+		return ferry_error_errno(err, "the size, owner and mode of message queue %d", id);
 	for (size_t k = 0; k < q->n_msgs; k++) {
 		buf->mtype = (long)q->msgs[k].type;
 		memcpy(buf->mtext, q->msgs[k].data.data, q->msgs[k].data.len);
 		if (msgsnd(id, buf, q->msgs[k].data.len, IPC_NOWAIT) < 0)
 			return ferry_error_errno(err, "message %zu of queue %d", k, id);
 	}
-	if (msgctl(id, IPC_STAT, &ds) < 0)
-		return ferry_error_errno(err, "message queue %d", id);
-	ds.msg_perm.uid = q->uid, ds.msg_perm.gid = q->gid, ds.msg_perm.mode = q->mode;
-	if (msgctl(id, IPC_SET, &ds) < 0)
-		return ferry_error_errno(err, "the owner and mode of message queue %d", id);
 	return 0;
 }
 
-/* The queues, with msgmnb and msgmax raised as they need and put back after. */
+/* The queues. A qbytes above msgmnb (IPC_SET past msgmnb needs CAP_SYS_RESOURCE) or a message
+ * above msgmax has them raised meanwhile, and put back after. */
 static int prepare_queues(const struct cr_container *c, ferry_err_t *err)
 {
-	long mnb, max, most = 0;
+	long mnb, max, most = 0, qbytes = 0;
 	int r = 0;
 
 	if (!c->n_queues)
 		return 0;
 	if (read_kernel("msgmnb", &mnb, err) < 0 || read_kernel("msgmax", &max, err) < 0)
 		return -1;
-	for (size_t i = 0; i < c->n_queues; i++)
+	for (size_t i = 0; i < c->n_queues; i++) {
+		if ((long)c->queues[i].qbytes > qbytes)
+			qbytes = (long)c->queues[i].qbytes;
 		for (size_t k = 0; k < c->queues[i].n_msgs; k++)
 			if ((long)c->queues[i].msgs[k].data.len > most)
 				most = (long)c->queues[i].msgs[k].data.len;
-	if (most > max && write_kernel("msgmax", most, err) < 0)
-		return -1;
+	}
+	if ((qbytes > mnb && write_limit("msgmnb", qbytes, err) < 0) ||
+	    (most > max && write_limit("msgmax", most, err) < 0))
+		r = -1;
 	for (size_t i = 0; i < c->n_queues && r == 0; i++)
 		r = prepare_queue(&c->queues[i], err);
-	if (write_kernel("msgmnb", mnb, r < 0 ? NULL : err) < 0 ||
-	    (most > max && write_kernel("msgmax", max, r < 0 ? NULL : err) < 0))
+	if ((qbytes > mnb && write_limit("msgmnb", mnb, r < 0 ? NULL : err) < 0) ||
+	    (most > max && write_limit("msgmax", max, r < 0 ? NULL : err) < 0))
 		r = -1;
 	return r;
 }
