@@ -224,6 +224,34 @@ static int make_full_queue(int fd)
 	return q < 0 ? -1 : 0;
 }
 
+#define BIG_MSG 10000
+
+/* As the root of its user namespace: a queue of qbytes 100000 above msgmnb, holding a message of
+ * BIG_MSG bytes above msgmax (both raised for it, then put back) and one of 3 bytes. */
+static int make_big_queue(int fd)
+{
+	static struct {
+		long type;
+		char text[BIG_MSG];
+	} m;
+	int q;
+
+	if (write_sysctl("/proc/sys/kernel/msgmnb", "100000") < 0 ||
+	    write_sysctl("/proc/sys/kernel/msgmax", "20000") < 0)
+		return -1;
+	q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	memset(m.text, 'x', sizeof(m.text));
+	m.type = 5;
+	if (q < 0 || msgsnd(q, &m, BIG_MSG, IPC_NOWAIT) < 0)
+		return -1;
+	m.type = 9;
+	if (msgsnd(q, &m, 3, IPC_NOWAIT) < 0 ||
+	    write_sysctl("/proc/sys/kernel/msgmnb", "16384") < 0 ||
+	    write_sysctl("/proc/sys/kernel/msgmax", "8192") < 0)
+		return -1;
+	return 0;
+}
+
 /* Three semaphore sets, so the ids of make_sysv's are taken. */
 static int make_sem_sets(int fd)
 {
@@ -284,6 +312,57 @@ static pid_t start_container(int (*fill)(int fd))
 	return pid;
 }
 
+/* Writes "0 100000 65536" to /proc/<pid>/<file>; returns 0 or -1. */
+static int write_map(pid_t pid, const char *file, const char *text)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	return write_sysctl(path, text);
+}
+
+/* Starts a "container" in its own user namespace (root is 100000 outside) and IPC, UTS and
+ * network namespaces it owns, filled by fill as its root; returns its pid once ready, or -1. */
+static pid_t start_userns_container(int (*fill)(int fd))
+{
+	int ready[2], go[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		close(ready[0]), close(ready[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (unshare(CLONE_NEWUSER) < 0 || write(ready[1], "U", 1) != 1 ||
+		    read(go[0], &c, 1) != 1 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
+		    unshare(CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET) < 0 || fill(-1) < 0 ||
+		    write(ready[1], "R", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]), close(go[0]);
+	if (pid > 0) {
+		kids[n_kids++] = pid;
+		if (read(ready[0], &c, 1) != 1 || write_map(pid, "uid_map", "0 100000 65536") < 0 ||
+		    write_map(pid, "setgroups", "deny") < 0 ||
+		    write_map(pid, "gid_map", "0 100000 65536") < 0 || write(go[1], "G", 1) != 1 ||
+		    read(ready[0], &c, 1) != 1 || c != 'R')
+			c = 0;
+	}
+	close(ready[0]), close(go[1]);
+	if (pid > 0 && c != 'R') {
+		stop(pid);
+		return -1;
+	}
+	return pid;
+}
+
 /* Reads /proc/sys/<path> as pid's network, IPC and UTS namespaces see it; returns a new string
  * (final newline dropped) or NULL. */
 static char *ns_read(pid_t pid, const char *path)
@@ -328,7 +407,7 @@ static char *ns_read(pid_t pid, const char *path)
 	return strdup(buf);
 }
 
-static struct ferry_spec *make_spec(bool with_tmpfs)
+static struct ferry_spec *make_spec(bool with_tmpfs, bool with_sysctl)
 {
 	char json[2048];
 	ferry_err_t err = NULL;
@@ -342,9 +421,10 @@ static struct ferry_spec *make_spec(bool with_tmpfs)
 		 "{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"shm\"}],"
 		 "\"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"network\"},"
 		 " {\"type\": \"ipc\"}, {\"type\": \"uts\"}],"
-		 " \"sysctl\": {\"net.ipv4.ip_forward\": \"0\", \"kernel.shmmax\": \"1000\"}}}",
+		 " \"sysctl\": {%s}}}",
 		 with_tmpfs ? "{\"destination\": \"" : "", with_tmpfs ? mnt : "",
-		 with_tmpfs ? "\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"}," : "");
+		 with_tmpfs ? "\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"}," : "",
+		 with_sysctl ? "\"net.ipv4.ip_forward\": \"0\", \"kernel.shmmax\": \"1000\"" : "");
 	s = ferry_spec_parse(json, strlen(json), tmpdir, &err);
 	if (!s)
 		diag("spec: %s", err->msg);
@@ -678,6 +758,78 @@ out:
 	cr_container_free(c);
 }
 
+/* In pid's IPC namespace: queue 0 holds make_big_queue's messages; returns 0 or the number of
+ * the first check that failed. */
+static int verify_big_queue_in(pid_t pid)
+{
+	static struct {
+		long type;
+		char text[BIG_MSG];
+	} m;
+	char path[64];
+	struct msqid_ds ds;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWIPC) < 0)
+		return 1;
+	if (msgctl(0, IPC_STAT, &ds) < 0 || ds.msg_qbytes != 100000 || ds.msg_qnum != 2 ||
+	    ds.msg_perm.uid != 100000)
+		return 2;
+	if (msgrcv(0, &m, BIG_MSG, 0, IPC_NOWAIT) != BIG_MSG || m.type != 5 ||
+	    m.text[BIG_MSG - 1] != 'x')
+		return 3;
+	if (msgrcv(0, &m, BIG_MSG, 0, IPC_NOWAIT) != 3 || m.type != 9)
+		return 4;
+	return 0;
+}
+
+/* A container with a user namespace: its IPC namespace's limits belong to its root. */
+static void test_sysv_userns(const struct ferry_spec *spec)
+{
+	struct cr_container *c = calloc(1, sizeof(*c));
+	struct cr_image img = {.container = c};
+	ferry_err_t err = NULL;
+	pid_t src = start_userns_container(make_big_queue), dst = -1, child;
+	_cleanup_free_ char *mnb = NULL, *max = NULL;
+	int status = -1;
+
+	ok(src > 0 && c, "a source container in a user namespace, a queue above msgmnb and msgmax");
+	if (src <= 0 || !c)
+		goto out;
+	ok(lx_ct_collect(src, spec, c, &err) == 0 && c->n_queues == 1 &&
+	       c->queues[0].qbytes == 100000 && c->queues[0].n_msgs == 2 &&
+	       c->queues[0].msgs[0].data.len == BIG_MSG,
+	   "collect: its qbytes and its %d-byte message%s%s", BIG_MSG, err ? ": " : "",
+	   err ? err->msg : "");
+	ferry_error_free(&err);
+	max = ns_read(src, "kernel/msgmax");
+	is_str(max, "8192", "collect: msgmax raised for MSG_COPY and put back");
+	free(steal_ptr(max));
+	stop(src);
+	dst = start_userns_container(fill_empty);
+	ok(dst > 0 && lx_ct_prepare(dst, spec, &img, &err) == 0, "prepare%s%s", err ? ": " : "",
+	   err ? err->msg : "");
+	ferry_error_free(&err);
+	child = dst > 0 ? fork() : -1;
+	if (child == 0)
+		_exit(verify_big_queue_in(dst));
+	if (child > 0)
+		waitpid(child, &status, 0);
+	ok(status == 0, "prepare: qbytes 100000, owner 100000, both messages (%d)",
+	   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	mnb = dst > 0 ? ns_read(dst, "kernel/msgmnb") : NULL;
+	max = dst > 0 ? ns_read(dst, "kernel/msgmax") : NULL;
+	ok(mnb && max && !strcmp(mnb, "16384") && !strcmp(max, "8192"),
+	   "prepare: msgmnb and msgmax raised as the namespace's root and put back (%s, %s)",
+	   mnb ? mnb : "?", max ? max : "?");
+	if (dst > 0)
+		stop(dst);
+out:
+	cr_container_free(c);
+}
+
 static void test_file_too_large(const struct ferry_spec *spec)
 {
 	struct cr_container *c = calloc(1, sizeof(*c));
@@ -744,7 +896,7 @@ out:
 
 int main(void)
 {
-	struct ferry_spec *spec = NULL, *no_tmpfs = NULL;
+	struct ferry_spec *spec = NULL, *no_tmpfs = NULL, *bare = NULL;
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root\n");
@@ -759,18 +911,21 @@ int main(void)
 	ok(mkdir(mnt, 0755) == 0 && mkdir(victimdir, 0755) == 0 &&
 	       write_file(AT_FDCWD, victim, "untouched", 9, 0644) == 0,
 	   "test directories");
-	spec = make_spec(true);
-	no_tmpfs = make_spec(false);
-	ok(spec && no_tmpfs, "specs parse");
-	if (spec && no_tmpfs) {
+	spec = make_spec(true, true);
+	no_tmpfs = make_spec(false, true);
+	bare = make_spec(false, false);
+	ok(spec && no_tmpfs && bare, "specs parse");
+	if (spec && no_tmpfs && bare) {
 		test_round_trip(spec, no_tmpfs);
 		test_missing_held_path(spec);
 		test_sysv(spec);
+		test_sysv_userns(bare);
 		test_sysv_refused(spec);
 		test_file_too_large(spec);
 	}
 	ferry_spec_free(spec);
 	ferry_spec_free(no_tmpfs);
+	ferry_spec_free(bare);
 	cleanup();
 	return done_testing();
 }

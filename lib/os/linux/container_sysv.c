@@ -76,6 +76,53 @@ static int in_ipc_ns(struct job *j, ferry_err_t *err)
 	return 0;
 }
 
+/* /proc/sys/kernel/<name> of the caller's IPC namespace. */
+static int read_kernel(const char *name, long *v, ferry_err_t *err)
+{
+	char path[96];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	f = fopen(path, "re");
+	if (!f || fscanf(f, "%ld", v) != 1)
+		return ferry_error_errno(err, "read %s", path);
+	return 0;
+}
+
+static int write_kernel(const char *name, long v, ferry_err_t *err)
+{
+	char path[96], buf[32];
+	_cleanup_close_ int fd = -1;
+	int len = snprintf(buf, sizeof(buf), "%ld", v);
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)len) != len)
+		return ferry_error_errno(err, "write %s to %s", buf, path);
+	return 0;
+}
+
+/* Writes msgmnb or msgmax: an IPC namespace's limits are writable by the root of the user
+ * namespace that owns it (the owner of the file), not by the host's root; this thread takes
+ * that uid as its effective one for the write (the raw syscall: glibc's setresuid would change
+ * every thread) and takes 0 back. Returns 0 or -1. */
+static int write_limit(const char *name, long v, ferry_err_t *err)
+{
+	char path[96];
+	struct stat st;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	if (stat(path, &st) < 0)
+		return ferry_error_errno(err, "stat %s", path);
+	if (st.st_uid && syscall(SYS_setresuid, -1, st.st_uid, -1) < 0)
+		return ferry_error_errno(err, "take uid %u to write %s", st.st_uid, path);
+	r = write_kernel(name, v, err);
+	if (st.st_uid && syscall(SYS_setresuid, -1, 0, -1) < 0)
+		return ferry_error_errno(err, "take uid 0 back");
+	return r;
+}
+
 static int collect_sem(int id, const struct semid_ds *ds, struct cr_container *c, ferry_err_t *err)
 {
 	struct cr_sysv_sem *s = realloc(c->sems, (c->n_sems + 1) * sizeof(*s));
@@ -184,13 +231,9 @@ static int collect_queue(int id, const struct msqid_ds *ds, struct cr_container 
 	return copy_messages(id, q, ds->msg_qnum, ds->__msg_cbytes, err);
 }
 
-static int collect_queues(struct job *j, ferry_err_t *err)
+/* Copies every queue of the namespace (indexes 0 to max). */
+static int copy_queues(struct job *j, int max, ferry_err_t *err)
 {
-	struct msginfo info;
-	int max = msgctl(0, MSG_INFO, (struct msqid_ds *)&info);
-
-	if (max < 0)
-		return ferry_error_errno(err, "msgctl MSG_INFO");
 	for (int idx = 0; idx <= max; idx++) {
 		struct msqid_ds ds;
 		int id = msgctl(idx, MSG_STAT_ANY, &ds);
@@ -205,6 +248,33 @@ static int collect_queues(struct job *j, ferry_err_t *err)
 	return 0;
 }
 
+/* The queues. MSG_COPY copies no message above msgmax: when a queue holds more bytes than
+ * msgmax, msgmax is raised meanwhile (the processes are stopped), then put back. */
+static int collect_queues(struct job *j, ferry_err_t *err)
+{
+	struct msginfo info;
+	int max = msgctl(0, MSG_INFO, (struct msqid_ds *)&info), r = 0;
+	long msgmax, most = 0;
+
+	if (max < 0)
+		return ferry_error_errno(err, "msgctl MSG_INFO");
+	if (read_kernel("msgmax", &msgmax, err) < 0)
+		return -1;
+	for (int idx = 0; idx <= max; idx++) {
+		struct msqid_ds ds;
+
+		if (msgctl(idx, MSG_STAT_ANY, &ds) >= 0 && (long)ds.__msg_cbytes > most)
+			most = (long)ds.__msg_cbytes;
+	}
+	most = most > LX_SYSV_MAX_QUEUE_BYTES ? LX_SYSV_MAX_QUEUE_BYTES : most;
+	if (most > msgmax && write_limit("msgmax", most, err) < 0)
+		return -1;
+	r = copy_queues(j, max, err);
+	if (most > msgmax && write_limit("msgmax", msgmax, r < 0 ? NULL : err) < 0)
+		r = -1;
+	return r;
+}
+
 static int collect_all(struct job *j, ferry_err_t *err)
 {
 	if (collect_sems(j, err) < 0 || collect_queues(j, err) < 0)
@@ -217,53 +287,6 @@ int lx_sysv_collect(pid_t init, struct cr_container *c, ferry_err_t *err)
 	struct job j = {.init = init, .out = c, .fn = collect_all};
 
 	return in_ipc_ns(&j, err);
-}
-
-/* /proc/sys/kernel/<name> of the caller's IPC namespace. */
-static int read_kernel(const char *name, long *v, ferry_err_t *err)
-{
-	char path[96];
-	_cleanup_fclose_ FILE *f = NULL;
-
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	f = fopen(path, "re");
-	if (!f || fscanf(f, "%ld", v) != 1)
-		return ferry_error_errno(err, "read %s", path);
-	return 0;
-}
-
-static int write_kernel(const char *name, long v, ferry_err_t *err)
-{
-	char path[96], buf[32];
-	_cleanup_close_ int fd = -1;
-	int len = snprintf(buf, sizeof(buf), "%ld", v);
-
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, buf, (size_t)len) != len)
-		return ferry_error_errno(err, "write %s to %s", buf, path);
-	return 0;
-}
-
-/* Writes msgmnb or msgmax: an IPC namespace's limits are writable by the root of the user
- * namespace that owns it (the owner of the file), not by the host's root; this thread takes
- * that uid as its effective one for the write (the raw syscall: glibc's setresuid would change
- * every thread) and takes 0 back. Returns 0 or -1. */
-static int write_limit(const char *name, long v, ferry_err_t *err)
-{
-	char path[96];
-	struct stat st;
-	int r;
-
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	if (stat(path, &st) < 0)
-		return ferry_error_errno(err, "stat %s", path);
-	if (st.st_uid && syscall(SYS_setresuid, -1, st.st_uid, -1) < 0)
-		return ferry_error_errno(err, "take uid %u to write %s", st.st_uid, path);
-	r = write_kernel(name, v, err);
-	if (st.st_uid && syscall(SYS_setresuid, -1, 0, -1) < 0)
-		return ferry_error_errno(err, "take uid 0 back");
-	return r;
 }
 
 /* An object was made with another id than the one asked for: removes it; returns -1. */
