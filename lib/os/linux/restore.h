@@ -87,6 +87,11 @@ int lx_rst_fdpass_close_others(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_
 /* Closes the passing fds of rp once its fds are restored; returns 0 or -1. */
 int lx_rst_fdpass_end(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
 
+/* rp opens ferry's fd own again with flags (through /proc), or takes the same open file when
+ * /proc refuses it (a user namespace: *given, close-on-exec); returns rp's fd or -1. */
+int64_t lx_rst_open_own(struct lx_rst *rs, struct lx_rst_proc *rp, int own, uint64_t flags,
+			bool *given, ferry_err_t *err);
+
 /* Where rp opens ferry's fd own again: returns the dirfd (AT_FDCWD or its /proc) and the path
  * in buf. */
 int64_t lx_rst_own_path(const struct lx_rst *rs, int own, char *buf, size_t size);

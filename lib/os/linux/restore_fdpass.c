@@ -161,3 +161,29 @@ int64_t lx_rst_own_path(const struct lx_rst *rs, int own, char *buf, size_t size
 	snprintf(buf, size, "/proc/%d/fd/%d", rs->self, own);
 	return AT_FDCWD;
 }
+
+int64_t lx_rst_open_own(struct lx_rst *rs, struct lx_rst_proc *rp, int own, uint64_t flags,
+			bool *given, ferry_err_t *err)
+{
+	char path[64];
+	int64_t dirfd = lx_rst_own_path(rs, own, path, sizeof(path)), fd;
+	ferry_err_t denied = NULL;
+	uint64_t at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
+
+	*given = false;
+	if (!at)
+		return -1;
+	fd =
+	    rcall(rp, SYS_openat, (uint64_t)dirfd, at, flags, 0, rs->pass_sock < 0 ? err : &denied);
+	if (fd >= 0 || rs->pass_sock < 0)
+		return fd;
+	/* A tracee in a user namespace may not reopen ferry's fds through /proc: the same open
+	 * file is handed over instead. */
+	if (denied->errnum != EACCES && denied->errnum != EPERM) {
+		*err = denied;
+		return ferry_error_wrap(err, "open %s", path);
+	}
+	ferry_error_free(&denied);
+	*given = true;
+	return lx_rst_give(rs, rp, own, err);
+}

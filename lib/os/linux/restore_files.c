@@ -110,7 +110,8 @@ static int fifo_hold(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
 		return ferry_error(err, ENOMEM, "fifo");
 	rs->fifo_fds = v;
 
-	fd = open(lx_rst_host_path(rs, f->path, host, sizeof(host)), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	fd = open(lx_rst_host_path(rs, f->path, host, sizeof(host)),
+		  O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return ferry_error_errno(err, "open fifo %s", f->path);
 	v[rs->n_fifo_fds++] = fd;
@@ -119,15 +120,13 @@ static int fifo_hold(struct lx_rst *rs, const struct cr_fd *f, ferry_err_t *err)
 	return 0;
 }
 
-/* The path the tracee opens for f into buf; returns 0 or -1. */
-static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t size,
-		     int64_t *dirfd, ferry_err_t *err)
+/* What the tracee opens for f: a path into buf (*own -1), or ferry's fd *own; returns 0 or -1. */
+static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t size, int *own,
+		     ferry_err_t *err)
 {
-	int own = -1;
-
-	*dirfd = AT_FDCWD;
+	*own = -1;
 	if (f->inherit) {
-		*dirfd = lx_rst_own_path(rs, (int)f->inherit_fd, buf, size);
+		*own = (int)f->inherit_fd;
 		return 0;
 	}
 	switch (f->kind) {
@@ -140,16 +139,16 @@ static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t
 		snprintf(buf, size, "%s", f->path);
 		return fifo_hold(rs, f, err);
 	case CR_FD_PIPE:
-		own = pipe_fd(rs, f, err);
+		*own = pipe_fd(rs, f, err);
 		break;
 	case CR_FD_DELETED:
-		own = ghost_fd(rs, f, err);
+		*own = ghost_fd(rs, f, err);
 		break;
 	case CR_FD_MEMFD:
 		for (size_t i = 0; i < rs->img->n_shm; i++)
 			if (rs->img->shm[i].id == f->id)
-				own = rs->shm_fds[i];
-		if (own < 0)
+				*own = rs->shm_fds[i];
+		if (*own < 0)
 			return ferry_error(err, ENOENT, "memfd object %llu",
 					   (unsigned long long)f->id);
 		break;
@@ -157,10 +156,7 @@ static int fd_source(struct lx_rst *rs, const struct cr_fd *f, char *buf, size_t
 		return ferry_error(err, ENOTSUP, "this kind of file (%d) is not restored yet",
 				   (int)f->kind);
 	}
-	if (own < 0)
-		return -1;
-	*dirfd = lx_rst_own_path(rs, own, buf, size);
-	return 0;
+	return *own < 0 ? -1 : 0;
 }
 
 /* An object made by lx_rst_fd_make, moved to its number with its close-on-exec and status
@@ -185,33 +181,56 @@ static int special_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const stru
 	return 0;
 }
 
+/* The flags of an open file handed over rather than opened again (it came close-on-exec and with
+ * ferry's status flags; the caller's own stdio keeps its status flags). Returns 0 or -1. */
+static int handed_flags(struct lx_rst_proc *rp, const struct cr_fd *f, int64_t fd, ferry_err_t *err)
+{
+	if (fd == f->fd && !f->cloexec &&
+	    rcall(rp, SYS_fcntl, (uint64_t)f->fd, F_SETFD, 0, err) < 0)
+		return -1;
+	if (!f->inherit && rcall(rp, SYS_fcntl, (uint64_t)f->fd, F_SETFL, f->flags, err) < 0)
+		return ferry_error_wrap(err, "status flags");
+	return 0;
+}
+
 /* Opens one fd at its number with its flags and offset; returns 0 or -1. */
 static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_fd *f,
 		      ferry_err_t *err)
 {
 	char path[PATH_MAX + 32];
 	uint64_t flags = (f->flags & ~(uint32_t)STRIP_FLAGS) | (f->cloexec ? O_CLOEXEC : 0);
-	int64_t fd, dirfd;
+	bool given = false;
 	uint64_t at;
+	int64_t fd;
+	int own;
 
 	if (lx_rst_fd_special(f))
 		return special_restore(rs, rp, f, err);
-	if (fd_source(rs, f, path, sizeof(path), &dirfd, err) < 0)
+	if (fd_source(rs, f, path, sizeof(path), &own, err) < 0)
 		return -1;
-	at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
-	if (!at)
-		return -1;
-	fd = rcall(rp, SYS_openat, (uint64_t)dirfd, at, flags, err);
-	if (fd < 0)
-		return ferry_error_wrap(err, "open %s", path);
+	if (own >= 0) {
+		fd = lx_rst_open_own(rs, rp, own, flags, &given, err);
+		if (fd < 0)
+			return -1;
+	} else {
+		at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
+		if (!at)
+			return -1;
+		fd = rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, flags, err);
+		if (fd < 0)
+			return ferry_error_wrap(err, "open %s", path);
+	}
 	if (fd != f->fd) {
 		if (rcall(rp, SYS_dup3, (uint64_t)fd, (uint64_t)f->fd, f->cloexec ? O_CLOEXEC : 0,
 			  err) < 0 ||
 		    rcall(rp, SYS_close, (uint64_t)fd, 0, 0, err) < 0)
 			return -1;
 	}
+	if (given && handed_flags(rp, f, fd, err) < 0)
+		return -1;
 	if ((f->kind == CR_FD_REG || f->kind == CR_FD_DELETED || f->kind == CR_FD_MEMFD) &&
-	    !f->inherit && f->offset && rcall(rp, SYS_lseek, (uint64_t)f->fd, f->offset, SEEK_SET, err) < 0)
+	    !f->inherit && f->offset &&
+	    rcall(rp, SYS_lseek, (uint64_t)f->fd, f->offset, SEEK_SET, err) < 0)
 		return -1;
 	return 0;
 }
