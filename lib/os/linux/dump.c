@@ -205,6 +205,8 @@ static int dump_in_ns(const struct os_dump_req *req, struct image_writer *w, str
 	free(ctx.ghost_dev);
 	free(ctx.ghost_ino);
 	if (r == 0)
+		r = lx_dump_ns_ids(&tree, img, err); /* before the pids: it reads /proc by host pid */
+	if (r == 0)
 		r = lx_dump_ns_pids(&tree, img, err);
 	if (r == 0 && req->seal)
 		r = req->seal(req->seal_arg, img, err);

@@ -88,6 +88,10 @@ int lx_dump_memory(struct lx_dump_ctx *ctx, struct cr_process *p, ferry_err_t *e
  * ferry's pid namespace to the tree's own, when the root lives in another one; returns 0 or -1. */
 int lx_dump_ns_pids(const struct lx_tree *tree, struct cr_image *img, ferry_err_t *err);
 
+/* Rewrites the credentials of img (uids, gids, groups) from the host's user namespace to the
+ * tree's own, when it has one; returns 0 or -1. */
+int lx_dump_ns_ids(const struct lx_tree *tree, struct cr_image *img, ferry_err_t *err);
+
 /* Returns CLOCK_MONOTONIC in microseconds. */
 uint64_t lx_dump_now_us(void);
 
