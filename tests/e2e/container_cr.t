@@ -142,6 +142,33 @@ like "$out" "not a descendant of its init" "naming it: $out"
 is "$(status_of "$id")" running "the container runs on"
 kill "$epid" 2>/dev/null
 
+# --- a container with its own user namespace (root inside is 100000 outside) ---
+idu=$T_PREFIX-userns
+copy_bundle "$B" "$T_WORK/userns" sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/c; sleep 0.05; done'
+chmod 1777 "$T_WORK/userns/rootfs/tmp"
+chmod 0755 "$T_WORK" # the state directory is reached by the namespace's root (exec.fifo)
+mkdir -p "$T_WORK/userns/rootfs/scratch" # its root may not make mount points in a host-owned rootfs
+jq_edit "$T_WORK/userns" '.linux.namespaces += [{"type": "user"}]; .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]; .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]; .mounts = [m for m in c["mounts"] if m["destination"] != "/shared"]'
+(cd "$T_WORK/userns" && rt run -d "$idu" </dev/null >/dev/null 2>"$T_WORK/userns.err")
+out=$(cat "$T_WORK/userns.err")
+ucount() { rt exec "$idu" cat /tmp/c 2>/dev/null || echo 0; }
+at_least_20() { [ "$(ucount)" -ge 20 ]; }
+wait_for at_least_20
+ok $? "a counter in a container with a user namespace${out:+: $out}"
+ids_before=$(grep -E '^(Uid|Gid):' "/proc/$(state_field "$idu" pid)/status" | tr -s '\t ' ' ')
+out=$(rt_limited checkpoint --image-path "$T_WORK/img12" "$idu" 2>&1)
+ok $? "checkpoint${out:+: $out}"
+uat=$(cat "$T_WORK/userns/rootfs/tmp/c")
+# (its stderr was a host file: it becomes the restore's, kept out of a command substitution)
+rt_limited restore -d --image-path "$T_WORK/img12" --bundle "$T_WORK/userns" "$idu" \
+	</dev/null >/dev/null 2>"$T_WORK/userns.rerr"
+ok $? "restore into a new user namespace $(cat "$T_WORK/userns.rerr")"
+ufirst=$(ucount)
+ok "$([ "$ufirst" -ge "$uat" ] && echo 0 || echo 1)" "its counter continues from $uat (read $ufirst)"
+is "$(grep -E '^(Uid|Gid):' "/proc/$(state_field "$idu" pid)/status" | tr -s '\t ' ' ')" "$ids_before" \
+	"the same ids seen from the host (root of the namespace is 100000)"
+rt delete -f "$idu" >/dev/null 2>&1
+
 # --- a file the processes hold is missing from the rootfs at restore ---
 idh=$T_PREFIX-held
 copy_bundle "$B" "$T_WORK/held" sh -c 'exec 3</etc/held; while :; do sleep 1; done'
