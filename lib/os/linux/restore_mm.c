@@ -475,7 +475,7 @@ static int64_t open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const str
 {
 	char path[PATH_MAX];
 	int flags = O_RDONLY | O_CLOEXEC;
-	int64_t dirfd = AT_FDCWD;
+	bool given;
 	uint64_t at;
 
 	if (v->shm_id) {
@@ -484,8 +484,8 @@ static int64_t open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const str
 		if (i < 0)
 			return ferry_error(err, ENOENT, "shared memory %llu",
 					   (unsigned long long)v->shm_id);
-		dirfd = lx_rst_own_path(rs, rs->shm_fds[i], path, sizeof(path));
-		flags = O_RDWR | O_CLOEXEC;
+		/* a user namespace's tracee takes the object itself (/proc refuses) */
+		return lx_rst_open_own(rs, rp, rs->shm_fds[i], O_RDWR | O_CLOEXEC, &given, err);
 	} else {
 		char host[PATH_MAX + 64];
 		struct stat st;
@@ -502,7 +502,7 @@ static int64_t open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const str
 	at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
 	if (!at)
 		return -1;
-	return rcall(rp, SYS_openat, (uint64_t)dirfd, at, (uint64_t)flags, 0, 0, 0, err);
+	return rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, (uint64_t)flags, 0, 0, 0, err);
 }
 
 /* Maps an anonymous area elsewhere, faults one page in (a moved area keeps its page offset only
