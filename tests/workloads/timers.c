@@ -133,7 +133,9 @@ static int check(void)
 	a0 = alarms, t0 = ticks;
 	sleep_ms(200);
 	da = alarms - a0, dt = ticks - t0;
-	if (da < 5 || da > 15 || dt < 10 || dt > 30) {
+	/* Their intervals are checked exactly above; here that they go on firing. On a loaded
+	 * machine a late process gets fewer signals (standard ones coalesce), never more. */
+	if (da < 2 || da > 15 || dt < 4 || dt > 30) {
 		printf("FAIL in 200 ms: %d alarms (every 20 ms), %d ticks (every 10 ms)\n", da, dt);
 		return 1;
 	}
