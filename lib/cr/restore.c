@@ -114,6 +114,18 @@ static bool in_tree(const struct cr_image *img, int32_t pid)
 	return cr_image_find_process(img, pid) != NULL;
 }
 
+/* Whether process group pgid lives on in the caller's session. Its leader may be gone while the
+ * group lives (getsid then fails): the backend tries to join it and keeps the caller's group if
+ * it is of another session. */
+static bool group_here(pid_t pgid)
+{
+	pid_t sid = getsid(pgid);
+
+	if (sid >= 0)
+		return sid == getsid(0);
+	return kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
 /* The caller's terminal (the first of fds 0..2 that is one), or NULL. */
 static char *caller_tty(void)
 {
@@ -136,8 +148,7 @@ static int adopt_outside(struct cr_image *img, bool shell_job, ferry_err_t *err)
 
 		if (!in_tree(img, p->sid))
 			p->sid = getsid(0);
-		if (!in_tree(img, p->pgid) &&
-		    (shell_job || p->pgid == 0 || getsid(p->pgid) != getsid(0)))
+		if (!in_tree(img, p->pgid) && (shell_job || p->pgid == 0 || !group_here(p->pgid)))
 			p->pgid = getpgrp();
 		for (size_t k = 0; tty && k < p->n_fds; k++) {
 			struct cr_fd *f = &p->fds[k];

@@ -183,6 +183,13 @@ int lx_rst_session(struct lx_rst *rs, struct lx_rst_proc *rp, bool root, ferry_e
 			return 0;
 		return ferry_error(err, ESRCH, "process group %d is gone", p->pgid);
 	}
+	if (root && p->pgid != p->pid) {
+		/* a group outside the tree: joined when it is of the caller's session, else the
+		 * caller's is kept */
+		if (call_in(rs, rp, rp->r.tid, SYS_setpgid, 0, (uint64_t)p->pgid, 0, 0, &probe) < 0)
+			ferry_error_free(&probe);
+		return 0;
+	}
 	if (RCALL(SYS_setpgid, 0, (uint64_t)p->pgid, 0, 0) < 0)
 		return ferry_error_wrap(err, "process group %d", p->pgid);
 	return 0;
