@@ -19,21 +19,7 @@
 #include "ferry/log.h"
 #include "os/os.h"
 
-static void rec_clear(struct state_rec *rec)
-{
-	ferry_state_clear(&rec->pub);
-}
-
-#define _cleanup_rec_ __attribute__((cleanup(rec_clear)))
-
-static void spec_freep(struct ferry_spec **s)
-{
-	ferry_spec_free(*s);
-}
-
-#define _cleanup_spec_ __attribute__((cleanup(spec_freep)))
-
-static char *read_whole(const char *path, size_t *len, ferry_err_t *err)
+char *ct_read_whole(const char *path, size_t *len, ferry_err_t *err)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	char *buf = NULL;
@@ -74,7 +60,7 @@ struct ferry_spec *ferry_container_spec(const struct ferry_ctx *ctx, const char 
 	dir = state_dir(ctx, id, err);
 	if (!dir || asprintf(&path, "%s/config.json", dir) < 0)
 		return NULL;
-	text = read_whole(path, &len, err);
+	text = ct_read_whole(path, &len, err);
 	if (!text)
 		return NULL;
 	return ferry_spec_parse(text, len, rec.pub.bundle, err);
@@ -85,15 +71,15 @@ char *ct_hook_state(const char *id, pid_t pid, enum ferry_status status,
 		    const struct ferry_spec *spec)
 {
 	struct ferry_state st = {
-		.id = (char *)id,
-		.pid = pid,
-		.status = status,
-		.bundle = spec->bundle,
-		.rootfs = spec->rootfs,
-		.created = "",
-		.owner = "",
-		.annotations = spec->annotations,
-		.n_annotations = spec->n_annotations,
+	    .id = (char *)id,
+	    .pid = pid,
+	    .status = status,
+	    .bundle = spec->bundle,
+	    .rootfs = spec->rootfs,
+	    .created = "",
+	    .owner = "",
+	    .annotations = spec->annotations,
+	    .n_annotations = spec->n_annotations,
 	};
 
 	return ferry_state_to_json(&st, false);
@@ -154,7 +140,7 @@ static int save_config(int dirfd, const char *bundle, ferry_err_t *err)
 
 	if (asprintf(&path, "%s/config.json", bundle) < 0)
 		return ferry_error(err, ENOMEM, "config path");
-	text = read_whole(path, &len, err);
+	text = ct_read_whole(path, &len, err);
 	if (!text)
 		return -1;
 	return state_write_file(dirfd, "config.json", text, len, err);
@@ -169,8 +155,7 @@ static void kill_and_reap(pid_t pid)
 		poll(NULL, 0, 5);
 }
 
-void ct_create_rollback(const struct ferry_ctx *ctx, const char *id, const char *cgroup,
-			    pid_t pid)
+void ct_create_rollback(const struct ferry_ctx *ctx, const char *id, const char *cgroup, pid_t pid)
 {
 	ferry_err_t ignored = NULL;
 
@@ -193,17 +178,17 @@ static int create_in_dir(const struct ferry_ctx *ctx, const struct ferry_create_
 	_cleanup_free_ char *fifo = NULL;
 	struct create_hooks_arg harg = {.spec = spec, .id = opts->id};
 	struct os_create_req req = {
-		.spec = spec,
-		.id = opts->id,
-		.cgroup = rec->pub.cgroup,
-		.console_socket = opts->console_socket,
-		.no_pivot = opts->no_pivot,
-		.no_new_keyring = opts->no_new_keyring,
-		.preserve_fds = opts->preserve_fds,
-		.keep_console = opts->foreground && !opts->console_socket,
-		.restore = restore,
-		.hooks = create_hooks,
-		.hooks_arg = &harg,
+	    .spec = spec,
+	    .id = opts->id,
+	    .cgroup = rec->pub.cgroup,
+	    .console_socket = opts->console_socket,
+	    .no_pivot = opts->no_pivot,
+	    .no_new_keyring = opts->no_new_keyring,
+	    .preserve_fds = opts->preserve_fds,
+	    .keep_console = opts->foreground && !opts->console_socket,
+	    .restore = restore,
+	    .hooks = create_hooks,
+	    .hooks_arg = &harg,
 	};
 	pid_t pid;
 
@@ -253,8 +238,8 @@ int ct_create(const struct ferry_ctx *ctx, const struct ferry_create_opts *opts,
 	if (os_ops.validate(spec, err) < 0 ||
 	    container_limits_check(spec->has_linux ? spec->linux.resources_json : NULL, err) < 0)
 		return -1;
-	rec.pub.cgroup = os_ops.cgroup_resolve(spec->has_linux ? spec->linux.cgroups_path : NULL,
-					       opts->id, err);
+	rec.pub.cgroup =
+	    os_ops.cgroup_resolve(spec->has_linux ? spec->linux.cgroups_path : NULL, opts->id, err);
 	if (!rec.pub.cgroup)
 		return -1;
 	dirfd = state_dir_create(ctx, opts->id, err);
@@ -481,8 +466,7 @@ int ferry_container_delete(const struct ferry_ctx *ctx, const char *id, bool for
 	return state_dir_remove(ctx, id, err);
 }
 
-int ferry_container_pause(const struct ferry_ctx *ctx, const char *id, bool pause,
-			  ferry_err_t *err)
+int ferry_container_pause(const struct ferry_ctx *ctx, const char *id, bool pause, ferry_err_t *err)
 {
 	_cleanup_close_ int dirfd = state_dir_lock(ctx, id, err);
 	_cleanup_rec_ struct state_rec rec = {0};
@@ -516,10 +500,10 @@ int ferry_container_exec(const struct ferry_ctx *ctx, const struct ferry_exec_op
 	_cleanup_rec_ struct state_rec rec = {0};
 	_cleanup_spec_ struct ferry_spec *spec = NULL;
 	struct os_exec_req req = {
-		.process = opts->process,
-		.console_socket = opts->console_socket,
-		.keep_console = !opts->console_socket && !opts->detach,
-		.preserve_fds = opts->preserve_fds,
+	    .process = opts->process,
+	    .console_socket = opts->console_socket,
+	    .keep_console = !opts->console_socket && !opts->detach,
+	    .preserve_fds = opts->preserve_fds,
 	};
 
 	*console_fd = -1;
@@ -529,8 +513,7 @@ int ferry_container_exec(const struct ferry_ctx *ctx, const struct ferry_exec_op
 		return ferry_error(err, 0, "cannot exec in a container that is %s",
 				   ferry_status_name(rec.pub.status));
 	if (opts->process->terminal && opts->detach && !opts->console_socket)
-		return ferry_error(err, 0,
-				   "exec --detach with a terminal needs --console-socket");
+		return ferry_error(err, 0, "exec --detach with a terminal needs --console-socket");
 	if (!opts->process->n_args)
 		return ferry_error(err, 0, "exec: no command given");
 	if (os_ops.validate_process(opts->process, err) < 0)

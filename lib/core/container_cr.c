@@ -23,20 +23,6 @@
 #include "image/image.h"
 #include "os/os.h"
 
-static void rec_clear(struct state_rec *rec)
-{
-	ferry_state_clear(&rec->pub);
-}
-
-#define _cleanup_rec_ __attribute__((cleanup(rec_clear)))
-
-static void spec_freep(struct ferry_spec **s)
-{
-	ferry_spec_free(*s);
-}
-
-#define _cleanup_spec_ __attribute__((cleanup(spec_freep)))
-
 static const uint32_t ns_bits[FERRY_NS__COUNT] = {
     [FERRY_NS_PID] = CR_NS_PID,	      [FERRY_NS_NETWORK] = CR_NS_NET,
     [FERRY_NS_MOUNT] = CR_NS_MOUNT,   [FERRY_NS_IPC] = CR_NS_IPC,
@@ -53,28 +39,6 @@ static uint32_t own_namespaces(const struct ferry_spec *spec)
 		if (!spec->linux.namespaces[i].path)
 			bits |= ns_bits[spec->linux.namespaces[i].type];
 	return bits;
-}
-
-static char *read_text(const char *path, ferry_err_t *err)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-
-	if (!f) {
-		ferry_error_errno(err, "open %s", path);
-		return NULL;
-	}
-	m = open_memstream(&buf, &len);
-	if (!m) {
-		ferry_error(err, ENOMEM, "read %s", path);
-		return NULL;
-	}
-	for (int c; (c = fgetc(f)) != EOF;)
-		fputc(c, m);
-	fclose(m);
-	return buf;
 }
 
 struct collect_arg {
@@ -97,6 +61,7 @@ static struct cr_container *container_record(const struct ferry_ctx *ctx,
 {
 	_cleanup_free_ char *dir = state_dir(ctx, rec->pub.id, err), *path = NULL;
 	struct cr_container *c = calloc(1, sizeof(*c));
+	size_t len;
 
 	if (!c || !dir || asprintf(&path, "%s/config.json", dir) < 0) {
 		free(c);
@@ -104,7 +69,7 @@ static struct cr_container *container_record(const struct ferry_ctx *ctx,
 		return NULL;
 	}
 	c->id = strdup(rec->pub.id);
-	c->config = read_text(path, err);
+	c->config = ct_read_whole(path, &len, err);
 	c->namespaces = own_namespaces(spec);
 	c->netns_locked = ferry_spec_namespace(spec, FERRY_NS_NETWORK) != NULL;
 	if (c->id && c->config && rec->pub.cgroup)

@@ -129,7 +129,7 @@ struct cr_process *cr_image_find_process(const struct cr_image *img, int32_t pid
 	return NULL;
 }
 
-static bool has_socket(const struct cr_image *img, uint64_t id)
+bool cr_image_has_socket(const struct cr_image *img, uint64_t id)
 {
 	for (size_t i = 0; i < img->n_procs; i++)
 		for (size_t k = 0; k < img->procs[i].n_fds; k++)
@@ -146,7 +146,7 @@ int cr_image_check_peers(const struct cr_image *img, ferry_err_t *err)
 			const struct cr_fd *f = &img->procs[i].fds[k];
 
 			if (f->kind != CR_FD_UNIX || !f->unix_sk.peer ||
-			    has_socket(img, f->unix_sk.peer))
+			    cr_image_has_socket(img, f->unix_sk.peer))
 				continue;
 			return ferry_error(
 			    err, ENOTSUP,

@@ -403,6 +403,9 @@ void cr_container_free(struct cr_container *c);
 /* Frees what an fd owns and zeroes it; accepts NULL. */
 void cr_fd_free(struct cr_fd *fd);
 
+/* Whether the image holds unix socket id. */
+bool cr_image_has_socket(const struct cr_image *img, uint64_t id);
+
 /* Every connected unix socket's peer is in the image (a tree talking to a socket outside it
  * cannot be restored: refused at checkpoint, before anything is killed). Returns 0 or -1. */
 int cr_image_check_peers(const struct cr_image *img, ferry_err_t *err);

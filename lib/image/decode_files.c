@@ -203,16 +203,6 @@ static bool shm_exists(const struct cr_image *img, uint64_t id, enum cr_shm_kind
 	return false;
 }
 
-static bool socket_exists(const struct cr_image *img, uint64_t id)
-{
-	for (size_t i = 0; i < img->n_procs; i++)
-		for (size_t k = 0; k < img->procs[i].n_fds; k++)
-			if (img->procs[i].fds[k].kind == CR_FD_UNIX &&
-			    img->procs[i].fds[k].id == id)
-				return true;
-	return false;
-}
-
 /* The objects an fd names exist: its ghost, memfd object, unix peer. */
 static int check_refs(const char *name, const struct cr_image *img, const struct cr_process *p,
 		      const struct cr_fd *f, ferry_err_t *err)
@@ -223,7 +213,8 @@ static int check_refs(const char *name, const struct cr_image *img, const struct
 		what = "its contents (ghost-<id>.img)";
 	else if (f->kind == CR_FD_MEMFD && !shm_exists(img, f->id, CR_SHM_MEMFD))
 		what = "its memfd object (shm.img)";
-	else if (f->kind == CR_FD_UNIX && f->unix_sk.peer && !socket_exists(img, f->unix_sk.peer))
+	else if (f->kind == CR_FD_UNIX && f->unix_sk.peer &&
+		 !cr_image_has_socket(img, f->unix_sk.peer))
 		what = "its peer socket";
 	if (what)
 		return ferry_error(err, 0, "%s: process %d fd %d: %s is not in the image", name,
