@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -423,15 +424,60 @@ static void progress_mt(void *arg, const struct lx_page_range *r, size_t n)
 	progress(arg, r, n);
 }
 
-/* Injects the code into p through its first thread with n pipes; without it, pages are copied
- * (logged). */
+/* The line of /proc/PID/cgroup (pid 0: ferry's own) naming the memory controller's cgroup (the
+ * unified one without a v1 memory hierarchy) into buf; returns 0 or -1. */
+static int memory_cgroup(pid_t pid, char *buf, size_t size)
+{
+	char path[64], line[4096];
+	_cleanup_fclose_ FILE *f = NULL;
+	bool found = false;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/cgroup");
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *c = strchr(line, ':');
+		bool v1 = c && (strstr(c, ":memory:") == c || strstr(c, ",memory:") ||
+				strstr(c, ":memory,"));
+
+		if (v1 || (!found && !strncmp(line, "0::", 3))) {
+			snprintf(buf, size, "%s", v1 ? c : line);
+			found = true;
+			if (v1)
+				break;
+		}
+	}
+	return found ? 0 : -1;
+}
+
+/* Whether the process's own threads may write its pages files (parasite.h): what it writes is
+ * charged to its memory cgroup and bounded by its RLIMIT_FSIZE, so only when both are as for
+ * ferry writing them itself (the same cgroup, no file size limit). */
+static bool writers_fit(const struct cr_process *p)
+{
+	char mine[4096], theirs[4096];
+
+	if (p->rlimits[RLIMIT_FSIZE].cur != CR_RLIM_INFINITY)
+		return false;
+	return memory_cgroup(0, mine, sizeof(mine)) == 0 &&
+	       memory_cgroup(p->pid, theirs, sizeof(theirs)) == 0 && !strcmp(mine, theirs);
+}
+
+/* Injects the code into p through its first thread for n streams (its own threads writing them
+ * when that fits, else n pipes); without it, pages are copied (logged). */
 static void pages_out_start(struct pages_out *o, size_t n)
 {
+	bool writers = n > 1 && writers_fit(o->p);
 	ferry_err_t e = NULL;
 
 	if (o->p->n_threads == 0 || !o->p->threads)
 		return;
-	if (lx_parasite_start(&o->ps, o->p->pid, o->p->threads[0].tid, n, &e) < 0)
+	if (lx_parasite_start(&o->ps, o->p->pid, o->p->threads[0].tid, writers ? 1 : n,
+			      writers ? n : 1, &e) < 0)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
 	ferry_error_free(&e);
 }
@@ -482,7 +528,7 @@ static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struc
 		return ferry_error(err, ENOMEM, "pages");
 	*o = (struct pages_out){.ctx = ctx, .p = p, .m = m, .fd = -1};
 	pages_out_start(o, streams_for(o, l));
-	if (o->ps.r.pid && o->ps.n_pipes > 1) {
+	if (o->ps.r.pid && (o->ps.n_writers > 1 || o->ps.n_pipes > 1)) {
 		const struct lx_pages_mt job = {ctx->w, &p->pages, progress_mt, o};
 
 		r = lx_pages_mt(&o->ps, &job, l, err);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /* A large address space moved into several pages files at once (parasite.h, lx_pages_mt): its
  * present pages are cut into as many contiguous chunks of about the same size as the injected
- * code has pipes, one stream each; this thread (the tracer) sends the streams' batches to the
- * code in turn and records the checksums it answers, while one thread per stream splices that
- * stream's pipe into its own pages file. Filling one tmpfs file costs a page-cache page allocated
- * and copied per page under the file's lock; several files fill on several CPUs at once.
+ * code has writers (or else pipes), one stream each. With writers, this thread (the tracer) hands
+ * each writer its stream's pages file and keeps two batches in flight per writer; the process's
+ * own threads write them (one copy, on as many CPUs). With pipes, it sends the streams' batches
+ * to the code in turn and records the checksums it answers, while one thread per stream splices
+ * that stream's pipe into its own pages file. Filling one tmpfs file costs a page-cache page
+ * allocated and copied per page under the file's lock; several files fill on several CPUs at once.
  *
  * The splicing threads touch nothing but their pipe, their file and their own stream record: the
  * image writer, the error objects and every ptrace call stay in this thread. They stop at the end
@@ -36,6 +38,7 @@ struct stream {
 	int pipe;	       /* ferry's read end of its pipe */
 	uint32_t crc0;	       /* the file's checksum before the stream */
 	bool sent_any;	       /* a command went out (the code continues the checksum) */
+	uint64_t off;	       /* writers: where the next batch goes in the file */
 	struct lx_page_list l; /* its ranges */
 	size_t next;	       /* the next range to send */
 	uint64_t at;	       /* bytes of it already sent */
@@ -63,6 +66,7 @@ struct mt {
 	size_t n;
 	size_t batch; /* bytes per command at most */
 	struct inflight q[LX_PARASITE_QUEUE];
+	struct inflight wq[LX_PARASITE_MAX_WRITERS][LX_PARASITE_QUEUE]; /* writers' in flight */
 	atomic_bool stop;
 };
 
@@ -167,15 +171,11 @@ static void next_batch(struct mt *m, size_t k, struct inflight *q)
 	}
 }
 
-/* Reads the oldest command's result and keeps its ranges' checksums; returns 0 or -1. */
-static int take_result(struct mt *m, ferry_err_t *err)
+/* Keeps the checksums of q's ranges in its stream and tells the progress; returns 0 or -1. */
+static int keep_runs(struct mt *m, const struct inflight *q, const uint32_t *crc, ferry_err_t *err)
 {
-	uint32_t crc[LX_PARASITE_MAX_RANGES];
-	struct inflight *q = &m->q[0];
 	struct stream *s = &m->s[q->k];
 
-	if (lx_parasite_result(m->ps, crc, err) < 0)
-		return -1;
 	if (s->n_runs + q->n > s->cap_runs) {
 		size_t cap = 2 * s->cap_runs + q->n;
 		struct run_rec *v = realloc(s->runs, cap * sizeof(*v));
@@ -189,6 +189,16 @@ static int take_result(struct mt *m, ferry_err_t *err)
 		    q->r[i].start, (q->r[i].end - q->r[i].start) / CR_PAGE_SIZE, crc[i]};
 	if (m->job->progress)
 		m->job->progress(m->job->arg, q->r, q->n);
+	return 0;
+}
+
+/* Reads the oldest command's result and keeps its ranges' checksums; returns 0 or -1. */
+static int take_result(struct mt *m, ferry_err_t *err)
+{
+	uint32_t crc[LX_PARASITE_MAX_RANGES];
+
+	if (lx_parasite_result(m->ps, crc, err) < 0 || keep_runs(m, &m->q[0], crc, err) < 0)
+		return -1;
 	memmove(&m->q[0], &m->q[1], sizeof(m->q) - sizeof(m->q[0]));
 	return 0;
 }
@@ -221,6 +231,95 @@ static int pump(struct mt *m, ferry_err_t *err)
 	while (m->ps->queued)
 		if (take_result(m, err) < 0)
 			return -1;
+	return 0;
+}
+
+/* Reads writer k's oldest result and keeps its ranges' checksums; returns 0 or -1. */
+static int take_written(struct mt *m, size_t k, ferry_err_t *err)
+{
+	uint32_t crc[LX_PARASITE_MAX_RANGES];
+	struct inflight *q = m->wq[k];
+
+	if (lx_parasite_write_result(m->ps, k, crc, err) < 0 || keep_runs(m, &q[0], crc, err) < 0)
+		return -1;
+	memmove(&q[0], &q[1], (LX_PARASITE_QUEUE - 1) * sizeof(q[0]));
+	return 0;
+}
+
+/* Keeps up to LX_PARASITE_QUEUE batches in flight with writer k; returns 0 or -1. */
+static int feed(struct mt *m, size_t k, ferry_err_t *err)
+{
+	struct stream *s = &m->s[k];
+
+	while (m->ps->wqueued[k] < LX_PARASITE_QUEUE && s->next < s->l.n) {
+		struct inflight *q = &m->wq[k][m->ps->wqueued[k]];
+		uint64_t bytes = 0;
+
+		next_batch(m, k, q);
+		for (size_t i = 0; i < q->n; i++)
+			bytes += q->r[i].end - q->r[i].start;
+		if (lx_parasite_write(m->ps, k, q->r, q->n, s->off, s->sent_any ? NULL : &s->crc0,
+				      err) < 0)
+			return -1;
+		s->sent_any = true;
+		s->off += bytes;
+	}
+	return 0;
+}
+
+/* Hands each writer its stream's pages file (open for appending through the image writer; the
+ * writers write at known offsets and the file position is put at the end afterwards). Returns 0
+ * or -1. */
+static int give_files(struct mt *m, ferry_err_t *err)
+{
+	for (size_t k = 0; k < m->n; k++) {
+		struct stream *s = &m->s[k];
+		off_t at;
+
+		s->id = k ? image_writer_new_pages_id(m->job->w) : m->job->pm->pages_id;
+		s->file = image_pages_append_fd(m->job->w, s->id, &s->crc0, err);
+		if (s->file < 0)
+			return -1;
+		at = lseek(s->file, 0, SEEK_CUR);
+		if (at < 0)
+			return ferry_error_errno(err, "pages-%u.img", s->id);
+		s->off = (uint64_t)at;
+		if (lx_parasite_give_file(m->ps, k, s->file, err) < 0)
+			return ferry_error_wrap(err, "pages-%u.img", s->id);
+	}
+	return 0;
+}
+
+/* Writes every stream through its writer; returns 0 or -1. */
+static int pump_writers(struct mt *m, ferry_err_t *err)
+{
+	if (give_files(m, err) < 0)
+		return -1;
+	for (;;) {
+		bool busy = false;
+		int ready;
+
+		for (size_t k = 0; k < m->n; k++) {
+			if (feed(m, k, err) < 0)
+				return -1;
+			busy = busy || m->ps->wqueued[k];
+		}
+		if (!busy)
+			break;
+		ready = lx_parasite_wait_writers(m->ps, err);
+		if (ready < 0)
+			return -1;
+		for (size_t k = 0; k < m->n; k++)
+			if ((ready & (1 << k)) && take_written(m, k, err) < 0)
+				return -1;
+	}
+	for (size_t k = 0; k < m->n; k++) {
+		struct stream *s = &m->s[k];
+
+		if (lseek(s->file, (off_t)s->off, SEEK_SET) < 0)
+			return ferry_error_errno(err, "pages-%u.img", s->id);
+	}
+	lx_parasite_release_writers(m->ps);
 	return 0;
 }
 
@@ -284,14 +383,20 @@ int lx_pages_mt(struct lx_parasite *ps, const struct lx_pages_mt *job, const str
 		ferry_err_t *err)
 {
 	_cleanup_free_ struct mt *m = calloc(1, sizeof(*m));
+	bool writers = ps->n_writers > 1;
+	size_t n = writers ? ps->n_writers : ps->n_pipes;
 	int r = -1;
 
-	if (!m || !(m->s = calloc(ps->n_pipes, sizeof(*m->s))))
+	if (!m || !(m->s = calloc(n, sizeof(*m->s))))
 		return ferry_error(err, ENOMEM, "pages");
-	m->ps = ps, m->job = job, m->n = ps->n_pipes;
-	m->batch = ps->pipe_size / 2 / CR_PAGE_SIZE * CR_PAGE_SIZE;
+	m->ps = ps, m->job = job, m->n = n;
+	m->batch =
+	    writers ? LX_PARASITE_WRITE_BATCH : ps->pipe_size / 2 / CR_PAGE_SIZE * CR_PAGE_SIZE;
 	atomic_init(&m->stop, false);
-	if (m->batch && split(m, l, err) == 0 && start_streams(m, err) == 0 && pump(m, err) == 0)
+	if (m->batch && split(m, l, err) == 0 &&
+	    (writers			  ? pump_writers(m, err)
+	     : start_streams(m, err) == 0 ? pump(m, err)
+					  : -1) == 0)
 		r = 0;
 	if (r < 0)
 		atomic_store(&m->stop, true);

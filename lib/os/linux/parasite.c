@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ static const unsigned char parasite_blob[1];
 #define ALIGN_UP(x) (((x) + PAGE - 1) / PAGE * PAGE)
 #define RED_ZONE 128
 #define POLL_MS 100 /* how often a wait for the code checks that the thread still runs it */
+#define WRITERS_WAIT_US 10000000 /* how long the cure waits for the started threads to leave */
 
 /* The kernel's x86-64 signal frame (struct rt_sigframe, ucontext, sigcontext), as rt_sigreturn
  * reads it; the FPU state follows it, pointed at by fpstate. */
@@ -68,6 +70,9 @@ static void reset(struct lx_parasite *ps)
 		ps->fds[i] = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(ps->pipe_fd); i++)
 		ps->pipe_fd[i] = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(ps->wsock); i++)
+		ps->wsock[i] = ps->wsock_fd[i] = -1;
+	ps->file0 = -1;
 }
 
 /* Runs one remote syscall of up to three arguments; returns its result (>= 0) or -1. */
@@ -185,7 +190,7 @@ static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 			       sizeof(struct parasite_res));
 	int64_t at;
 
-	ps->area_len = code + data + STACK_SIZE;
+	ps->area_len = code + data + STACK_SIZE + (ps->n_socks - 1) * PARASITE_WORKER_STACK;
 	at = lx_remote_call(&ps->r, SYS_mmap,
 			    (const uint64_t[6]){0, ps->area_len, PROT_READ | PROT_WRITE,
 						MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0},
@@ -194,7 +199,8 @@ static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 		return -1;
 	ps->area = (uint64_t)at;
 	ps->args = ps->area + code;
-	ps->stack = ps->area + ps->area_len;
+	ps->stack = ps->area + code + data + STACK_SIZE;
+	ps->tids = ps->args + offsetof(struct parasite_args, tid);
 	if (lx_remote_write(ps->r.pid, ps->area, parasite_blob, sizeof(parasite_blob), err) < 0 ||
 	    call(ps, SYS_mprotect, ps->area, code, PROT_READ | PROT_EXEC, err) < 0)
 		return -1;
@@ -235,24 +241,37 @@ static int make_pipe(struct lx_parasite *ps, size_t k, ferry_err_t *err)
 	return 0;
 }
 
-/* Makes the pipes and the socket pair in the process and takes ferry's ends; returns 0 or -1. */
-static int make_channels(struct lx_parasite *ps, size_t n_pipes, ferry_err_t *err)
+/* Makes a socket pair in the process, keeps its end in *theirs and takes the other into *mine
+ * (closed in the process); returns 0 or -1. */
+static int make_socket(struct lx_parasite *ps, int *theirs, int *mine, ferry_err_t *err)
 {
 	int fds[2];
 
-	for (size_t k = 0; k < n_pipes; k++)
-		if (make_pipe(ps, k, err) < 0)
-			return -1;
 	if (lx_remote_call(
 		&ps->r, SYS_socketpair,
 		(const uint64_t[6]){AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ps->args + 8, 0, 0},
 		err) < 0 ||
 	    lx_remote_read(ps->r.pid, ps->args + 8, fds, 2 * sizeof(int), err) < 0)
 		return -1;
-	ps->fds[0] = fds[1];
-	ps->sock = take_fd(ps->r.pid, fds[0], err);
-	if (call(ps, SYS_close, (uint64_t)fds[0], 0, 0, err) < 0 || ps->sock < 0)
+	*theirs = fds[1];
+	*mine = take_fd(ps->r.pid, fds[0], err);
+	if (call(ps, SYS_close, (uint64_t)fds[0], 0, 0, err) < 0 || *mine < 0)
 		return -1;
+	return 0;
+}
+
+/* Makes the pipes and the socket pairs in the process and takes ferry's ends; returns 0 or -1. */
+static int make_channels(struct lx_parasite *ps, size_t n_pipes, ferry_err_t *err)
+{
+	for (size_t k = 0; k < n_pipes; k++)
+		if (make_pipe(ps, k, err) < 0)
+			return -1;
+	if (make_socket(ps, &ps->fds[0], &ps->sock, err) < 0)
+		return -1;
+	for (size_t k = 1; k < ps->n_socks; k++)
+		if (make_socket(ps, &ps->wsock_fd[k], &ps->wsock[k], err) < 0)
+			return -1;
+	ps->wsock_fd[0] = ps->fds[0], ps->wsock[0] = ps->sock;
 	return 0;
 }
 
@@ -387,6 +406,11 @@ static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame,
 
 	for (size_t k = 0; k < ps->n_pipes; k++)
 		a->pipe_r[k] = ps->fds[1 + 2 * k], a->pipe_w[k] = ps->fds[2 + 2 * k];
+	a->n_socks = (int32_t)ps->n_socks;
+	for (size_t k = 0; k < ps->n_socks; k++) {
+		a->socks[k] = ps->wsock_fd[k];
+		a->stack_top[k] = ps->stack + k * PARASITE_WORKER_STACK;
+	}
 	crc_zeros(a->crc_long, PARASITE_CRC_LONG);
 	crc_zeros(a->crc_short, PARASITE_CRC_SHORT);
 	regs.rip = ps->area;
@@ -404,30 +428,6 @@ static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame,
 		return ferry_error_errno(err, "start the code in thread %d", ps->r.tid);
 	ps->running = true;
 	return 0;
-}
-
-int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes,
-		      ferry_err_t *err)
-{
-	const char *why = unusable(pid, tid);
-	struct exits x;
-	uint64_t frame;
-
-	reset(ps);
-	if (!why && (n_pipes == 0 || n_pipes > LX_PARASITE_MAX_PIPES))
-		why = "bad number of pipes";
-	if (why)
-		return ferry_error(err, ENOTSUP, "code in process %d: %s", pid, why);
-	if (lx_remote_init(&ps->r, pid, tid, err) < 0 || lx_regs_get(tid, &ps->saved, err) < 0 ||
-	    lx_sigmask_get(tid, &ps->mask, err) < 0 || find_exits(pid, ps->saved.rsp, &x, err) < 0)
-		goto fail;
-	if (map_area(ps, err) < 0 || make_channels(ps, n_pipes, err) < 0 ||
-	    !(frame = write_frame(ps, &x, err)) || launch(ps, &x, frame, err) < 0)
-		goto fail;
-	return 0;
-fail:
-	lx_parasite_cure(ps, NULL);
-	return ferry_error_wrap(err, "code in process %d", pid);
 }
 
 /* Waits until fd is readable (or, when it is not, also: 1 when the socket is: a result came
@@ -455,6 +455,50 @@ static int wait_fd(struct lx_parasite *ps, int fd, ferry_err_t *err)
 					   ps->r.tid, WIFSTOPPED(st) ? "stopped" : "died");
 		}
 	}
+}
+
+/* Reads the code's hello: how many threads serve the sockets; returns 0 or -1. */
+static int hello(struct lx_parasite *ps, ferry_err_t *err)
+{
+	struct parasite_res res;
+	ssize_t k;
+
+	while ((k = recv(ps->sock, &res, sizeof(res), MSG_DONTWAIT)) < 0 &&
+	       (errno == EAGAIN || errno == EINTR))
+		if (errno == EAGAIN && wait_fd(ps, ps->sock, err) < 0)
+			return -1;
+	if (k != (ssize_t)PARASITE_RES_SIZE(0) || res.ret < 1 || (uint64_t)res.ret > ps->n_socks)
+		return ferry_error(err, EIO, "hello from %d", ps->r.pid);
+	ps->n_writers = (size_t)res.ret;
+	return 0;
+}
+
+int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes, size_t n_socks,
+		      ferry_err_t *err)
+{
+	const char *why = unusable(pid, tid);
+	struct exits x;
+	uint64_t frame;
+
+	reset(ps);
+	if (!why && (n_pipes == 0 || n_pipes > LX_PARASITE_MAX_PIPES))
+		why = "bad number of pipes";
+	if (!why && (n_socks == 0 || n_socks > LX_PARASITE_MAX_WRITERS))
+		why = "bad number of writers";
+	if (why)
+		return ferry_error(err, ENOTSUP, "code in process %d: %s", pid, why);
+	ps->n_socks = n_socks;
+	if (lx_remote_init(&ps->r, pid, tid, err) < 0 || lx_regs_get(tid, &ps->saved, err) < 0 ||
+	    lx_sigmask_get(tid, &ps->mask, err) < 0 || find_exits(pid, ps->saved.rsp, &x, err) < 0)
+		goto fail;
+	if (map_area(ps, err) < 0 || make_channels(ps, n_pipes, err) < 0 ||
+	    !(frame = write_frame(ps, &x, err)) || launch(ps, &x, frame, err) < 0 ||
+	    hello(ps, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	lx_parasite_cure(ps, NULL);
+	return ferry_error_wrap(err, "code in process %d", pid);
 }
 
 int lx_parasite_send(struct lx_parasite *ps, size_t pipe, const struct lx_page_range *r, size_t n,
@@ -555,6 +599,181 @@ int64_t lx_parasite_result(struct lx_parasite *ps, uint32_t *crc, ferry_err_t *e
 	return result(ps, 0, crc, err);
 }
 
+/* Reads the started threads' ids from the process into tid[] ([0] is the injected thread's);
+ * returns 0 or -1. */
+static int read_tids(struct lx_parasite *ps, int32_t tid[LX_PARASITE_MAX_WRITERS], ferry_err_t *err)
+{
+	return lx_remote_read(ps->r.pid, ps->tids, tid, LX_PARASITE_MAX_WRITERS * sizeof(int32_t),
+			      err);
+}
+
+/* Receives writer k's answer of size bytes into res without waiting; returns 0, 1 when none is
+ * there yet, or -1. */
+static int answer(struct lx_parasite *ps, size_t k, struct parasite_res *res, size_t size,
+		  ferry_err_t *err)
+{
+	ssize_t n;
+
+	while ((n = recv(ps->wsock[k], res, sizeof(*res), MSG_DONTWAIT)) < 0 && errno == EINTR)
+		;
+	if (n < 0 && errno == EAGAIN)
+		return 1;
+	if (n != (ssize_t)size)
+		return ferry_error(err, n < 0 ? errno : EIO, "answer of writer %zu in %d", k,
+				   ps->r.pid);
+	return 0;
+}
+
+int lx_parasite_give_file(struct lx_parasite *ps, size_t k, int fd, ferry_err_t *err)
+{
+	struct parasite_cmd cmd = {.nr = PARASITE_FILE};
+	struct parasite_res res;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c = {0};
+	struct iovec v = {&cmd, PARASITE_CMD_SIZE(0)};
+	struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1};
+	int r;
+
+	if (k >= ps->n_writers || ps->wqueued[k])
+		return ferry_error(err, EINVAL, "file for writer %zu", k);
+	if (fd >= 0) {
+		m.msg_control = c.buf, m.msg_controllen = sizeof(c.buf);
+		c.h.cmsg_level = SOL_SOCKET, c.h.cmsg_type = SCM_RIGHTS;
+		c.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&c.h), &fd, sizeof(int));
+	}
+	if (sendmsg(ps->wsock[k], &m, MSG_NOSIGNAL) != (ssize_t)PARASITE_CMD_SIZE(0))
+		return ferry_error_errno(err, "hand a file to %d", ps->r.pid);
+	ps->wqueued[k] = 1, ps->wq[k][0].n = 0;
+	while ((r = answer(ps, k, &res, PARASITE_RES_SIZE(0), err)) == 1)
+		if (lx_parasite_wait_writers(ps, err) < 0)
+			return -1;
+	ps->wqueued[k] = 0;
+	if (r < 0)
+		return -1;
+	if (res.ret < 0)
+		return ferry_error(err, (int)-res.ret, "hand a file to %d", ps->r.pid);
+	if (k == 0)
+		ps->file0 = fd >= 0 ? (int)res.ret : -1;
+	return 0;
+}
+
+int lx_parasite_write(struct lx_parasite *ps, size_t k, const struct lx_page_range *r, size_t n,
+		      uint64_t off, const uint32_t *crc_in, ferry_err_t *err)
+{
+	struct parasite_cmd cmd = {.nr = PARASITE_WRITE, .n_iov = (uint32_t)n, .off = off};
+	size_t size = PARASITE_CMD_SIZE(n);
+	uint64_t total = 0;
+
+	if (k >= ps->n_writers || n == 0 || n > PARASITE_MAX_IOV ||
+	    ps->wqueued[k] == LX_PARASITE_QUEUE)
+		return ferry_error(err, EINVAL, "write: %zu ranges for writer %zu", n, k);
+	for (size_t i = 0; i < n; i++) {
+		cmd.iov[i] = (struct parasite_iov){r[i].start, r[i].end - r[i].start};
+		total += r[i].end - r[i].start;
+	}
+	if (crc_in)
+		cmd.crc_in = *crc_in, cmd.crc_set = 1;
+	if (send(ps->wsock[k], &cmd, size, MSG_NOSIGNAL) != (ssize_t)size)
+		return ferry_error_errno(err, "send a command to %d", ps->r.pid);
+	ps->wq[k][ps->wqueued[k]].n = n;
+	ps->wq[k][ps->wqueued[k]++].len = total;
+	return 0;
+}
+
+int lx_parasite_wait_writers(struct lx_parasite *ps, ferry_err_t *err)
+{
+	struct pollfd p[LX_PARASITE_MAX_WRITERS];
+	size_t which[LX_PARASITE_MAX_WRITERS], n = 0;
+	int32_t tid[LX_PARASITE_MAX_WRITERS];
+	int r, st, mask = 0;
+
+	for (size_t k = 0; k < ps->n_writers; k++)
+		if (ps->wqueued[k])
+			p[n] = (struct pollfd){.fd = ps->wsock[k], .events = POLLIN},
+			which[n++] = k;
+	r = poll(p, n, POLL_MS);
+	if (r < 0 && errno != EINTR)
+		return ferry_error_errno(err, "poll");
+	for (size_t i = 0; r > 0 && i < n; i++)
+		if (p[i].revents)
+			mask |= 1 << which[i];
+	if (mask)
+		return mask;
+	/* Nothing yet: make sure the threads that should answer still run the code. */
+	r = waitpid(ps->r.tid, &st, WNOHANG | __WALL);
+	if (r == ps->r.tid) {
+		ps->running = false;
+		if (!WIFSTOPPED(st))
+			ps->r.pid = 0;
+		return ferry_error(err, EINTR, "thread %d %s while running the code", ps->r.tid,
+				   WIFSTOPPED(st) ? "stopped" : "died");
+	}
+	if (read_tids(ps, tid, err) < 0)
+		return -1;
+	for (size_t k = 1; k < ps->n_writers; k++)
+		if (ps->wqueued[k] && tid[k] == 0)
+			return ferry_error(err, EIO, "writer %zu of %d left", k, ps->r.pid);
+	return 0;
+}
+
+int64_t lx_parasite_write_result(struct lx_parasite *ps, size_t k, uint32_t *crc, ferry_err_t *err)
+{
+	struct parasite_res res;
+	size_t n = ps->wq[k][0].n;
+	uint64_t len = ps->wq[k][0].len;
+	int r;
+
+	if (k >= ps->n_writers || !ps->wqueued[k])
+		return ferry_error(err, EINVAL, "write: nothing sent to writer %zu", k);
+	while ((r = answer(ps, k, &res, PARASITE_RES_SIZE(n), err)) == 1)
+		if (lx_parasite_wait_writers(ps, err) < 0)
+			return -1;
+	if (r < 0)
+		return -1;
+	if (res.ret < 0)
+		return ferry_error(err, (int)-res.ret, "write pages in %d", ps->r.pid);
+	if ((uint64_t)res.ret != len)
+		return ferry_error(err, EIO, "write pages in %d: %lld of %llu bytes", ps->r.pid,
+				   (long long)res.ret, (unsigned long long)len);
+	memcpy(crc, res.crc, n * sizeof(uint32_t));
+	memmove(ps->wq[k], ps->wq[k] + 1, (--ps->wqueued[k]) * sizeof(ps->wq[k][0]));
+	return (int64_t)len;
+}
+
+void lx_parasite_release_writers(struct lx_parasite *ps)
+{
+	for (size_t k = 1; k < ARRAY_SIZE(ps->wsock); k++)
+		if (ps->wsock[k] >= 0)
+			close(ps->wsock[k]), ps->wsock[k] = -1;
+}
+
+/* Waits until the started threads have left (released first, if not yet: each drops its file and
+ * leaves when its socket closes); returns 0, or -1 when one stays (the area it runs on must then
+ * stay too). */
+static int writers_gone(struct lx_parasite *ps, ferry_err_t *err)
+{
+	int32_t tid[LX_PARASITE_MAX_WRITERS];
+
+	lx_parasite_release_writers(ps);
+	if (ps->n_writers < 2 || !ps->r.pid)
+		return 0;
+	for (int i = 0; i < WRITERS_WAIT_US / 100; i++) {
+		bool left = true;
+
+		if (read_tids(ps, tid, err) < 0)
+			return -1;
+		for (size_t k = 1; k < ps->n_writers; k++)
+			left = left && tid[k] == 0;
+		if (left)
+			return 0;
+		usleep(100);
+	}
+	return ferry_error(err, ETIMEDOUT, "writers of %d do not leave", ps->r.pid);
+}
+
 /* Takes the thread running the code back into a ptrace stop (an interrupt stop, as it was
  * seized); a signal met on the way is handed back to it unless the code itself faulted.
  * Returns 0 or -1 (the thread is gone). */
@@ -589,20 +808,31 @@ static int hold(struct lx_parasite *ps, ferry_err_t *err)
 
 int lx_parasite_cure(struct lx_parasite *ps, ferry_err_t *err)
 {
+	bool stayed = false;
 	int rc = 0;
 
+	lx_parasite_release_writers(ps);
 	if (ps->r.pid && hold(ps, err) < 0) {
 		ps->r.pid = 0; /* the thread is gone: nothing left to cure */
 		rc = -1;
 	}
 	if (ps->r.pid && ps->touched &&
-	    (lx_regs_set(ps->r.tid, &ps->saved, err) < 0 ||
-	     lx_sigmask_set(ps->r.tid, ps->mask, err) < 0))
+	    (lx_sigmask_set(ps->r.tid, ps->mask, err) < 0 ||
+	     lx_regs_set(ps->r.tid, &ps->saved, err) < 0))
 		rc = -1;
 	for (size_t i = 0; ps->r.pid && i < ARRAY_SIZE(ps->fds); i++)
 		if (ps->fds[i] >= 0 && call(ps, SYS_close, (uint64_t)ps->fds[i], 0, 0, err) < 0)
 			rc = -1;
-	if (ps->r.pid && ps->area && call(ps, SYS_munmap, ps->area, ps->area_len, 0, err) < 0)
+	for (size_t i = 1; ps->r.pid && i < ARRAY_SIZE(ps->wsock_fd); i++)
+		if (ps->wsock_fd[i] >= 0 &&
+		    call(ps, SYS_close, (uint64_t)ps->wsock_fd[i], 0, 0, err) < 0)
+			rc = -1;
+	if (ps->r.pid && ps->file0 >= 0 && call(ps, SYS_close, (uint64_t)ps->file0, 0, 0, err) < 0)
+		rc = -1;
+	if (writers_gone(ps, err) < 0)
+		stayed = true, rc = -1;
+	if (ps->r.pid && ps->area && !stayed &&
+	    call(ps, SYS_munmap, ps->area, ps->area_len, 0, err) < 0)
 		rc = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(ps->pipe_fd); i++)
 		if (ps->pipe_fd[i] >= 0)

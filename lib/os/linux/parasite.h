@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Code run inside a stopped process (lib/os/linux/parasite/, built into ferry by mk/parasite.mk):
  * injected into one thread held in a ptrace stop, it hands the process's own pages to a pipe with
- * vmsplice; ferry moves them on with splice, without copying them through its own memory.
+ * vmsplice; ferry moves them on with splice, without copying them through its own memory. Or,
+ * with writers, the code writes them into pages files ferry hands it: the injected thread starts
+ * up to LX_PARASITE_MAX_WRITERS - 1 more threads of the process, each serving a socket of its
+ * own, so that as many files fill at once, each copied once (a splice into tmpfs costs more per
+ * byte than a write: bench/cr-pages). Pages written by the process are charged to its memory
+ * cgroup and limited by its RLIMIT_FSIZE: the caller uses writers only where that changes
+ * nothing (lib/os/linux/dump_mem.c).
  *
  * Injection maps one anonymous area at an address the kernel picks (the code read-only and
  * executable, then the arguments, command buffers and a stack), makes a pipe and a SOCK_SEQPACKET
@@ -33,10 +39,12 @@
 #include "os/linux/pages.h"
 #include "os/linux/remote.h"
 
-#define LX_PARASITE_PIPE_SIZE (1u << 20) /* wanted pipe size; fs.pipe-max-size may cut it */
-#define LX_PARASITE_MAX_RANGES 256	 /* ranges per command */
-#define LX_PARASITE_QUEUE 2		 /* commands sent and not yet received */
-#define LX_PARASITE_MAX_PIPES 4		 /* pipes (streams of pages) at most */
+#define LX_PARASITE_PIPE_SIZE (1u << 20)   /* wanted pipe size; fs.pipe-max-size may cut it */
+#define LX_PARASITE_MAX_RANGES 256	   /* ranges per command */
+#define LX_PARASITE_QUEUE 2		   /* commands sent and not yet received */
+#define LX_PARASITE_MAX_PIPES 4		   /* pipes (streams of pages) at most */
+#define LX_PARASITE_MAX_WRITERS 4	   /* threads writing pages files at most */
+#define LX_PARASITE_WRITE_BATCH (2u << 20) /* bytes per write command at most */
 
 struct lx_parasite {
 	struct lx_remote r;
@@ -50,12 +58,23 @@ struct lx_parasite {
 	int pipe_fd[LX_PARASITE_MAX_PIPES]; /* the pipes' read ends in ferry, or -1 */
 	size_t n_pipes;			    /* pipes made */
 	size_t pipe_size;		    /* of each */
-	struct user_regs_struct saved;	    /* the thread's registers before injection */
-	uint64_t mask;			    /* and its signal mask */
-	bool touched;			    /* registers or mask changed: the cure restores them */
-	bool running;			    /* the thread runs the code (not in a ptrace stop) */
-	size_t queued;			    /* commands sent and not received */
-	uint64_t spliced;		    /* bytes spliced into files so far */
+	/* writers: sockets 1.. (socket 0 is sock/fds[0]): the process's ends and ferry's, or -1 */
+	int wsock_fd[LX_PARASITE_MAX_WRITERS], wsock[LX_PARASITE_MAX_WRITERS];
+	size_t n_socks;	  /* sockets made (threads wanted) */
+	size_t n_writers; /* threads serving them: the injected one and those it started */
+	uint64_t tids;	  /* where the started threads' ids are in the process (parasite_args) */
+	int file0;	  /* the injected thread's pages file in the process, or -1 */
+	struct {
+		size_t n;				  /* ranges */
+		uint64_t len;				  /* bytes */
+	} wq[LX_PARASITE_MAX_WRITERS][LX_PARASITE_QUEUE]; /* write commands in flight */
+	size_t wqueued[LX_PARASITE_MAX_WRITERS];
+	struct user_regs_struct saved; /* the thread's registers before injection */
+	uint64_t mask;		       /* and its signal mask */
+	bool touched;		       /* registers or mask changed: the cure restores them */
+	bool running;		       /* the thread runs the code (not in a ptrace stop) */
+	size_t queued;		       /* commands sent and not received */
+	uint64_t spliced;	       /* bytes spliced into files so far */
 	struct {
 		size_t n;     /* ranges */
 		uint64_t len; /* bytes */
@@ -64,10 +83,35 @@ struct lx_parasite {
 };
 
 /* Injects the code into process pid through thread tid (held in a ptrace stop) with n_pipes
- * pipes (1..LX_PARASITE_MAX_PIPES) and starts it. Returns 0, or -1 with err saying why it cannot
- * be used (the process left as it was). */
-int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes,
+ * pipes (1..LX_PARASITE_MAX_PIPES) and n_socks sockets (1..LX_PARASITE_MAX_WRITERS: the threads
+ * wanted for writing; ps->n_writers says how many the process let start) and starts it. Returns
+ * 0, or -1 with err saying why it cannot be used (the process left as it was). */
+int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes, size_t n_socks,
 		      ferry_err_t *err);
+
+/* Hands fd (a pages file opened for writing; -1: none) to writer k (< ps->n_writers), which
+ * closes the one it had. Returns 0 or -1. */
+int lx_parasite_give_file(struct lx_parasite *ps, size_t k, int fd, ferry_err_t *err);
+
+/* Sends the n ranges (page aligned, readable by the process, at most LX_PARASITE_MAX_RANGES and
+ * LX_PARASITE_WRITE_BATCH bytes) to writer k, to be written at off of its file, checksummed on the
+ * way from *crc_in (NULL: from where its previous command ended). At most LX_PARASITE_QUEUE
+ * commands per writer may be outstanding. Returns 0 or -1. */
+int lx_parasite_write(struct lx_parasite *ps, size_t k, const struct lx_page_range *r, size_t n,
+		      uint64_t off, const uint32_t *crc_in, ferry_err_t *err);
+
+/* Waits (at most about 100 ms) until writers with commands outstanding have an answer; returns
+ * the mask of those that have (bit k: writer k; 0: none yet), or -1 when the process or one of
+ * its writers is gone. */
+int lx_parasite_wait_writers(struct lx_parasite *ps, ferry_err_t *err);
+
+/* Lets the started writers go once their work is done: each drops its file and leaves while the
+ * caller goes on (lx_parasite_cure waits for them). */
+void lx_parasite_release_writers(struct lx_parasite *ps);
+
+/* Reads writer k's oldest outstanding result (see lx_parasite_receive for crc). Returns the bytes
+ * written or -1. */
+int64_t lx_parasite_write_result(struct lx_parasite *ps, size_t k, uint32_t *crc, ferry_err_t *err);
 
 /* Sends the n ranges (page aligned, readable by the process, at most LX_PARASITE_MAX_RANGES and
  * ps->pipe_size bytes in all) to be vmspliced into pipe `pipe`, checksummed on the way from
@@ -96,10 +140,10 @@ struct lx_pages_mt {
 	void *arg;
 };
 
-/* Moves the pages of l (every range readable by the process) through the code's ps->n_pipes
- * pipes into as many pages files at once (pm->pages_id's, then new ones), one thread splicing
- * each (lib/os/linux/dump_pages_mt.c), and records the runs in job->pm. Returns 0 or -1 (the
- * files may then hold part of the pages). */
+/* Moves the pages of l (every range readable by the process) into as many pages files at once
+ * (pm->pages_id's, then new ones) as the code has writers (ps->n_writers > 1: each writes its
+ * own file) or else pipes (one ferry thread splicing each; lib/os/linux/dump_pages_mt.c), and
+ * records the runs in job->pm. Returns 0 or -1 (the files may then hold part of the pages). */
 int lx_pages_mt(struct lx_parasite *ps, const struct lx_pages_mt *job, const struct lx_page_list *l,
 		ferry_err_t *err);
 

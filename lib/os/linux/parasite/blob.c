@@ -14,23 +14,74 @@
 
 #include "proto.h"
 
-#define NR_READ 0
 #define NR_CLOSE 3
 #define NR_POLL 7
 #define NR_MUNMAP 11
 #define NR_SENDTO 44
+#define NR_RECVMSG 47
+#define NR_FUTEX 202
 #define NR_VMSPLICE 278
+#define NR_PWRITEV 296
 
+#define E_BADF 9
 #define E_INTR 4
 #define E_AGAIN 11
+#define E_INVAL 22
 #define SPLICE_NONBLOCK 2
 #define MSG_NOSIGNAL_ 0x4000
+#define MSG_CMSG_CLOEXEC_ 0x40000000
 #define POLLOUT_ 4
+#define SOL_SOCKET_ 1
+#define SCM_RIGHTS_ 1
+#define FUTEX_WAIT_ 0
+/* a thread of the process (CLONE_VM | FS | FILES | SIGHAND | THREAD | SYSVSEM), its id written
+ * when it starts and cleared, with a futex wake, when it has left (PARENT_SETTID, CHILD_CLEARTID)
+ */
+#define CLONE_WORKER (0x00050f00UL | 0x00100000UL | 0x00200000UL)
 
 struct pollfd_ {
 	int32_t fd;
 	int16_t events, revents;
 };
+
+struct iovec_ {
+	void *base;
+	uint64_t len;
+};
+
+struct msghdr_ {
+	void *name;
+	uint32_t namelen, pad0;
+	struct iovec_ *iov;
+	uint64_t iovlen;
+	void *control;
+	uint64_t controllen;
+	int32_t flags, pad1;
+};
+
+struct cmsghdr_ {
+	uint64_t len;
+	int32_t level, type;
+	int32_t fd; /* the one descriptor ferry passes */
+	int32_t pad;
+};
+
+/* What one serving thread has: its socket, its pages file, its running checksums. */
+struct self {
+	const struct parasite_args *a;
+	int32_t sock;
+	int32_t file; /* -1: none */
+	uint32_t crc_pipe[PARASITE_MAX_PIPES];
+	uint32_t crc_file;
+	struct parasite_cmd *cmd;
+	struct parasite_res *res;
+};
+
+/* Starts a thread of the process on stack top running fn(a, k), its id in *tid (entry.S);
+ * returns its id or -errno. */
+long parasite_clone(unsigned long flags, uint64_t top, int32_t *tid,
+		    void (*fn)(const struct parasite_args *, long), const struct parasite_args *a,
+		    long k);
 
 static long sys6(long nr, long a, long b, long c, long d, long e, long f)
 {
@@ -105,11 +156,26 @@ static uint32_t crc32c(const struct parasite_args *a, uint32_t crc, const uint8_
 	return ~(uint32_t)c;
 }
 
-/* Leaves: closes the descriptors, then unmaps the area and returns to the thread's own code
- * through the gadgets and the frame (see the top of the file). */
+/* Waits until every started thread has left (its id cleared by the kernel). */
+static void wait_workers(const struct parasite_args *a)
+{
+	for (int32_t k = 1; k < a->n_socks && k < PARASITE_MAX_WRITERS; k++) {
+		volatile int32_t *tid = (volatile int32_t *)&a->tid[k];
+		int32_t t;
+
+		while ((t = *tid) != 0)
+			sys6(NR_FUTEX, (long)tid, FUTEX_WAIT_, t, 0, 0, 0);
+	}
+}
+
+/* Leaves: waits for the started threads, closes the descriptors, then unmaps the area and
+ * returns to the thread's own code through the gadgets and the frame (see the top of the
+ * file). */
 static void __attribute__((noreturn)) leave(const struct parasite_args *a)
 {
-	sys3(NR_CLOSE, a->sock, 0, 0);
+	wait_workers(a);
+	for (int32_t k = 0; k < a->n_socks && k < PARASITE_MAX_WRITERS; k++)
+		sys3(NR_CLOSE, a->socks[k], 0, 0);
 	for (int32_t i = 0; i < a->n_pipes; i++) {
 		sys3(NR_CLOSE, a->pipe_r[i], 0, 0);
 		sys3(NR_CLOSE, a->pipe_w[i], 0, 0);
@@ -125,15 +191,15 @@ static void __attribute__((noreturn)) leave(const struct parasite_args *a)
 
 /* vmsplices every range of cmd into its pipe, waiting for room while ferry drains it; returns
  * the bytes spliced, -errno, or 1 when ferry is gone. */
-static int64_t do_vmsplice(const struct parasite_args *a, struct parasite_cmd *cmd)
+static int64_t do_vmsplice(const struct self *s, struct parasite_cmd *cmd)
 {
-	int32_t pipe_w = a->pipe_w[cmd->pipe];
+	int32_t pipe_w = s->a->pipe_w[cmd->pipe];
 	struct parasite_iov *v = cmd->iov;
 	uint32_t n = cmd->n_iov;
 	int64_t total = 0;
 
 	while (n) {
-		struct pollfd_ p[2] = {{pipe_w, POLLOUT_, 0}, {a->sock, 0, 0}};
+		struct pollfd_ p[2] = {{pipe_w, POLLOUT_, 0}, {s->sock, 0, 0}};
 		long k;
 
 		/* Wait for room without the pipe's lock, which ferry's splice holds while it
@@ -157,26 +223,156 @@ static int64_t do_vmsplice(const struct parasite_args *a, struct parasite_cmd *c
 	return total;
 }
 
-/* Runs one command into res (crcs: the running checksum of each pipe); returns 1 when ferry is
- * gone, else 0. */
-static int serve(const struct parasite_args *a, struct parasite_cmd *cmd, struct parasite_res *res,
-		 uint32_t *crcs)
+/* Writes every range of cmd at cmd->off of the thread's pages file; returns the bytes written
+ * or -errno. */
+static int64_t do_write(const struct self *s, struct parasite_cmd *cmd)
 {
-	uint32_t *crc = &crcs[cmd->pipe < PARASITE_MAX_PIPES ? cmd->pipe : 0];
+	struct parasite_iov *v = cmd->iov;
+	uint32_t n = cmd->n_iov;
+	uint64_t off = cmd->off;
+	int64_t total = 0;
 
-	if (cmd->nr != PARASITE_VMSPLICE || cmd->n_iov == 0 || cmd->n_iov > PARASITE_MAX_IOV ||
-	    cmd->pipe >= (uint32_t)a->n_pipes) {
-		res->ret = -22;
-		return 0;
+	if (s->file < 0)
+		return -E_BADF;
+	while (n) {
+		long k = sys6(NR_PWRITEV, s->file, (long)v, n, (long)off, 0, 0);
+
+		if (k == -E_INTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? k : -5;
+		total += k, off += (uint64_t)k;
+		while (n && (uint64_t)k >= v->len)
+			k -= (long)v->len, v++, n--;
+		if (n)
+			v->base += (uint64_t)k, v->len -= (uint64_t)k;
 	}
+	return total;
+}
+
+/* Checksums every range of cmd from *crc (or cmd->crc_in) into res->crc. */
+static void checksum(const struct self *s, const struct parasite_cmd *cmd, struct parasite_res *res,
+		     uint32_t *crc)
+{
 	if (cmd->crc_set)
 		*crc = cmd->crc_in;
 	for (uint32_t i = 0; i < cmd->n_iov; i++) {
-		*crc = crc32c(a, *crc, (const uint8_t *)cmd->iov[i].base, cmd->iov[i].len);
+		*crc = crc32c(s->a, *crc, (const uint8_t *)cmd->iov[i].base, cmd->iov[i].len);
 		res->crc[i] = *crc;
 	}
-	res->ret = do_vmsplice(a, cmd);
-	return res->ret == 1;
+}
+
+/* Runs one command (fd: a descriptor passed with it, or -1) into s->res; returns 1 when ferry is
+ * gone, else 0. */
+static int serve(struct self *s, int32_t fd)
+{
+	struct parasite_cmd *cmd = s->cmd;
+	struct parasite_res *res = s->res;
+
+	if (cmd->nr == PARASITE_FILE) {
+		if (s->file >= 0)
+			sys3(NR_CLOSE, s->file, 0, 0);
+		s->file = fd;
+		res->ret = fd >= 0 ? fd : 0;
+		return 0;
+	}
+	if (fd >= 0)
+		sys3(NR_CLOSE, fd, 0, 0);
+	if (cmd->n_iov == 0 || cmd->n_iov > PARASITE_MAX_IOV) {
+		res->ret = -E_INVAL;
+	} else if (cmd->nr == PARASITE_WRITE) {
+		checksum(s, cmd, res, &s->crc_file);
+		res->ret = do_write(s, cmd);
+	} else if (cmd->nr == PARASITE_VMSPLICE && cmd->pipe < (uint32_t)s->a->n_pipes) {
+		checksum(s, cmd, res, &s->crc_pipe[cmd->pipe]);
+		res->ret = do_vmsplice(s, cmd);
+	} else {
+		res->ret = -E_INVAL;
+	}
+	return res->ret == 1 && cmd->nr == PARASITE_VMSPLICE;
+}
+
+/* Reads one command into s->cmd, with the descriptor passed along in *fd (or -1); returns its
+ * length or -errno. */
+static long receive(struct self *s, int32_t *fd)
+{
+	struct iovec_ v = {s->cmd, sizeof(*s->cmd)};
+	struct cmsghdr_ c;
+	struct msghdr_ m;
+	long n;
+
+	m.name = 0, m.namelen = 0, m.pad0 = 0;
+	m.iov = &v, m.iovlen = 1;
+	m.control = &c, m.controllen = sizeof(c);
+	m.flags = 0, m.pad1 = 0;
+	c.len = 0;
+	*fd = -1;
+	n = sys3(NR_RECVMSG, s->sock, &m, MSG_CMSG_CLOEXEC_);
+	if (n >= 0 && m.controllen >= 20 && c.len >= 20 && c.level == SOL_SOCKET_ &&
+	    c.type == SCM_RIGHTS_)
+		*fd = c.fd;
+	return n;
+}
+
+/* Serves commands from s->sock until ferry is gone or a message is bad; then drops the file. */
+static void serve_all(struct self *s)
+{
+	for (;;) {
+		int32_t fd;
+		long n = receive(s, &fd);
+
+		if (n == -E_INTR)
+			continue;
+		if (n < (long)PARASITE_CMD_SIZE(0) ||
+		    (uint64_t)n != PARASITE_CMD_SIZE((uint64_t)s->cmd->n_iov)) {
+			if (fd >= 0)
+				sys3(NR_CLOSE, fd, 0, 0);
+			break; /* end of file (ferry is gone), an error or a bad message */
+		}
+		if (serve(s, fd))
+			break;
+		n = sys6(NR_SENDTO, s->sock, (long)s->res, (long)PARASITE_RES_SIZE(s->cmd->n_iov),
+			 MSG_NOSIGNAL_, 0, 0);
+		if (n < 0)
+			break;
+	}
+	if (s->file >= 0)
+		sys3(NR_CLOSE, s->file, 0, 0);
+	s->file = -1;
+}
+
+static void self_init(struct self *s, const struct parasite_args *a, int32_t sock,
+		      struct parasite_cmd *cmd, struct parasite_res *res)
+{
+	s->a = a, s->sock = sock, s->file = -1;
+	for (int i = 0; i < PARASITE_MAX_PIPES; i++)
+		s->crc_pipe[i] = 0;
+	s->crc_file = 0;
+	s->cmd = cmd, s->res = res;
+}
+
+/* A started thread: serves socket k with buffers on its own stack, then returns (and leaves,
+ * entry.S). */
+static void worker_main(const struct parasite_args *a, long k)
+{
+	struct parasite_cmd cmd;
+	struct parasite_res res;
+	struct self s;
+
+	self_init(&s, a, a->socks[k], &cmd, &res);
+	serve_all(&s);
+}
+
+/* Starts threads for sockets 1, 2, ... while the kernel lets it; returns how many started. */
+static int32_t start_workers(const struct parasite_args *a)
+{
+	int32_t k = 1;
+
+	for (; k < a->n_socks && k < PARASITE_MAX_WRITERS; k++)
+		if (parasite_clone(CLONE_WORKER, a->stack_top[k], (int32_t *)&a->tid[k],
+				   worker_main, a, k) < 0)
+			break;
+	return k - 1;
 }
 
 void parasite_main(const struct parasite_args *a);
@@ -185,21 +381,12 @@ void parasite_main(const struct parasite_args *a)
 {
 	struct parasite_cmd *cmd = (struct parasite_cmd *)(a + 1);
 	struct parasite_res *res = (struct parasite_res *)(cmd + 1);
-	uint32_t crc[PARASITE_MAX_PIPES] = {0};
+	struct self s;
 
-	for (;;) {
-		long n = sys3(NR_READ, a->sock, cmd, sizeof(*cmd));
-
-		if (n == -E_INTR)
-			continue;
-		if (n < 24 || (uint64_t)n != PARASITE_CMD_SIZE((uint64_t)cmd->n_iov))
-			break; /* end of file (ferry is gone), an error or a bad message */
-		if (serve(a, cmd, res, crc))
-			break;
-		n = sys6(NR_SENDTO, a->sock, (long)res, (long)PARASITE_RES_SIZE(cmd->n_iov),
-			 MSG_NOSIGNAL_, 0, 0);
-		if (n < 0)
-			break;
-	}
+	self_init(&s, a, a->sock, cmd, res);
+	res->ret = 1 + start_workers(a);
+	if (sys6(NR_SENDTO, a->sock, (long)res, (long)PARASITE_RES_SIZE(0), MSG_NOSIGNAL_, 0, 0) >=
+	    0)
+		serve_all(&s);
 	leave(a);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What ferry and the code it runs inside a stopped process (blob.c) share. ferry writes the
- * arguments into the injected area before the code starts; then commands and results go over a
- * SOCK_SEQPACKET socket pair, one message each, and page data over one of up to PARASITE_MAX_PIPES
- * pipes (one per stream of pages; each has its own running checksum). Plain fixed-size types
- * only: both sides are x86-64. */
+ * arguments into the injected area before the code starts; then commands and results go over
+ * SOCK_SEQPACKET socket pairs, one message each. Pages leave either through one of up to
+ * PARASITE_MAX_PIPES pipes (vmsplice; ferry splices them into the image; one running checksum per
+ * pipe) or, written by the process itself, into a pages file ferry hands over (one per writer
+ * thread: the injected thread serves socket 0, each thread it starts serves one more socket; one
+ * running checksum per writer). Plain fixed-size types only: both sides are x86-64. */
 #ifndef LX_PARASITE_PROTO_H
 #define LX_PARASITE_PROTO_H
 
@@ -13,19 +15,32 @@
 #define PARASITE_CRC_LONG 8192 /* lane lengths of the three-lane checksum */
 #define PARASITE_CRC_SHORT 256
 #define PARASITE_MAX_PIPES 4
+#define PARASITE_MAX_WRITERS 4
+#define PARASITE_WORKER_STACK (32u << 10) /* each started thread's stack, in the area */
 
 enum parasite_cmd_nr {
 	PARASITE_VMSPLICE = 1, /* vmsplice iov[0..n_iov) into pipe `pipe`; crc[i]: after iov[i] */
+	PARASITE_FILE = 2,     /* take the descriptor passed with it (SCM_RIGHTS) as this thread's
+				* pages file, closing the previous one; none passed: just close it.
+				* ret: the descriptor's number in the process, or -errno */
+	PARASITE_WRITE = 3, /* write iov[0..n_iov) at `off` of this thread's pages file (pwritev);
+			     * crc[i]: after iov[i]; ret: bytes written or -errno */
 };
 
 struct parasite_iov {
 	uint64_t base, len;
 };
 
-/* Set by ferry before the code starts; the code only reads it. */
+/* Set by ferry before the code starts; the code only reads it but for tid[]. */
 struct parasite_args {
-	int32_t sock;	 /* the process's end of the socket pair */
+	int32_t sock;	 /* the process's end of the first socket pair (the injected thread's) */
 	int32_t n_pipes; /* 1..PARASITE_MAX_PIPES */
+	int32_t n_socks; /* 1..PARASITE_MAX_WRITERS: threads wanted, one per socket */
+	int32_t socks[PARASITE_MAX_WRITERS]; /* the process's ends; socks[0] == sock */
+	/* the started threads' ids: set by the kernel when one starts (CLONE_PARENT_SETTID), back
+	 * to 0 when it has left (CLONE_CHILD_CLEARTID, with a futex wake); tid[0] unused */
+	int32_t tid[PARASITE_MAX_WRITERS];
+	uint64_t stack_top[PARASITE_MAX_WRITERS]; /* each started thread's stack; [0] unused */
 	/* the pipes' read ends (kept here so that no write raises SIGPIPE) and write ends */
 	int32_t pipe_r[PARASITE_MAX_PIPES], pipe_w[PARASITE_MAX_PIPES];
 	uint64_t area; /* the injected area, unmapped on the way out */
@@ -46,12 +61,14 @@ struct parasite_cmd {
 	uint32_t crc_set; /* 0: continue from the previous command's last checksum on that pipe */
 	uint32_t pipe;	  /* 0..n_pipes - 1 */
 	uint32_t pad;
+	uint64_t off; /* PARASITE_WRITE: where in the file */
 	struct parasite_iov iov[PARASITE_MAX_IOV];
 };
 
-#define PARASITE_CMD_SIZE(n) (24 + (n) * sizeof(struct parasite_iov))
+#define PARASITE_CMD_SIZE(n) (32 + (n) * sizeof(struct parasite_iov))
 
-/* One result (the code to ferry); a message carries crc[0..n_iov) only. */
+/* One result (the code to ferry); a message carries crc[0..n_iov) only. The first message on
+ * socket 0, before any command, is a hello: ret = the threads serving (1 + those started). */
 struct parasite_res {
 	int64_t ret; /* bytes put into the pipe, or -errno */
 	uint32_t crc[PARASITE_MAX_IOV];
