@@ -479,6 +479,12 @@ static void pages_out_start(struct pages_out *o, size_t n)
 	if (lx_parasite_start(&o->ps, o->p->pid, o->p->threads[0].tid, writers ? 1 : n,
 			      writers ? n : 1, &e) < 0)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
+	else if (o->ps.n_writers > 1)
+		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: written by %zu of its threads",
+			  o->p->pid, o->ps.n_writers);
+	else
+		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: spliced from %zu pipes%s",
+			  o->p->pid, o->ps.n_pipes, writers ? " (no thread could start)" : "");
 	ferry_error_free(&e);
 }
 
