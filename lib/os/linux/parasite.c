@@ -363,19 +363,31 @@ static uint64_t write_frame(struct lx_parasite *ps, const struct exits *x, ferry
 	return at;
 }
 
-/* Fills t with the CRC32C register after n zero bytes for each value of each byte of the
- * register (the operation is linear: built from the images of the 32 single bits). */
-__attribute__((target("sse4.2"))) static void crc_zeros(uint32_t t[4][256], size_t n)
+/* a * b modulo the CRC32C polynomial, reflected (bit 31 is x^0). */
+static uint32_t mulmod(uint32_t a, uint32_t b)
 {
-	uint32_t bit[32];
+	uint32_t p = 0;
 
-	for (int i = 0; i < 32; i++) {
-		uint64_t c = 1u << i;
-
-		for (size_t k = 0; k < n; k += 8)
-			c = __builtin_ia32_crc32di(c, 0);
-		bit[i] = (uint32_t)c;
+	for (int i = 0; i < 32; i++, a <<= 1) {
+		if (a & 0x80000000u)
+			p ^= b;
+		b = b & 1 ? (b >> 1) ^ 0x82f63b78u : b >> 1;
 	}
+	return p;
+}
+
+/* Fills t with the CRC32C register after n zero bytes for each value of each byte of the
+ * register: the register times x^(8n) (the operation is linear: built from the images of the
+ * 32 single bits, x^(8n) by squaring). */
+static void crc_zeros(uint32_t t[4][256], uint64_t n)
+{
+	uint32_t bit[32], xn = 0x80000000u, sq = 0x40000000u; /* 1 and x */
+
+	for (uint64_t e = 8 * n; e; e >>= 1, sq = mulmod(sq, sq))
+		if (e & 1)
+			xn = mulmod(xn, sq);
+	for (int i = 0; i < 32; i++)
+		bit[i] = mulmod(xn, 1u << i);
 	for (int k = 0; k < 4; k++)
 		for (int v = 0; v < 256; v++) {
 			uint32_t x = 0;
@@ -412,6 +424,7 @@ static int launch(struct lx_parasite *ps, const struct exits *x, uint64_t frame,
 		a->stack_top[k] = ps->stack + k * PARASITE_WORKER_STACK;
 	}
 	crc_zeros(a->crc_long, PARASITE_CRC_LONG);
+	crc_zeros(a->crc_mid, PARASITE_CRC_MID);
 	crc_zeros(a->crc_short, PARASITE_CRC_SHORT);
 	regs.rip = ps->area;
 	regs.rdi = ps->args;

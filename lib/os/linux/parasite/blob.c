@@ -144,6 +144,7 @@ static uint32_t crc32c(const struct parasite_args *a, uint32_t crc, const uint8_
 	uint64_t c = (uint32_t)~crc;
 
 	c = lanes(c, &p, &len, PARASITE_CRC_LONG, a->crc_long);
+	c = lanes(c, &p, &len, PARASITE_CRC_MID, a->crc_mid);
 	c = lanes(c, &p, &len, PARASITE_CRC_SHORT, a->crc_short);
 	for (; len >= 8; p += 8, len -= 8)
 		c = crc8(c, p);

@@ -11,8 +11,11 @@
 
 #include <stdint.h>
 
-#define PARASITE_MAX_IOV 256   /* ranges per command (1 MiB of pages) */
-#define PARASITE_CRC_LONG 8192 /* lane lengths of the three-lane checksum */
+#define PARASITE_MAX_IOV 256 /* ranges per command (1 MiB of pages) */
+/* lane lengths of the three-lane checksum: long lanes stream from memory (a few lanes a few KiB
+ * long kept the prefetchers restarting: half the speed), short ones finish a range */
+#define PARASITE_CRC_LONG (128u << 10)
+#define PARASITE_CRC_MID 4096
 #define PARASITE_CRC_SHORT 256
 #define PARASITE_MAX_PIPES 4
 #define PARASITE_MAX_WRITERS 4
@@ -48,9 +51,9 @@ struct parasite_args {
 	uint64_t gadget; /* a `syscall` that returns (ret) right after, in the process's code */
 	uint64_t frame;	 /* the stack pointer for the way out: an rt_sigreturn gadget's address,
 			    then a signal frame holding the thread's own registers and mask */
-	/* CRC32C register after PARASITE_CRC_LONG (SHORT) zero bytes, by byte of the register:
-	 * the checksum runs three lanes at once and joins them with these. */
-	uint32_t crc_long[4][256], crc_short[4][256];
+	/* CRC32C register after PARASITE_CRC_LONG (MID, SHORT) zero bytes, by byte of the
+	 * register: the checksum runs three lanes at once and joins them with these. */
+	uint32_t crc_long[4][256], crc_mid[4][256], crc_short[4][256];
 };
 
 /* One command (ferry to the code); a message carries iov[0..n_iov) only. */
