@@ -182,7 +182,9 @@ static int find_exits(pid_t pid, uint64_t sp, struct exits *x, ferry_err_t *err)
 	return 0;
 }
 
-/* Maps the area and copies the code in, executable; returns 0 or -1. */
+/* Maps the area (shared: an object of its own, never merged with the process's areas, so that
+ * a reader of the process's maps can tell it by its bounds) and copies the code in, executable;
+ * returns 0 or -1. */
 static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 {
 	size_t code = ALIGN_UP(sizeof(parasite_blob));
@@ -193,7 +195,7 @@ static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 	ps->area_len = code + data + STACK_SIZE + (ps->n_socks - 1) * PARASITE_WORKER_STACK;
 	at = lx_remote_call(&ps->r, SYS_mmap,
 			    (const uint64_t[6]){0, ps->area_len, PROT_READ | PROT_WRITE,
-						MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0},
+						MAP_SHARED | MAP_ANONYMOUS, (uint64_t)-1, 0},
 			    err);
 	if (at < 0)
 		return -1;

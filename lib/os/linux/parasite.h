@@ -9,7 +9,7 @@
  * cgroup and limited by its RLIMIT_FSIZE: the caller uses writers only where that changes
  * nothing (lib/os/linux/dump_mem.c).
  *
- * Injection maps one anonymous area at an address the kernel picks (the code read-only and
+ * Injection maps one shared anonymous area at an address the kernel picks (the code read-only and
  * executable, then the arguments, command buffers and a stack), makes a pipe and a SOCK_SEQPACKET
  * socket pair in the process (ferry takes the pipe's read end and one socket end with
  * pidfd_getfd), writes a signal frame of the thread's own registers, FPU state, alternate stack
