@@ -260,7 +260,9 @@ struct pages_out {
 	struct lx_parasite ps; /* ps.r.pid 0: not injected */
 	size_t area;	       /* cursor into m->areas for readable() */
 	uint8_t *buf;
-	int fd; /* the pages file while batches are in flight */
+	int fd;	      /* the pages file while batches are in flight */
+	size_t n;     /* streams wanted */
+	bool writers; /* written by the process's own threads */
 	struct lx_page_range sent[LX_PARASITE_QUEUE][LX_PARASITE_MAX_RANGES];
 };
 
@@ -487,24 +489,36 @@ static bool writers_fit(const struct cr_process *p)
 	       memory_cgroup(p->pid, theirs, sizeof(theirs)) == 0 && !strcmp(mine, theirs);
 }
 
-/* Injects the code into p through its first thread for n streams (its own threads writing them
- * when that fits, else n pipes); without it, pages are copied (logged). */
-static void pages_out_start(struct pages_out *o, size_t n)
+/* Maps the code's area into p through its first thread for n streams (its own threads writing
+ * them when that fits, else n pipes); returns whether it did (else pages are copied: logged). */
+static bool pages_out_map(struct pages_out *o, size_t n)
 {
-	bool writers = n > 1 && writers_fit(o->p);
 	ferry_err_t e = NULL;
 
+	o->n = n;
+	o->writers = n > 1 && writers_fit(o->p);
 	if (o->p->n_threads == 0 || !o->p->threads)
-		return;
-	if (lx_parasite_start(&o->ps, o->p->pid, o->p->threads[0].tid, writers ? 1 : n,
-			      writers ? n : 1, &e) < 0)
+		return false;
+	if (lx_parasite_map(&o->ps, o->p->pid, o->p->threads[0].tid, o->writers ? n : 1, &e) == 0)
+		return true;
+	ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
+	ferry_error_free(&e);
+	return false;
+}
+
+/* Starts the code mapped by pages_out_map; without it, pages are copied (logged). */
+static void pages_out_start(struct pages_out *o)
+{
+	ferry_err_t e = NULL;
+
+	if (lx_parasite_start(&o->ps, o->writers ? 1 : o->n, &e) < 0)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
 	else if (o->ps.n_writers > 1)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: written by %zu of its threads",
 			  o->p->pid, o->ps.n_writers);
 	else
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: spliced from %zu pipes%s",
-			  o->p->pid, o->ps.n_pipes, writers ? " (no thread could start)" : "");
+			  o->p->pid, o->ps.n_pipes, o->writers ? " (no thread could start)" : "");
 	ferry_error_free(&e);
 }
 
@@ -545,7 +559,8 @@ static int write_pages(struct pages_out *o, const struct lx_page_list *l, ferry_
 
 /* Writes the pages of l for p, injecting the code for it and removing it after; returns 0 or -1. */
 /* A process's areas (smaps) and present pages, found on a thread of their own while the tracing
- * thread injects the code. */
+ * thread starts the injected code. Its area is mapped before: that is the one step that changes
+ * the map, and it would wait for the lock reading smaps holds. */
 struct scan {
 	pid_t pid;
 	struct lx_memmap m;
@@ -611,17 +626,19 @@ int lx_dump_memory(struct lx_dump_ctx *ctx, struct cr_process *p, ferry_err_t *e
 {
 	_cleanup_free_ struct pages_out *o = calloc(1, sizeof(*o));
 	struct scan s = {.pid = p->pid};
-	bool threaded;
+	bool mapped, threaded;
 	pthread_t th;
 	int r = -1;
 
 	if (!o)
 		return ferry_error(err, ENOMEM, "process %d: pages", p->pid);
 	*o = (struct pages_out){.ctx = ctx, .p = p, .m = &s.m, .fd = -1};
+	mapped = pages_out_map(o, streams_wanted(resident(p->pid)));
 	threaded = pthread_create(&th, NULL, scan_run, &s) == 0;
 	if (!threaded)
 		scan_run(&s);
-	pages_out_start(o, streams_wanted(resident(p->pid)));
+	if (mapped)
+		pages_out_start(o);
 	if (threaded)
 		pthread_join(th, NULL);
 	if (s.r < 0) {

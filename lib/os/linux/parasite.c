@@ -488,32 +488,41 @@ static int hello(struct lx_parasite *ps, ferry_err_t *err)
 	return 0;
 }
 
-int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes, size_t n_socks,
-		      ferry_err_t *err)
+int lx_parasite_map(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_socks, ferry_err_t *err)
 {
 	const char *why = unusable(pid, tid);
-	struct exits x;
-	uint64_t frame;
 
 	reset(ps);
-	if (!why && (n_pipes == 0 || n_pipes > LX_PARASITE_MAX_PIPES))
-		why = "bad number of pipes";
 	if (!why && (n_socks == 0 || n_socks > LX_PARASITE_MAX_WRITERS))
 		why = "bad number of writers";
 	if (why)
 		return ferry_error(err, ENOTSUP, "code in process %d: %s", pid, why);
 	ps->n_socks = n_socks;
 	if (lx_remote_init(&ps->r, pid, tid, err) < 0 || lx_regs_get(tid, &ps->saved, err) < 0 ||
-	    lx_sigmask_get(tid, &ps->mask, err) < 0 || find_exits(pid, ps->saved.rsp, &x, err) < 0)
-		goto fail;
-	if (map_area(ps, err) < 0 || make_channels(ps, n_pipes, err) < 0 ||
-	    !(frame = write_frame(ps, &x, err)) || launch(ps, &x, frame, err) < 0 ||
-	    hello(ps, err) < 0)
-		goto fail;
+	    lx_sigmask_get(tid, &ps->mask, err) < 0 || map_area(ps, err) < 0) {
+		lx_parasite_cure(ps, NULL);
+		return ferry_error_wrap(err, "code in process %d", pid);
+	}
 	return 0;
-fail:
-	lx_parasite_cure(ps, NULL);
-	return ferry_error_wrap(err, "code in process %d", pid);
+}
+
+int lx_parasite_start(struct lx_parasite *ps, size_t n_pipes, ferry_err_t *err)
+{
+	pid_t pid = ps->r.pid;
+	struct exits x;
+	uint64_t frame;
+
+	if (!ps->area)
+		return ferry_error(err, EINVAL, "code in process %d: not mapped", pid);
+	if (n_pipes == 0 || n_pipes > LX_PARASITE_MAX_PIPES)
+		return ferry_error(err, ENOTSUP, "code in process %d: bad number of pipes", pid);
+	if (find_exits(pid, ps->saved.rsp, &x, err) < 0 || make_channels(ps, n_pipes, err) < 0 ||
+	    !(frame = write_frame(ps, &x, err)) || launch(ps, &x, frame, err) < 0 ||
+	    hello(ps, err) < 0) {
+		lx_parasite_cure(ps, NULL);
+		return ferry_error_wrap(err, "code in process %d", pid);
+	}
+	return 0;
 }
 
 int lx_parasite_send(struct lx_parasite *ps, size_t pipe, const struct lx_page_range *r, size_t n,
