@@ -3,7 +3,6 @@
  * by code injected into the process (vmsplice, then splice into the pages file; parasite.h), or,
  * when that cannot be used, read with process_vm_readv into a reusable buffer and written. */
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,9 +259,7 @@ struct pages_out {
 	struct lx_parasite ps; /* ps.r.pid 0: not injected */
 	size_t area;	       /* cursor into m->areas for readable() */
 	uint8_t *buf;
-	int fd;	      /* the pages file while batches are in flight */
-	size_t n;     /* streams wanted */
-	bool writers; /* written by the process's own threads */
+	int fd; /* the pages file while batches are in flight */
 	struct lx_page_range sent[LX_PARASITE_QUEUE][LX_PARASITE_MAX_RANGES];
 };
 
@@ -403,42 +400,23 @@ static int write_batch(struct pages_out *o, const struct lx_page_range *r, size_
 	return copy_batch(o, r, n, bytes, err);
 }
 
-/* How many streams (pages files filled at once) a process of rss bytes may want: one per online
- * CPU, at most LX_PARASITE_MAX_PIPES, from DUMP_MT_MIN up; else one. */
-static size_t streams_wanted(uint64_t rss)
+/* How many streams (pages files filled at once) the pages of l go in: one per online CPU, at most
+ * LX_PARASITE_MAX_PIPES, for a large address space whose pages the process can all read itself;
+ * else one. */
+static size_t streams_for(struct pages_out *o, const struct lx_page_list *l)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > LX_PARASITE_MAX_PIPES ? LX_PARASITE_MAX_PIPES
+		   : cpus > 1			? (size_t)cpus
+						: 1;
 
-	if (rss < DUMP_MT_MIN || cpus < 2)
+	if (l->bytes < DUMP_MT_MIN)
 		return 1;
-	return cpus > LX_PARASITE_MAX_PIPES ? LX_PARASITE_MAX_PIPES : (size_t)cpus;
-}
-
-/* Whether the pages of l go in several streams: enough of them, all readable by the process
- * itself, and the injected code has several writers or pipes. */
-static bool streams_fit(struct pages_out *o, const struct lx_page_list *l)
-{
-	bool fit =
-	    o->ps.r.pid && (o->ps.n_writers > 1 || o->ps.n_pipes > 1) && l->bytes >= DUMP_MT_MIN;
-
-	for (size_t i = 0; fit && i < l->n; i++)
-		fit = readable(o, l->v[i].start, l->v[i].end);
+	for (size_t i = 0; n > 1 && i < l->n; i++)
+		if (!readable(o, l->v[i].start, l->v[i].end))
+			n = 1;
 	o->area = 0;
-	return fit;
-}
-
-/* The resident bytes of pid (/proc/PID/statm), or 0. */
-static uint64_t resident(pid_t pid)
-{
-	char path[64];
-	_cleanup_fclose_ FILE *f = NULL;
-	unsigned long long size, rss;
-
-	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-	f = fopen(path, "re");
-	if (!f || fscanf(f, "%llu %llu", &size, &rss) != 2)
-		return 0;
-	return rss * (uint64_t)sysconf(_SC_PAGESIZE);
+	return n;
 }
 
 static void progress_mt(void *arg, const struct lx_page_range *r, size_t n)
@@ -489,36 +467,24 @@ static bool writers_fit(const struct cr_process *p)
 	       memory_cgroup(p->pid, theirs, sizeof(theirs)) == 0 && !strcmp(mine, theirs);
 }
 
-/* Maps the code's area into p through its first thread for n streams (its own threads writing
- * them when that fits, else n pipes); returns whether it did (else pages are copied: logged). */
-static bool pages_out_map(struct pages_out *o, size_t n)
+/* Injects the code into p through its first thread for n streams (its own threads writing them
+ * when that fits, else n pipes); without it, pages are copied (logged). */
+static void pages_out_start(struct pages_out *o, size_t n)
 {
+	bool writers = n > 1 && writers_fit(o->p);
 	ferry_err_t e = NULL;
 
-	o->n = n;
-	o->writers = n > 1 && writers_fit(o->p);
 	if (o->p->n_threads == 0 || !o->p->threads)
-		return false;
-	if (lx_parasite_map(&o->ps, o->p->pid, o->p->threads[0].tid, o->writers ? n : 1, &e) == 0)
-		return true;
-	ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
-	ferry_error_free(&e);
-	return false;
-}
-
-/* Starts the code mapped by pages_out_map; without it, pages are copied (logged). */
-static void pages_out_start(struct pages_out *o)
-{
-	ferry_err_t e = NULL;
-
-	if (lx_parasite_start(&o->ps, o->writers ? 1 : o->n, &e) < 0)
+		return;
+	if (lx_parasite_start(&o->ps, o->p->pid, o->p->threads[0].tid, writers ? 1 : n,
+			      writers ? n : 1, &e) < 0)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
 	else if (o->ps.n_writers > 1)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: written by %zu of its threads",
 			  o->p->pid, o->ps.n_writers);
 	else
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: spliced from %zu pipes%s",
-			  o->p->pid, o->ps.n_pipes, o->writers ? " (no thread could start)" : "");
+			  o->p->pid, o->ps.n_pipes, writers ? " (no thread could start)" : "");
 	ferry_error_free(&e);
 }
 
@@ -558,60 +524,18 @@ static int write_pages(struct pages_out *o, const struct lx_page_list *l, ferry_
 }
 
 /* Writes the pages of l for p, injecting the code for it and removing it after; returns 0 or -1. */
-/* A process's areas (smaps) and present pages, found on a thread of their own while the tracing
- * thread starts the injected code. Its area is mapped before: that is the one step that changes
- * the map, and it would wait for the lock reading smaps holds. */
-struct scan {
-	pid_t pid;
-	struct lx_memmap m;
-	struct lx_pagemap pm;
-	struct lx_page_list l;
-	ferry_err_t err;
-	int r;
-};
-
-static void *scan_run(void *arg)
+static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struct lx_memmap *m,
+		      const struct lx_page_list *l, ferry_err_t *err)
 {
-	struct scan *s = arg;
-
-	s->r = lx_memmap_read(s->pid, true, &s->m, &s->err) < 0 ||
-		       lx_pagemap_open(s->pid, 0, &s->pm, &s->err) < 0 ||
-		       find_pages(&s->pm, &s->m, &s->l, &s->err) < 0
-		   ? -1
-		   : 0;
-	return NULL;
-}
-
-/* Drops the injected code's own area from m (it may have been read after the injection); the
- * area is a shared object of its own, so its areas lie wholly inside it. */
-static void drop_injected(struct lx_memmap *m, const struct lx_parasite *ps)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < m->n; i++) {
-		const struct lx_area *a = &m->areas[i];
-
-		if (ps->area && a->start >= ps->area && a->end <= ps->area + ps->area_len) {
-			free(a->path);
-			free(a->name);
-			continue;
-		}
-		m->areas[k++] = m->areas[i];
-	}
-	m->n = k;
-}
-
-/* Writes the pages of l for p through the code injected into it (or by copy), then removes the
- * code; returns 0 or -1. */
-static int dump_pages(struct pages_out *o, const struct lx_page_list *l, ferry_err_t *err)
-{
-	struct lx_dump_ctx *ctx = o->ctx;
+	_cleanup_free_ struct pages_out *o = calloc(1, sizeof(*o));
 	int r;
 
-	if (l->n == 0) {
-		r = 0;
-	} else if (streams_fit(o, l)) {
-		const struct lx_pages_mt job = {ctx->w, &o->p->pages, progress_mt, o};
+	if (!o)
+		return ferry_error(err, ENOMEM, "pages");
+	*o = (struct pages_out){.ctx = ctx, .p = p, .m = m, .fd = -1};
+	pages_out_start(o, streams_for(o, l));
+	if (o->ps.r.pid && (o->ps.n_writers > 1 || o->ps.n_pipes > 1)) {
+		const struct lx_pages_mt job = {ctx->w, &p->pages, progress_mt, o};
 
 		r = lx_pages_mt(&o->ps, &job, l, err);
 	} else {
@@ -619,56 +543,35 @@ static int dump_pages(struct pages_out *o, const struct lx_page_list *l, ferry_e
 	}
 	if (lx_parasite_cure(&o->ps, r < 0 ? NULL : err) < 0)
 		r = -1;
+	free(o->buf);
 	return r;
 }
 
 int lx_dump_memory(struct lx_dump_ctx *ctx, struct cr_process *p, ferry_err_t *err)
 {
-	_cleanup_free_ struct pages_out *o = calloc(1, sizeof(*o));
-	struct scan s = {.pid = p->pid};
-	bool mapped, threaded;
-	pthread_t th;
+	struct lx_memmap m = {0};
+	struct lx_pagemap pm = {0};
+	struct lx_page_list l = {0};
 	int r = -1;
 
-	if (!o)
-		return ferry_error(err, ENOMEM, "process %d: pages", p->pid);
-	*o = (struct pages_out){.ctx = ctx, .p = p, .m = &s.m, .fd = -1};
-	mapped = pages_out_map(o, streams_wanted(resident(p->pid)));
-	threaded = pthread_create(&th, NULL, scan_run, &s) == 0;
-	if (!threaded)
-		scan_run(&s);
-	if (mapped)
-		pages_out_start(o);
-	if (threaded)
-		pthread_join(th, NULL);
-	if (s.r < 0) {
-		if (err)
-			*err = ferry_error_steal(&s.err);
-		ferry_error_free(&s.err);
-		lx_parasite_cure(&o->ps, NULL);
+	if (lx_memmap_read(p->pid, true, &m, err) < 0 || dump_areas(ctx, p, &m, err) < 0 ||
+	    lx_pagemap_open(p->pid, 0, &pm, err) < 0 || find_pages(&pm, &m, &l, err) < 0)
 		goto out;
-	}
-	drop_injected(&s.m, &o->ps);
-	if (dump_areas(ctx, p, &s.m, err) < 0) {
-		lx_parasite_cure(&o->ps, NULL);
-		goto out;
-	}
-	ctx->pages_seen += s.l.bytes / CR_PAGE_SIZE;
-	if (s.l.n) {
+	ctx->pages_seen += l.bytes / CR_PAGE_SIZE;
+	if (l.n) {
 		if (!ctx->pages_id)
 			ctx->pages_id = image_writer_new_pages_id(ctx->w);
 		p->pages.pages_id = ctx->pages_id;
+		if (dump_pages(ctx, p, &m, &l, err) < 0)
+			goto out;
 	}
-	if (dump_pages(o, &s.l, err) < 0)
-		goto out;
-	ctx->stats->pages += s.l.bytes / CR_PAGE_SIZE;
-	ctx->stats->bytes += s.l.bytes;
+	ctx->stats->pages += l.bytes / CR_PAGE_SIZE;
+	ctx->stats->bytes += l.bytes;
 	ctx->stats->vmas += p->n_vmas;
 	r = 0;
 out:
-	free(o->buf);
-	lx_page_list_free(&s.l);
-	lx_pagemap_close(&s.pm);
-	lx_memmap_free(&s.m);
+	lx_page_list_free(&l);
+	lx_pagemap_close(&pm);
+	lx_memmap_free(&m);
 	return r < 0 ? ferry_error_wrap(err, "process %d", p->pid) : 0;
 }

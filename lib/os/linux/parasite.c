@@ -182,9 +182,7 @@ static int find_exits(pid_t pid, uint64_t sp, struct exits *x, ferry_err_t *err)
 	return 0;
 }
 
-/* Maps the area (shared: an object of its own, never merged with the process's areas, so that
- * a reader of the process's maps can tell it by its bounds) and copies the code in, executable;
- * returns 0 or -1. */
+/* Maps the area and copies the code in, executable; returns 0 or -1. */
 static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 {
 	size_t code = ALIGN_UP(sizeof(parasite_blob));
@@ -195,7 +193,7 @@ static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 	ps->area_len = code + data + STACK_SIZE + (ps->n_socks - 1) * PARASITE_WORKER_STACK;
 	at = lx_remote_call(&ps->r, SYS_mmap,
 			    (const uint64_t[6]){0, ps->area_len, PROT_READ | PROT_WRITE,
-						MAP_SHARED | MAP_ANONYMOUS, (uint64_t)-1, 0},
+						MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0},
 			    err);
 	if (at < 0)
 		return -1;
@@ -488,41 +486,32 @@ static int hello(struct lx_parasite *ps, ferry_err_t *err)
 	return 0;
 }
 
-int lx_parasite_map(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_socks, ferry_err_t *err)
+int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes, size_t n_socks,
+		      ferry_err_t *err)
 {
 	const char *why = unusable(pid, tid);
+	struct exits x;
+	uint64_t frame;
 
 	reset(ps);
+	if (!why && (n_pipes == 0 || n_pipes > LX_PARASITE_MAX_PIPES))
+		why = "bad number of pipes";
 	if (!why && (n_socks == 0 || n_socks > LX_PARASITE_MAX_WRITERS))
 		why = "bad number of writers";
 	if (why)
 		return ferry_error(err, ENOTSUP, "code in process %d: %s", pid, why);
 	ps->n_socks = n_socks;
 	if (lx_remote_init(&ps->r, pid, tid, err) < 0 || lx_regs_get(tid, &ps->saved, err) < 0 ||
-	    lx_sigmask_get(tid, &ps->mask, err) < 0 || map_area(ps, err) < 0) {
-		lx_parasite_cure(ps, NULL);
-		return ferry_error_wrap(err, "code in process %d", pid);
-	}
-	return 0;
-}
-
-int lx_parasite_start(struct lx_parasite *ps, size_t n_pipes, ferry_err_t *err)
-{
-	pid_t pid = ps->r.pid;
-	struct exits x;
-	uint64_t frame;
-
-	if (!ps->area)
-		return ferry_error(err, EINVAL, "code in process %d: not mapped", pid);
-	if (n_pipes == 0 || n_pipes > LX_PARASITE_MAX_PIPES)
-		return ferry_error(err, ENOTSUP, "code in process %d: bad number of pipes", pid);
-	if (find_exits(pid, ps->saved.rsp, &x, err) < 0 || make_channels(ps, n_pipes, err) < 0 ||
+	    lx_sigmask_get(tid, &ps->mask, err) < 0 || find_exits(pid, ps->saved.rsp, &x, err) < 0)
+		goto fail;
+	if (map_area(ps, err) < 0 || make_channels(ps, n_pipes, err) < 0 ||
 	    !(frame = write_frame(ps, &x, err)) || launch(ps, &x, frame, err) < 0 ||
-	    hello(ps, err) < 0) {
-		lx_parasite_cure(ps, NULL);
-		return ferry_error_wrap(err, "code in process %d", pid);
-	}
+	    hello(ps, err) < 0)
+		goto fail;
 	return 0;
+fail:
+	lx_parasite_cure(ps, NULL);
+	return ferry_error_wrap(err, "code in process %d", pid);
 }
 
 int lx_parasite_send(struct lx_parasite *ps, size_t pipe, const struct lx_page_range *r, size_t n,

@@ -9,7 +9,7 @@
  * cgroup and limited by its RLIMIT_FSIZE: the caller uses writers only where that changes
  * nothing (lib/os/linux/dump_mem.c).
  *
- * Injection maps one shared anonymous area at an address the kernel picks (the code read-only and
+ * Injection maps one anonymous area at an address the kernel picks (the code read-only and
  * executable, then the arguments, command buffers and a stack), makes a pipe and a SOCK_SEQPACKET
  * socket pair in the process (ferry takes the pipe's read end and one socket end with
  * pidfd_getfd), writes a signal frame of the thread's own registers, FPU state, alternate stack
@@ -82,15 +82,12 @@ struct lx_parasite {
 	} queue[LX_PARASITE_QUEUE];
 };
 
-/* Injecting takes two calls. The first maps the area of the code into process pid through
- * thread tid (held in a ptrace stop) for n_socks sockets (1..LX_PARASITE_MAX_WRITERS: the threads
- * wanted for writing): the one step that changes the process's memory map, so that a reader of
- * the map may start once it is done (the area is a shared object of its own: ps->area,
- * ps->area_len). The second makes n_pipes pipes (1..LX_PARASITE_MAX_PIPES) and the sockets and
- * starts the code (ps->n_writers: how many threads the process let start). Each returns 0, or -1
- * with err saying why the code cannot be used (the process left as it was). */
-int lx_parasite_map(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_socks, ferry_err_t *err);
-int lx_parasite_start(struct lx_parasite *ps, size_t n_pipes, ferry_err_t *err);
+/* Injects the code into process pid through thread tid (held in a ptrace stop) with n_pipes
+ * pipes (1..LX_PARASITE_MAX_PIPES) and n_socks sockets (1..LX_PARASITE_MAX_WRITERS: the threads
+ * wanted for writing; ps->n_writers says how many the process let start) and starts it. Returns
+ * 0, or -1 with err saying why it cannot be used (the process left as it was). */
+int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes, size_t n_socks,
+		      ferry_err_t *err);
 
 /* Hands fd (a pages file opened for writing; -1: none) to writer k (< ps->n_writers), which
  * closes the one it had. Returns 0 or -1. */
