@@ -224,11 +224,12 @@ static int64_t do_vmsplice(const struct self *s, struct parasite_cmd *cmd)
 	return total;
 }
 
-/* Writes every range of cmd at cmd->off of the thread's pages file; returns the bytes written
- * or -errno. */
-static int64_t do_write(const struct self *s, struct parasite_cmd *cmd)
+/* Writes every range of cmd at cmd->off of the thread's pages file (cmd left as it is: a short
+ * write goes on from a copy of the rest); returns the bytes written or -errno. */
+static int64_t do_write(const struct self *s, const struct parasite_cmd *cmd)
 {
-	struct parasite_iov *v = cmd->iov;
+	struct parasite_iov rest[PARASITE_MAX_IOV];
+	const struct parasite_iov *v = cmd->iov;
 	uint32_t n = cmd->n_iov;
 	uint64_t off = cmd->off;
 	int64_t total = 0;
@@ -245,8 +246,12 @@ static int64_t do_write(const struct self *s, struct parasite_cmd *cmd)
 		total += k, off += (uint64_t)k;
 		while (n && (uint64_t)k >= v->len)
 			k -= (long)v->len, v++, n--;
-		if (n)
-			v->base += (uint64_t)k, v->len -= (uint64_t)k;
+		if (!n)
+			break;
+		for (uint32_t i = 0; i < n; i++)
+			rest[i] = v[i];
+		rest[0].base += (uint64_t)k, rest[0].len -= (uint64_t)k;
+		v = rest;
 	}
 	return total;
 }
@@ -282,8 +287,10 @@ static int serve(struct self *s, int32_t fd)
 	if (cmd->n_iov == 0 || cmd->n_iov > PARASITE_MAX_IOV) {
 		res->ret = -E_INVAL;
 	} else if (cmd->nr == PARASITE_WRITE) {
-		checksum(s, cmd, res, &s->crc_file);
+		/* written first: the checksum then reads the pages from the cache */
 		res->ret = do_write(s, cmd);
+		if (res->ret >= 0)
+			checksum(s, cmd, res, &s->crc_file);
 	} else if (cmd->nr == PARASITE_VMSPLICE && cmd->pipe < (uint32_t)s->a->n_pipes) {
 		checksum(s, cmd, res, &s->crc_pipe[cmd->pipe]);
 		res->ret = do_vmsplice(s, cmd);
