@@ -13,6 +13,7 @@
 
 #include "core/cleanup.h"
 #include "os/linux/dump.h"
+#include "os/linux/remote_exit.h"
 
 _Static_assert(sizeof(struct user_regs_struct) == sizeof(struct cr_regs),
 	       "cr_regs mirrors user_regs_struct");
@@ -25,10 +26,13 @@ enum {
 	SCR_TIDADDR = SCR_ALTSTACK + 32,
 	SCR_INT = SCR_TIDADDR + 8, /* an int for ioctl results */
 	SCR_TIMER = SCR_INT + 8,   /* struct itimerspec (32 bytes) */
+	SCR_SIZE = SCR_TIMER + 32,
 };
 
 #define MAX_TIMERS 64 /* POSIX timers dumped per process */
 
+/* The scratch goes on the leader's stack below its guard's frame when there is room: then a
+ * ferry killed mid-dump leaves no mapping behind. Else a page is mapped. */
 int lx_scratch_map(struct lx_scratch *s, pid_t pid, pid_t tid, ferry_err_t *err)
 {
 	uint64_t a[6] = {
@@ -36,8 +40,11 @@ int lx_scratch_map(struct lx_scratch *s, pid_t pid, pid_t tid, ferry_err_t *err)
 	int64_t at;
 
 	s->addr = 0;
-	if (lx_remote_init(&s->r, pid, tid, err) < 0)
+	if (lx_remote_init(&s->r, pid, tid, err) < 0 || lx_remote_guard(&s->r, err) < 0 ||
+	    lx_remote_guard_scratch(&s->r, SCR_SIZE, &s->addr, err) < 0)
 		return -1;
+	if (s->addr)
+		return 0;
 	at = lx_remote_call(&s->r, SYS_mmap, a, err);
 	if (at < 0)
 		return -1;
@@ -51,21 +58,40 @@ int lx_scratch_unmap(struct lx_scratch *s, ferry_err_t *err)
 
 	if (!s->addr)
 		return 0;
-	if (lx_remote_call(&s->r, SYS_munmap, a, err) < 0)
+	if (!lx_remote_guard_holds(&s->r, s->addr) && lx_remote_call(&s->r, SYS_munmap, a, err) < 0)
 		return -1;
 	s->addr = 0;
 	return 0;
+}
+
+/* The remote of thread tid: the leader's, or a copy guarded for tid. Returns 0 or -1. */
+static int remote_of(const struct lx_scratch *s, pid_t tid, struct lx_remote *r, ferry_err_t *err)
+{
+	*r = s->r;
+	if (tid == s->r.tid)
+		return 0;
+	r->tid = tid;
+	return lx_remote_guard(r, err);
+}
+
+/* Runs a syscall through r; returns its result (>= 0) or -1. */
+static int64_t rcall(struct lx_remote *r, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		     uint64_t a3, ferry_err_t *err)
+{
+	uint64_t a[6] = {a0, a1, a2, a3};
+
+	return lx_remote_call(r, nr, a, err);
 }
 
 /* Runs a syscall in thread tid of the scratch's process; returns its result (>= 0) or -1. */
 static int64_t call_in(struct lx_scratch *s, pid_t tid, long nr, uint64_t a0, uint64_t a1,
 		       uint64_t a2, uint64_t a3, ferry_err_t *err)
 {
-	struct lx_remote r = s->r;
-	uint64_t a[6] = {a0, a1, a2, a3};
+	struct lx_remote r;
 
-	r.tid = tid;
-	return lx_remote_call(&r, nr, a, err);
+	if (remote_of(s, tid, &r, err) < 0)
+		return -1;
+	return rcall(&r, nr, a0, a1, a2, a3, err);
 }
 
 static int copy_siginfo(const siginfo_t *in, size_t n, struct cr_siginfo **out, size_t *nout,
@@ -118,12 +144,14 @@ static int thread_remote_state(struct lx_scratch *s, pid_t tid, struct cr_thread
 		uint64_t size;
 	} ss;
 	uint64_t tidaddr = 0;
+	struct lx_remote r;
 
-	if (call_in(s, tid, SYS_sigaltstack, 0, s->addr + SCR_ALTSTACK, 0, 0, err) < 0 ||
+	if (remote_of(s, tid, &r, err) < 0 ||
+	    rcall(&r, SYS_sigaltstack, 0, s->addr + SCR_ALTSTACK, 0, 0, err) < 0 ||
 	    lx_remote_read(s->r.pid, s->addr + SCR_ALTSTACK, &ss, sizeof(ss), err) < 0)
 		return -1;
 	t->altstack = (struct cr_sigaltstack){ss.sp, ss.size, (uint32_t)ss.flags};
-	if (call_in(s, tid, SYS_prctl, PR_GET_TID_ADDRESS, s->addr + SCR_TIDADDR, 0, 0, err) < 0 ||
+	if (rcall(&r, SYS_prctl, PR_GET_TID_ADDRESS, s->addr + SCR_TIDADDR, 0, 0, err) < 0 ||
 	    lx_remote_read(s->r.pid, s->addr + SCR_TIDADDR, &tidaddr, 8, err) < 0)
 		return -1;
 	t->clear_child_tid = tidaddr;

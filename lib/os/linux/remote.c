@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "ferry/log.h"
 #include "os/linux/ptrace.h"
 #include "os/linux/remote.h"
 
@@ -112,9 +113,7 @@ int lx_remote_init(struct lx_remote *r, pid_t pid, pid_t tid, ferry_err_t *err)
 	uint64_t start, end;
 	unsigned char *hit;
 
-	r->pid = pid;
-	r->tid = tid;
-	r->syscall_ip = 0;
+	*r = (struct lx_remote){.pid = pid, .tid = tid}; /* unguarded */
 	if (find_vdso(pid, &start, &end) < 0 || end - start > (64 << 20))
 		return 0;
 	code = malloc(end - start);
@@ -204,45 +203,96 @@ void lx_regs_syscall_setup(struct user_regs_struct *regs, uint64_t ip, long nr, 
 	regs->rip = ip;
 }
 
-/* Sets the syscall up in the stopped thread and runs it to its exit; *ret gets rax. */
-static int run_syscall(pid_t tid, const struct user_regs_struct *saved, uint64_t ip, long nr,
-		       const uint64_t a[6], int64_t *ret, ferry_err_t *err)
+/* ---- fault injection: FERRY_FAULT=remote-entry|remote-exit|remote-done:N ---- */
+
+enum fault_at { FAULT_NONE, FAULT_ENTRY, FAULT_EXIT, FAULT_DONE };
+
+static struct {
+	bool read;
+	enum fault_at at;
+	unsigned long n; /* 1-based, counted over every remote syscall of this process */
+} fault;
+
+static void fault_read(void)
+{
+	static const char *const names[] = {"", "remote-entry:", "remote-exit:", "remote-done:"};
+	const char *v = getenv("FERRY_FAULT");
+
+	fault.read = true;
+	for (size_t i = 1; v && i < ARRAY_SIZE(names); i++)
+		if (!strncmp(v, names[i], strlen(names[i]))) {
+			fault.at = (enum fault_at)i;
+			fault.n = strtoul(v + strlen(names[i]), NULL, 10);
+		}
+}
+
+/* SIGKILLs ferry itself when call n at point `at` is the one FERRY_FAULT names. */
+static void fault_point(enum fault_at at, unsigned long n)
+{
+	if (fault.at != at || fault.n != n)
+		return;
+	kill(getpid(), SIGKILL);
+	for (;;)
+		pause();
+}
+
+/* Sets the syscall up in the stopped thread and runs it to its exit; *ret gets rax. The
+ * registers go in before every signal is blocked (see remote_exit.c for why). */
+static int run_syscall(const struct lx_remote *r, const struct user_regs_struct *saved, uint64_t ip,
+		       long nr, const uint64_t a[6], unsigned long n, int64_t *ret,
+		       ferry_err_t *err)
 {
 	struct user_regs_struct regs = *saved;
+	pid_t tid = r->tid;
 
 	lx_regs_syscall_setup(&regs, ip, nr, a);
-	if (lx_sigmask_set(tid, ~0ULL, err) < 0 || lx_regs_set(tid, &regs, err) < 0)
+	if (r->exit_sp)
+		regs.rsp = r->exit_sp; /* `ret` then pops the rt_sigreturn gadget onto the frame */
+	if (lx_regs_set(tid, &regs, err) < 0 || lx_sigmask_set(tid, ~0ULL, err) < 0)
 		return -1;
 	if (next_syscall_stop(tid, &regs, err) < 0)
 		return -1;
+	fault_point(FAULT_ENTRY, n);
 	if ((long)regs.orig_rax != nr || regs.rip != ip + 2)
 		return ferry_error(err, EFAULT, "thread %d stopped in syscall %lld at 0x%llx", tid,
 				   (long long)regs.orig_rax, (unsigned long long)regs.rip);
 	if (next_syscall_stop(tid, &regs, err) < 0)
 		return -1;
+	fault_point(FAULT_EXIT, n);
 	*ret = (int64_t)regs.rax;
 	return 0;
 }
+
+static const char *syscall_name(long nr);
 
 int lx_remote_syscall(struct lx_remote *r, long nr, const uint64_t args[6], int64_t *ret,
 		      ferry_err_t *err)
 {
 	static const uint64_t none[6];
+	static unsigned long calls;
 	struct user_regs_struct saved;
-	uint64_t mask, ip = r->syscall_ip;
+	uint64_t mask, ip = r->exit_sp ? r->exit_gadget : r->syscall_ip;
+	unsigned long n = ++calls;
+	bool patched = !ip;
 	long code = 0;
 	int rc;
 
+	if (!fault.read)
+		fault_read();
+	ferry_log(FERRY_LOG_DEBUG, "remote syscall %lu: %s (%ld) in %d%s", n,
+		  syscall_name(nr) ? syscall_name(nr) : "syscall", nr, r->tid,
+		  r->exit_sp ? ", guarded" : ", unguarded");
 	if (lx_regs_get(r->tid, &saved, err) < 0 || lx_sigmask_get(r->tid, &mask, err) < 0)
 		return ferry_error_wrap(err, "remote syscall %ld", nr);
-	if (!ip && !(ip = patch_syscall(r->tid, saved.rip, &code, err)))
+	if (patched && !(ip = patch_syscall(r->tid, saved.rip, &code, err)))
 		return ferry_error_wrap(err, "remote syscall %ld", nr);
-	rc = run_syscall(r->tid, &saved, ip, nr, args ? args : none, ret, err);
-	/* Put everything back whatever happened. */
-	if (!r->syscall_ip && ptrace(PTRACE_POKEDATA, r->tid, (void *)ip, (void *)code) < 0)
+	rc = run_syscall(r, &saved, ip, nr, args ? args : none, n, ret, err);
+	/* Put everything back whatever happened: the mask before the registers. */
+	if (patched && ptrace(PTRACE_POKEDATA, r->tid, (void *)ip, (void *)code) < 0)
 		rc = ferry_error_errno(err, "restore code at 0x%llx", (unsigned long long)ip);
-	if (lx_regs_set(r->tid, &saved, err) < 0 || lx_sigmask_set(r->tid, mask, err) < 0)
+	if (lx_sigmask_set(r->tid, mask, err) < 0 || lx_regs_set(r->tid, &saved, err) < 0)
 		rc = -1;
+	fault_point(FAULT_DONE, n);
 	if (back_to_interrupt_stop(r->tid, err) < 0)
 		rc = -1;
 	return rc < 0 ? ferry_error_wrap(err, "remote syscall %ld in %d", nr, r->tid) : 0;
@@ -279,6 +329,16 @@ static const char *syscall_name(long nr)
 		return "sigaltstack";
 	case SYS_getpid:
 		return "getpid";
+	case SYS_brk:
+		return "brk";
+	case SYS_getitimer:
+		return "getitimer";
+	case SYS_timer_gettime:
+		return "timer_gettime";
+	case SYS_pipe2:
+		return "pipe2";
+	case SYS_socketpair:
+		return "socketpair";
 	default:
 		return NULL;
 	}

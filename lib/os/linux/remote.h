@@ -5,6 +5,7 @@
 #define LX_REMOTE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -18,17 +19,24 @@ struct lx_remote {
 	pid_t tid; /* the thread (in a ptrace stop: seized and interrupted) */
 	uint64_t
 	    syscall_ip; /* address of a `syscall` (0f 05) in the tracee; 0: write one each time */
+	/* The guard (remote_exit.h): the way back for the thread if ferry dies mid-call. */
+	bool exit_searched;   /* the gadgets below were looked for in pid (found or not) */
+	uint64_t exit_gadget; /* `syscall; ret` of the process's own code, or 0 */
+	uint64_t exit_sigret; /* `mov $15, %rax; syscall` (rt_sigreturn) of its code, or 0 */
+	uint64_t exit_sp;    /* tid's way-out frame, the stack pointer of its calls; 0: unguarded */
+	uint64_t exit_floor; /* the lowest address of tid's stack the guard may write */
 };
 
-/* Prepares r for thread tid of process pid: finds a `syscall` instruction in the [vdso] (any
- * executable 0f 05 will do: nothing after it runs). Without a vDSO, syscall_ip stays 0 and each
- * call writes 0f 05 over the code at rip, restoring those bytes afterwards. Call it again after
- * unmapping or moving the vDSO. Returns 0 or -1. */
+/* Prepares r, unguarded (remote_exit.h), for thread tid of process pid: finds a `syscall`
+ * instruction in the [vdso] (any executable 0f 05 will do: nothing after it runs). Without a vDSO,
+ * syscall_ip stays 0 and each call writes 0f 05 over the code at rip, restoring those bytes
+ * afterwards. Call it again after unmapping or moving the vDSO. Returns 0 or -1. */
 int lx_remote_init(struct lx_remote *r, pid_t pid, pid_t tid, ferry_err_t *err);
 
 /* Points regs at the `syscall` instruction at ip, with nr in rax, the six arguments in place
  * and orig_rax -1 (no restart on resume). */
-void lx_regs_syscall_setup(struct user_regs_struct *regs, uint64_t ip, long nr, const uint64_t a[6]);
+void lx_regs_syscall_setup(struct user_regs_struct *regs, uint64_t ip, long nr,
+			   const uint64_t a[6]);
 
 /* Runs syscall nr with up to six arguments in r->tid and stores its raw result (a negative
  * errno on failure) in *ret. The thread's registers and signal mask are saved and restored
@@ -36,8 +44,12 @@ void lx_regs_syscall_setup(struct user_regs_struct *regs, uint64_t ip, long nr, 
  * its own restarts when it is resumed). All signals are blocked while the syscall runs (which
  * drops a sigsuspend-style temporary mask, see lx_sigmask_set); a SIGSTOP delivered or a fault
  * raised meanwhile fails the call and that signal is lost. Syscalls that do not return (exit,
- * execve, rt_sigreturn) are not supported. Returns 0 when the syscall ran (whatever its result), -1
- * when it could not be run. */
+ * execve, rt_sigreturn) are not supported. With a guard (r->exit_sp, lx_remote_guard) the call
+ * runs from the process's `syscall; ret` on the guard's frame, so that a ferry killed at any point
+ * of it leaves the thread going on as it was. FERRY_FAULT=remote-entry|remote-exit|remote-done:N
+ * kills ferry at the syscall-entry stop, the exit stop, or once the registers are back, of its
+ * N-th remote syscall (tests). Returns 0 when the syscall ran (whatever its result), -1 when it
+ * could not be run. */
 int lx_remote_syscall(struct lx_remote *r, long nr, const uint64_t args[6], int64_t *ret,
 		      ferry_err_t *err);
 
