@@ -6,9 +6,10 @@
 # signals in every thread, same memory map (no scratch page left) and fds; at the end the workload
 # verifies its own state (threads, TLS, alternate stacks, handlers, pending signals, memory
 # checksum) and prints PASS. The numbered calls, and whether each ran guarded, come from a first,
-# complete dump's debug log. The injected code's calls (its start and cure, from its area's mmap
-# on: lib/os/linux/parasite.c) are tried with the memory workload only; there a kill that leaves
-# its area or descriptors behind, and one in a call run without the guard, are TODO tests.
+# complete dump's debug log. The injected code's calls (its start, from its area's mmap on:
+# lib/os/linux/parasite.c; its cure makes none, the code leaves by itself) are tried with the
+# memory workload only; there a kill that leaves its area or descriptors behind, and one in a
+# call run without the guard, are TODO tests.
 . "$(dirname "$0")/../lib.sh"
 
 W=$T_WORK/bin

@@ -9,23 +9,27 @@
  * cgroup and limited by its RLIMIT_FSIZE: the caller uses writers only where that changes
  * nothing (lib/os/linux/dump_mem.c).
  *
- * Injection maps one anonymous area at an address the kernel picks (the code read-only and
- * executable, then the arguments, command buffers and a stack), makes a pipe and a SOCK_SEQPACKET
- * socket pair in the process (ferry takes the pipe's read end and one socket end with
- * pidfd_getfd), writes a signal frame of the thread's own registers, FPU state, alternate stack
- * and signal mask below its stack pointer (where a signal would put one), blocks every signal and
- * lets the thread run the code, which serves commands from the socket: ferry sends the page ranges
- * of a batch, the code checksums and vmsplices them and answers with the checksums; ferry splices
- * the pipe into the image meanwhile, so the two overlap (up to LX_PARASITE_QUEUE batches). With
- * several pipes (lx_pages_mt) each command names its pipe and one ferry thread per pipe splices
- * it into its own pages file.
+ * Injection guards the thread's remote syscalls (remote_exit.h: a signal frame of the thread's
+ * own registers, FPU state and signal mask below its stack pointer, where a signal would put
+ * one, under the address of an rt_sigreturn of the process), maps one anonymous area at an
+ * address the kernel picks (the code read-only and executable, then the arguments, command
+ * buffers and stacks), makes the pipes and SOCK_SEQPACKET socket pairs in the process (ferry
+ * takes the pipes' read ends and one end of each socket pair with pidfd_getfd), blocks every
+ * signal and lets the thread run the code, which serves commands from the socket: ferry sends the
+ * page ranges of a batch, the code checksums and vmsplices them and answers with the checksums;
+ * ferry splices the pipe into the image meanwhile, so the two overlap (up to LX_PARASITE_QUEUE
+ * batches). With several pipes (lx_pages_mt) each command names its pipe and one ferry thread per
+ * pipe splices it into its own pages file.
  *
- * A dead ferry (killed at any point) leaves the process as it was: the socket's other end closes,
- * the code closes its descriptors, unmaps its area from a `syscall; ret` of the process's own code
- * and returns into an rt_sigreturn of it onto that frame, so the thread goes on where it was
- * stopped. The cure (ferry alive) takes the thread back with PTRACE_INTERRUPT, puts registers and
- * mask back exactly and removes the descriptors and the area with remote syscalls. Called from
- * the thread that seized the process; x86-64 only. */
+ * A dead ferry (killed at any point) leaves the process running as it was: while the code runs,
+ * the sockets' other ends close, the started threads drop their files and leave, and the code
+ * closes its descriptors, unmaps its area from a `syscall; ret` of the process's own code and
+ * returns into an rt_sigreturn of it onto the guard's frame, so the thread goes on where it was
+ * stopped; killed inside one of the remote syscalls around that, the guard does the same. Killed
+ * between two of them (while injecting or curing), the area and descriptors made so far stay
+ * in the process, unused. The cure (ferry alive) takes the thread back with PTRACE_INTERRUPT,
+ * puts mask and registers back exactly and removes the descriptors and the area with remote
+ * syscalls. Called from the thread that seized the process; x86-64 only. */
 #ifndef LX_PARASITE_H
 #define LX_PARASITE_H
 

@@ -143,10 +143,7 @@ static int next_syscall_stop(pid_t tid, struct user_regs_struct *regs, ferry_err
 			   strsignal(WSTOPSIG(st)));
 }
 
-/* Puts the thread back in an interrupt stop (from a syscall-exit or signal stop): the kernel then
- * handles its registers (syscall restart) exactly as for the stop it was seized in.
- * Returns 0 or -1. */
-static int back_to_interrupt_stop(pid_t tid, ferry_err_t *err)
+int lx_back_to_interrupt_stop(pid_t tid, ferry_err_t *err)
 {
 	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0)
 		return ferry_error_errno(err, "interrupt thread %d", tid);
@@ -293,7 +290,7 @@ int lx_remote_syscall(struct lx_remote *r, long nr, const uint64_t args[6], int6
 	if (lx_sigmask_set(r->tid, mask, err) < 0 || lx_regs_set(r->tid, &saved, err) < 0)
 		rc = -1;
 	fault_point(FAULT_DONE, n);
-	if (back_to_interrupt_stop(r->tid, err) < 0)
+	if (lx_back_to_interrupt_stop(r->tid, err) < 0)
 		rc = -1;
 	return rc < 0 ? ferry_error_wrap(err, "remote syscall %ld in %d", nr, r->tid) : 0;
 }

@@ -33,6 +33,10 @@ struct lx_remote {
  * afterwards. Call it again after unmapping or moving the vDSO. Returns 0 or -1. */
 int lx_remote_init(struct lx_remote *r, pid_t pid, pid_t tid, ferry_err_t *err);
 
+/* Puts tid (in a syscall-exit or signal stop) back in an interrupt stop: the kernel then handles
+ * its registers (syscall restart) exactly as for the stop it was seized in. Returns 0 or -1. */
+int lx_back_to_interrupt_stop(pid_t tid, ferry_err_t *err);
+
 /* Points regs at the `syscall` instruction at ip, with nr in rax, the six arguments in place
  * and orig_rax -1 (no restart on resume). */
 void lx_regs_syscall_setup(struct user_regs_struct *regs, uint64_t ip, long nr,

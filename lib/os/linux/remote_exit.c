@@ -22,7 +22,7 @@
  * - Mask put back, registers not yet: the thread is still at the gadget's `ret`, now with its own
  *   mask: as above. Putting the registers back first would leave a window where the thread
  *   resumes its own code with every signal blocked.
- * - Registers put back, at the exit stop or inside back_to_interrupt_stop (PTRACE_INTERRUPT sent,
+ * - Registers put back, at the exit stop or inside lx_back_to_interrupt_stop (PTRACE_INTERRUPT sent,
  *   or PTRACE_CONT under way): the thread returns to its own code with its own registers; as the
  *   detach set TIF_SIGPENDING the kernel's signal path runs first and restarts its interrupted
  *   syscall from orig_rax and rax exactly as from the interrupt stop it was seized in. Once back in
