@@ -28,8 +28,11 @@
  * stopped; killed inside one of the remote syscalls around that, the guard does the same. Killed
  * between two of them (while injecting or curing), the area and descriptors made so far stay
  * in the process, unused. The cure (ferry alive) takes the thread back with PTRACE_INTERRUPT,
- * puts mask and registers back exactly and removes the descriptors and the area with remote
- * syscalls. Called from the thread that seized the process; x86-64 only. */
+ * closes ferry's ends of the sockets and follows the code with PTRACE_SYSCALL on its own way out
+ * to the end of its munmap, where it puts mask and registers back exactly (an rt_sigreturn would
+ * lose a restart block): no remote syscall, so a ferry killed then leaves nothing behind. Code
+ * that was never greeted is removed with remote syscalls. Called from the thread that seized the
+ * process; x86-64 only. */
 #ifndef LX_PARASITE_H
 #define LX_PARASITE_H
 
