@@ -22,9 +22,9 @@
  * - Mask put back, registers not yet: the thread is still at the gadget's `ret`, now with its own
  *   mask: as above. Putting the registers back first would leave a window where the thread
  *   resumes its own code with every signal blocked.
- * - Registers put back, at the exit stop or inside lx_back_to_interrupt_stop (PTRACE_INTERRUPT sent,
- *   or PTRACE_CONT under way): the thread returns to its own code with its own registers; as the
- *   detach set TIF_SIGPENDING the kernel's signal path runs first and restarts its interrupted
+ * - Registers put back, at the exit stop or inside lx_back_to_interrupt_stop (PTRACE_INTERRUPT
+ * sent, or PTRACE_CONT under way): the thread returns to its own code with its own registers; as
+ * the detach set TIF_SIGPENDING the kernel's signal path runs first and restarts its interrupted
  *   syscall from orig_rax and rax exactly as from the interrupt stop it was seized in. Once back in
  *   that stop, it is as before the call.
  *
@@ -133,7 +133,55 @@ static void scan_area(int mem, uint64_t start, uint64_t end, struct lx_exit_gadg
 	}
 }
 
+/* The start time of pid (/proc/PID/stat, field 22), or 0: with the pid, a process's identity. */
+static uint64_t start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	_cleanup_close_ int fd = -1;
+	unsigned long long t = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* after the command, which may hold spaces */
+	if (p && sscanf(p + 2,
+			"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			"%*d %*d %llu",
+			&t) != 1)
+		t = 0;
+	return t;
+}
+
+/* The last search (per tracing thread): the dump's guard and the injected code's want the same
+ * process's gadgets, and a search reads up to SCAN_MAX bytes of code. */
+static _Thread_local struct {
+	pid_t pid;
+	uint64_t start;
+	struct lx_exit_gadgets g;
+} last;
+
+static int gadgets_scan(pid_t pid, struct lx_exit_gadgets *g, ferry_err_t *err);
+
 int lx_exit_gadgets_find(pid_t pid, struct lx_exit_gadgets *g, ferry_err_t *err)
+{
+	uint64_t start = start_time(pid);
+	int r;
+
+	if (start && last.pid == pid && last.start == start) {
+		*g = last.g;
+		return g->syscall_ret && g->sigreturn ? 1 : 0;
+	}
+	r = gadgets_scan(pid, g, err);
+	if (r >= 0 && start)
+		last.pid = pid, last.start = start, last.g = *g;
+	return r;
+}
+
+static int gadgets_scan(pid_t pid, struct lx_exit_gadgets *g, ferry_err_t *err)
 {
 	char path[64], line[512], perms[8];
 	_cleanup_fclose_ FILE *f = NULL;
