@@ -267,6 +267,17 @@ static int feed(struct mt *m, size_t k, ferry_err_t *err)
 	return 0;
 }
 
+/* Opens stream k's pages file (the page map's own for the first, new ones for the others) for
+ * appending, with the file's checksum so far in s->crc0; returns 0 or -1. */
+static int open_file(struct mt *m, size_t k, ferry_err_t *err)
+{
+	struct stream *s = &m->s[k];
+
+	s->id = k ? image_writer_new_pages_id(m->job->w) : m->job->pm->pages_id;
+	s->file = image_pages_append_fd(m->job->w, s->id, &s->crc0, err);
+	return s->file < 0 ? -1 : 0;
+}
+
 /* Hands each writer its stream's pages file (open for appending through the image writer; the
  * writers write at known offsets and the file position is put at the end afterwards). Returns 0
  * or -1. */
@@ -276,9 +287,7 @@ static int give_files(struct mt *m, ferry_err_t *err)
 		struct stream *s = &m->s[k];
 		off_t at;
 
-		s->id = k ? image_writer_new_pages_id(m->job->w) : m->job->pm->pages_id;
-		s->file = image_pages_append_fd(m->job->w, s->id, &s->crc0, err);
-		if (s->file < 0)
+		if (open_file(m, k, err) < 0)
 			return -1;
 		at = lseek(s->file, 0, SEEK_CUR);
 		if (at < 0)
@@ -330,9 +339,7 @@ static int start_streams(struct mt *m, ferry_err_t *err)
 		struct stream *s = &m->s[k];
 		int e;
 
-		s->id = k ? image_writer_new_pages_id(m->job->w) : m->job->pm->pages_id;
-		s->file = image_pages_append_fd(m->job->w, s->id, &s->crc0, err);
-		if (s->file < 0)
+		if (open_file(m, k, err) < 0)
 			return -1;
 		s->pipe = m->ps->pipe_fd[k];
 		s->total = s->l.bytes;
