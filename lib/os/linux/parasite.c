@@ -260,6 +260,21 @@ static int launch(struct lx_parasite *ps, ferry_err_t *err)
 	return 0;
 }
 
+/* Checks that the thread still runs the code (not stopped, not dead); returns 0 or -1 (then
+ * no longer running; ps->r.pid 0 when it is gone: nothing to cure). */
+static int still_running(struct lx_parasite *ps, ferry_err_t *err)
+{
+	int st;
+
+	if (waitpid(ps->r.tid, &st, WNOHANG | __WALL) != ps->r.tid)
+		return 0;
+	ps->running = false;
+	if (!WIFSTOPPED(st))
+		ps->r.pid = 0;
+	return ferry_error(err, EINTR, "thread %d %s while running the code", ps->r.tid,
+			   WIFSTOPPED(st) ? "stopped" : "died");
+}
+
 /* Waits until fd is readable (or, when it is not, also: 1 when the socket is: a result came
  * first) while checking that the thread still runs the code; returns 0, 1 or -1 (the thread
  * stopped or died: no longer running). */
@@ -268,7 +283,7 @@ static int wait_fd(struct lx_parasite *ps, int fd, ferry_err_t *err)
 	for (;;) {
 		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
 				      {.fd = ps->sock, .events = POLLIN}};
-		int st, r = poll(p, fd == ps->sock ? 1 : 2, POLL_MS);
+		int r = poll(p, fd == ps->sock ? 1 : 2, POLL_MS);
 
 		if (r > 0)
 			return p[0].revents ? 0 : 1;
@@ -276,14 +291,8 @@ static int wait_fd(struct lx_parasite *ps, int fd, ferry_err_t *err)
 			return ferry_error_errno(err, "poll");
 		if (r < 0)
 			continue;
-		r = waitpid(ps->r.tid, &st, WNOHANG | __WALL);
-		if (r == ps->r.tid) {
-			ps->running = false;
-			if (!WIFSTOPPED(st))
-				ps->r.pid = 0; /* gone: nothing to cure */
-			return ferry_error(err, EINTR, "thread %d %s while running the code",
-					   ps->r.tid, WIFSTOPPED(st) ? "stopped" : "died");
-		}
+		if (still_running(ps, err) < 0)
+			return -1;
 	}
 }
 
@@ -521,7 +530,7 @@ int lx_parasite_wait_writers(struct lx_parasite *ps, ferry_err_t *err)
 	struct pollfd p[LX_PARASITE_MAX_WRITERS];
 	size_t which[LX_PARASITE_MAX_WRITERS], n = 0;
 	int32_t tid[LX_PARASITE_MAX_WRITERS];
-	int r, st, mask = 0;
+	int r, mask = 0;
 
 	for (size_t k = 0; k < ps->n_writers; k++)
 		if (ps->wqueued[k])
@@ -536,15 +545,7 @@ int lx_parasite_wait_writers(struct lx_parasite *ps, ferry_err_t *err)
 	if (mask)
 		return mask;
 	/* Nothing yet: make sure the threads that should answer still run the code. */
-	r = waitpid(ps->r.tid, &st, WNOHANG | __WALL);
-	if (r == ps->r.tid) {
-		ps->running = false;
-		if (!WIFSTOPPED(st))
-			ps->r.pid = 0;
-		return ferry_error(err, EINTR, "thread %d %s while running the code", ps->r.tid,
-				   WIFSTOPPED(st) ? "stopped" : "died");
-	}
-	if (read_tids(ps, tid, err) < 0)
+	if (still_running(ps, err) < 0 || read_tids(ps, tid, err) < 0)
 		return -1;
 	for (size_t k = 1; k < ps->n_writers; k++)
 		if (ps->wqueued[k] && tid[k] == 0)
