@@ -6,13 +6,21 @@ PARASITE_GEN := $(B)/parasite
 PARASITE_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -nostdlib -fPIC \
 	-fno-stack-protector -fno-builtin -mgeneral-regs-only -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fcf-protection=none -fno-jump-tables -I$(PARASITE_DIR)
-PARASITE_OBJS := $(PARASITE_GEN)/entry.o $(PARASITE_GEN)/blob.o
+PARASITE_OBJS := $(PARASITE_GEN)/entry.o $(PARASITE_GEN)/blob.o $(PARASITE_GEN)/crc_fold.o
+# The folding CRC32C uses the vector registers (AVX-512, VPCLMULQDQ): its one file is built with
+# them; it runs only where crc_fold_usable() says so.
+PARASITE_SIMD_CFLAGS := $(filter-out -mgeneral-regs-only,$(PARASITE_CFLAGS)) -mavx512f -mavx512vl \
+	-mavx512bw -mvpclmulqdq -mpclmul -msse4.2
 
 CFLAGS += -I$(PARASITE_GEN)
 
 $(PARASITE_GEN)/%.o: $(PARASITE_DIR)/%.c $(PARASITE_DIR)/proto.h
 	@mkdir -p $(PARASITE_GEN)
 	$(CC) $(PARASITE_CFLAGS) -c -o $@ $<
+
+$(PARASITE_GEN)/crc_fold.o: $(PARASITE_DIR)/crc_fold.c $(PARASITE_DIR)/crc_fold.h
+	@mkdir -p $(PARASITE_GEN)
+	$(CC) $(PARASITE_SIMD_CFLAGS) -c -o $@ $<
 
 $(PARASITE_GEN)/%.o: $(PARASITE_DIR)/%.S
 	@mkdir -p $(PARASITE_GEN)
