@@ -532,8 +532,11 @@ static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struc
 
 	if (!o)
 		return ferry_error(err, ENOMEM, "pages");
+	uint64_t t0 = lx_dump_now_us(), t1, t2;
+
 	*o = (struct pages_out){.ctx = ctx, .p = p, .m = m, .fd = -1};
 	pages_out_start(o, streams_for(o, l));
+	t1 = lx_dump_now_us();
 	if (o->ps.r.pid && (o->ps.n_writers > 1 || o->ps.n_pipes > 1)) {
 		const struct lx_pages_mt job = {ctx->w, &p->pages, progress_mt, o};
 
@@ -541,8 +544,13 @@ static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struc
 	} else {
 		r = write_pages(o, l, err);
 	}
+	t2 = lx_dump_now_us();
 	if (lx_parasite_cure(&o->ps, r < 0 ? NULL : err) < 0)
 		r = -1;
+	ferry_log(FERRY_LOG_DEBUG,
+		  "pages of process %d: inject %.3f ms, write %.3f ms, cure %.3f ms", p->pid,
+		  (double)(t1 - t0) / 1e3, (double)(t2 - t1) / 1e3,
+		  (double)(lx_dump_now_us() - t2) / 1e3);
 	free(o->buf);
 	return r;
 }
@@ -552,11 +560,16 @@ int lx_dump_memory(struct lx_dump_ctx *ctx, struct cr_process *p, ferry_err_t *e
 	struct lx_memmap m = {0};
 	struct lx_pagemap pm = {0};
 	struct lx_page_list l = {0};
+	uint64_t t0 = lx_dump_now_us(), t1;
 	int r = -1;
 
-	if (lx_memmap_read(p->pid, true, &m, err) < 0 || dump_areas(ctx, p, &m, err) < 0 ||
-	    lx_pagemap_open(p->pid, 0, &pm, err) < 0 || find_pages(&pm, &m, &l, err) < 0)
+	if (lx_memmap_read(p->pid, true, &m, err) < 0 || dump_areas(ctx, p, &m, err) < 0)
 		goto out;
+	t1 = lx_dump_now_us();
+	if (lx_pagemap_open(p->pid, 0, &pm, err) < 0 || find_pages(&pm, &m, &l, err) < 0)
+		goto out;
+	ferry_log(FERRY_LOG_DEBUG, "memory of process %d: map %.3f ms, pages found %.3f ms", p->pid,
+		  (double)(t1 - t0) / 1e3, (double)(lx_dump_now_us() - t1) / 1e3);
 	ctx->pages_seen += l.bytes / CR_PAGE_SIZE;
 	if (l.n) {
 		if (!ctx->pages_id)

@@ -42,14 +42,11 @@ _Static_assert(LX_PARASITE_MAX_RANGES == PARASITE_MAX_IOV, "one command's ranges
 /* Sets ps to the state of nothing injected. */
 static void reset(struct lx_parasite *ps)
 {
-	*ps = (struct lx_parasite){.sock = -1};
-	for (size_t i = 0; i < ARRAY_SIZE(ps->fds); i++)
-		ps->fds[i] = -1;
+	*ps = (struct lx_parasite){.sock = -1, .file0 = -1};
 	for (size_t i = 0; i < ARRAY_SIZE(ps->pipe_fd); i++)
 		ps->pipe_fd[i] = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(ps->wsock); i++)
-		ps->wsock[i] = ps->wsock_fd[i] = -1;
-	ps->file0 = -1;
+		ps->wsock[i] = -1;
 }
 
 /* Runs one remote syscall of up to three arguments; returns its result (>= 0) or -1. */
@@ -85,97 +82,64 @@ static const char *unusable(pid_t pid, pid_t tid)
 	return NULL;
 }
 
-/* Maps the area and copies the code in, executable; returns 0 or -1. */
+/* An address for len bytes in pid's address space, clear of every mapping by a page on each side
+ * and not in the gap below the main stack (which it grows into): the highest such, or 0. */
+static uint64_t free_gap(pid_t pid, size_t len)
+{
+	char path[64], line[512];
+	_cleanup_fclose_ FILE *f = NULL;
+	unsigned long long s, e, prev = 1ULL << 20;
+	uint64_t best = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f) && sscanf(line, "%llx-%llx", &s, &e) == 2) {
+		if (s >> 47)
+			break; /* [vsyscall] */
+		if (s > prev && s - prev >= len + 2 * PAGE && !strstr(line, "[stack]"))
+			best = s - PAGE - len;
+		if (e > prev)
+			prev = e;
+	}
+	return best;
+}
+
+/* Maps the area (read, write and execute: the code protects its own part once it runs) with the
+ * thread left at the mmap's exit stop on an undo frame that unmaps it (remote_exit.h), and copies
+ * the code in; returns 0 or -1. */
 static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 {
 	size_t code = ALIGN_UP(sizeof(parasite_blob));
 	size_t data = ALIGN_UP(sizeof(struct parasite_args) + sizeof(struct parasite_cmd) +
 			       sizeof(struct parasite_res));
-	int64_t at;
+	uint64_t at, undo;
+	int64_t got;
 
-	ps->area_len = code + data + STACK_SIZE + (ps->n_socks - 1) * PARASITE_WORKER_STACK;
-	at = lx_remote_call(&ps->r, SYS_mmap,
-			    (const uint64_t[6]){0, ps->area_len, PROT_READ | PROT_WRITE,
-						MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0},
-			    err);
-	if (at < 0)
+	ps->area_len = code + data + STACK_SIZE + ps->n_socks * PARASITE_WORKER_STACK;
+	at = free_gap(ps->r.pid, ps->area_len);
+	if (!at)
+		return ferry_error(err, ENOMEM, "no room for %zu bytes in the address space",
+				   ps->area_len);
+	if (lx_exit_undo_frame_write(&ps->r, &ps->saved, SYS_munmap, at, ps->area_len, &undo, err) <
+	    0)
 		return -1;
-	ps->area = (uint64_t)at;
-	ps->args = ps->area + code;
-	ps->stack = ps->area + code + data + STACK_SIZE;
-	ps->tids = ps->args + offsetof(struct parasite_args, tid);
-	if (lx_remote_write(ps->r.pid, ps->area, parasite_blob, sizeof(parasite_blob), err) < 0 ||
-	    call(ps, SYS_mprotect, ps->area, code, PROT_READ | PROT_EXEC, err) < 0)
+	if (!undo)
+		return ferry_error(err, ENOTSUP, "no room on the stack for the undo frame");
+	got = lx_remote_call_stay(
+	    &ps->r, SYS_mmap,
+	    (const uint64_t[6]){at, ps->area_len, PROT_READ | PROT_WRITE | PROT_EXEC,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0},
+	    undo, err);
+	if (got < 0)
 		return -1;
-	return 0;
-}
-
-/* Takes the process's descriptor fd into ferry (close-on-exec); returns it or -1. */
-static int take_fd(pid_t pid, int fd, ferry_err_t *err)
-{
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int mine = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-
-	if (mine < 0)
-		return ferry_error_errno(err, "take descriptor %d of %d", fd, pid);
-	return mine;
-}
-
-/* Makes pipe k in the process (its ends in ps->fds[1 + 2k], [2 + 2k]), takes ferry's read end
- * and sizes it; returns 0 or -1. */
-static int make_pipe(struct lx_parasite *ps, size_t k, ferry_err_t *err)
-{
-	int fds[2], size;
-
-	if (call(ps, SYS_pipe2, ps->args, O_CLOEXEC, 0, err) < 0 ||
-	    lx_remote_read(ps->r.pid, ps->args, fds, 2 * sizeof(int), err) < 0)
-		return -1;
-	ps->fds[1 + 2 * k] = fds[0], ps->fds[2 + 2 * k] = fds[1];
-	ps->n_pipes = k + 1;
-	ps->pipe_fd[k] = take_fd(ps->r.pid, fds[0], err);
-	if (ps->pipe_fd[k] < 0)
-		return -1;
-	size = fcntl(ps->pipe_fd[k], F_SETPIPE_SZ, LX_PARASITE_PIPE_SIZE);
-	if (size < 0)
-		size = fcntl(ps->pipe_fd[k], F_GETPIPE_SZ);
-	if (size < (int)PAGE || (k && (size_t)size != ps->pipe_size))
-		return ferry_error_errno(err, "pipe size");
-	ps->pipe_size = (size_t)size;
-	return 0;
-}
-
-/* Makes a socket pair in the process, keeps its end in *theirs and takes the other into *mine
- * (closed in the process); returns 0 or -1. */
-static int make_socket(struct lx_parasite *ps, int *theirs, int *mine, ferry_err_t *err)
-{
-	int fds[2];
-
-	if (lx_remote_call(
-		&ps->r, SYS_socketpair,
-		(const uint64_t[6]){AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ps->args + 8, 0, 0},
-		err) < 0 ||
-	    lx_remote_read(ps->r.pid, ps->args + 8, fds, 2 * sizeof(int), err) < 0)
-		return -1;
-	*theirs = fds[1];
-	*mine = take_fd(ps->r.pid, fds[0], err);
-	if (call(ps, SYS_close, (uint64_t)fds[0], 0, 0, err) < 0 || *mine < 0)
-		return -1;
-	return 0;
-}
-
-/* Makes the pipes and the socket pairs in the process and takes ferry's ends; returns 0 or -1. */
-static int make_channels(struct lx_parasite *ps, size_t n_pipes, ferry_err_t *err)
-{
-	for (size_t k = 0; k < n_pipes; k++)
-		if (make_pipe(ps, k, err) < 0)
-			return -1;
-	if (make_socket(ps, &ps->fds[0], &ps->sock, err) < 0)
-		return -1;
-	for (size_t k = 1; k < ps->n_socks; k++)
-		if (make_socket(ps, &ps->wsock_fd[k], &ps->wsock[k], err) < 0)
-			return -1;
-	ps->wsock_fd[0] = ps->fds[0], ps->wsock[0] = ps->sock;
-	return 0;
+	ps->stage = LX_PARASITE_MAPPED;
+	ps->area = at;
+	ps->args = at + code;
+	ps->stack = at + code + data + STACK_SIZE;
+	if ((uint64_t)got != at)
+		return ferry_error(err, EEXIST, "mmap at 0x%llx mapped 0x%llx",
+				   (unsigned long long)at, (unsigned long long)got);
+	return lx_remote_write(ps->r.pid, ps->area, parasite_blob, sizeof(parasite_blob), err);
 }
 
 /* a * b modulo the CRC32C polynomial, reflected (bit 31 is x^0). */
@@ -214,30 +178,30 @@ static void crc_zeros(uint32_t t[4][256], uint64_t n)
 		}
 }
 
-/* Writes the arguments, blocks every signal and lets the thread run the code; returns 0 or -1. */
+/* Writes the arguments and points the thread, held at the area's mmap with every signal blocked,
+ * at the code; returns 0 or -1. */
 static int launch(struct lx_parasite *ps, ferry_err_t *err)
 {
 	_cleanup_free_ struct parasite_args *a = malloc(sizeof(*a));
+	struct user_regs_struct regs = ps->saved;
 
 	if (!a)
 		return ferry_error(err, ENOMEM, "code arguments");
 	*a = (struct parasite_args){
-	    .sock = ps->fds[0],
 	    .n_pipes = (int32_t)ps->n_pipes,
+	    .n_socks = (int32_t)ps->n_socks,
 	    .area = ps->area,
 	    .area_len = ps->area_len,
+	    .code_len = ALIGN_UP(sizeof(parasite_blob)),
 	    .gadget = ps->r.exit_gadget,
 	    .frame = ps->r.exit_sp,
 	};
-	struct user_regs_struct regs = ps->saved;
-
-	for (size_t k = 0; k < ps->n_pipes; k++)
-		a->pipe_r[k] = ps->fds[1 + 2 * k], a->pipe_w[k] = ps->fds[2 + 2 * k];
-	a->n_socks = (int32_t)ps->n_socks;
-	for (size_t k = 0; k < ps->n_socks; k++) {
-		a->socks[k] = ps->wsock_fd[k];
-		a->stack_top[k] = ps->stack + k * PARASITE_WORKER_STACK;
+	for (size_t k = 0; k < PARASITE_MAX_WRITERS; k++) {
+		a->socks[k] = a->peers[k] = -1;
+		a->stack_top[k] = ps->stack + (k + 1) * PARASITE_WORKER_STACK;
 	}
+	for (size_t k = 0; k < PARASITE_MAX_PIPES; k++)
+		a->pipe_r[k] = a->pipe_w[k] = -1;
 	crc_zeros(a->crc_long, PARASITE_CRC_LONG);
 	crc_zeros(a->crc_mid, PARASITE_CRC_MID);
 	crc_zeros(a->crc_short, PARASITE_CRC_SHORT);
@@ -249,14 +213,119 @@ static int launch(struct lx_parasite *ps, ferry_err_t *err)
 	regs.eflags &= ~0x400ULL;		/* DF clear, as the ABI wants */
 	if (lx_remote_write(ps->r.pid, ps->args, a, sizeof(*a), err) < 0)
 		return -1;
-	ps->touched = true;
-	/* registers first: a ferry dying between the two leaves the thread on its way into the
-	 * code with its own mask, never on its own code with every signal blocked */
-	if (lx_regs_set(ps->r.tid, &regs, err) < 0 || lx_sigmask_set(ps->r.tid, ~0ULL, err) < 0)
+	lx_remote_fault("code-written");
+	if (lx_regs_set(ps->r.tid, &regs, err) < 0)
 		return -1;
+	ps->stage = LX_PARASITE_LAUNCHED;
+	lx_remote_fault("code-launched");
+	return 0;
+}
+
+/* Resumes the thread with PTRACE_SYSCALL to its next syscall stop (into *info), handing signals
+ * met on the way back to it; a fault of the code's own strands it. Returns 0 or -1 (ps->r.pid 0:
+ * the thread is gone). */
+static int next_syscall(struct lx_parasite *ps, struct __ptrace_syscall_info *info,
+			ferry_err_t *err)
+{
+	pid_t tid = ps->r.tid;
+	int sig = 0;
+
+	for (int stops = 0; stops < LEAVE_STOPS; stops++) {
+		struct user_regs_struct regs;
+		int st, r;
+
+		if (ptrace(PTRACE_SYSCALL, tid, NULL, (void *)(long)sig) < 0)
+			return ferry_error_errno(err, "resume thread %d", tid);
+		r = lx_wait_stop(tid, &st, err);
+		if (r != 0) {
+			ps->r.pid = r == 1 ? 0 : ps->r.pid;
+			return r < 0 ? -1 : ferry_error(err, ESRCH, "thread %d died", tid);
+		}
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(*info), info) <= 0)
+				return ferry_error_errno(err, "syscall of thread %d", tid);
+			return 0;
+		}
+		sig = st >> 16 ? 0 : WSTOPSIG(st);
+		if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+		     sig == SIGTRAP) &&
+		    lx_regs_get(tid, &regs, NULL) == 0 && regs.rip - ps->area < ps->area_len) {
+			ps->stage = LX_PARASITE_STRANDED;
+			return ferry_error(err, EFAULT, "the code took signal %d at 0x%llx", sig,
+					   (unsigned long long)regs.rip);
+		}
+	}
+	ps->stage = LX_PARASITE_STRANDED;
+	return ferry_error(err, EIO, "thread %d does not get through the code", tid);
+}
+
+/* Runs the code to its ready stop (its descriptors made); returns 0 or -1. */
+static int wait_ready(struct lx_parasite *ps, ferry_err_t *err)
+{
+	for (;;) {
+		struct __ptrace_syscall_info info;
+
+		if (next_syscall(ps, &info, err) < 0)
+			return -1;
+		if (info.op == PTRACE_SYSCALL_INFO_ENTRY && info.entry.nr == PARASITE_READY_NR &&
+		    info.instruction_pointer - ps->area < ps->area_len) {
+			ps->stage = LX_PARASITE_READY;
+			return 0;
+		}
+	}
+}
+
+/* Takes the process's descriptor fd into ferry (close-on-exec); returns it or -1. */
+static int take_fd(int pidfd, pid_t pid, int fd, ferry_err_t *err)
+{
+	int mine = fd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+
+	if (mine < 0)
+		return ferry_error_errno(err, "take descriptor %d of %d", fd, pid);
+	return mine;
+}
+
+/* At the ready stop: takes ferry's ends of the code's pipes and sockets, sizes the pipes and tells
+ * the code (taken), then lets it run; returns 0 or -1 (the code, never told, leaves). */
+static int take_over(struct lx_parasite *ps, ferry_err_t *err)
+{
+	struct parasite_args a;
+	_cleanup_close_ int pidfd = -1;
+	const int32_t taken = 1;
+
+	if (lx_remote_read(ps->r.pid, ps->args, &a, offsetof(struct parasite_args, crc_long), err) <
+	    0)
+		return -1;
+	if (a.made != 1)
+		return ferry_error(err, a.made < 0 ? -a.made : EIO, "descriptors of the code");
+	pidfd = (int)syscall(SYS_pidfd_open, ps->r.pid, 0);
+	if (pidfd < 0)
+		return ferry_error_errno(err, "pidfd of %d", ps->r.pid);
+	for (size_t k = 0; k < ps->n_socks; k++)
+		if ((ps->wsock[k] = take_fd(pidfd, ps->r.pid, a.peers[k], err)) < 0)
+			return -1;
+	ps->sock = ps->wsock[0];
+	for (size_t k = 0; k < ps->n_pipes; k++) {
+		int size;
+
+		if ((ps->pipe_fd[k] = take_fd(pidfd, ps->r.pid, a.pipe_r[k], err)) < 0)
+			return -1;
+		size = fcntl(ps->pipe_fd[k], F_SETPIPE_SZ, LX_PARASITE_PIPE_SIZE);
+		if (size < 0)
+			size = fcntl(ps->pipe_fd[k], F_GETPIPE_SZ);
+		if (size < (int)PAGE || (k && (size_t)size != ps->pipe_size))
+			return ferry_error_errno(err, "pipe size");
+		ps->pipe_size = (size_t)size;
+	}
+	lx_remote_fault("code-taken");
+	if (lx_remote_write(ps->r.pid, ps->args + offsetof(struct parasite_args, taken), &taken,
+			    sizeof(taken), err) < 0)
+		return -1;
+	ps->stage = LX_PARASITE_RUNNING;
 	if (ptrace(PTRACE_CONT, ps->r.tid, NULL, NULL) < 0)
 		return ferry_error_errno(err, "start the code in thread %d", ps->r.tid);
 	ps->running = true;
+	lx_remote_fault("code-running");
 	return 0;
 }
 
@@ -296,9 +365,13 @@ static int wait_fd(struct lx_parasite *ps, int fd, ferry_err_t *err)
 	}
 }
 
+static int read_tids(struct lx_parasite *ps, int32_t tid[LX_PARASITE_MAX_WRITERS],
+		     ferry_err_t *err);
+
 /* Reads the code's hello: how many threads serve the sockets; returns 0 or -1. */
 static int hello(struct lx_parasite *ps, ferry_err_t *err)
 {
+	int32_t tid[LX_PARASITE_MAX_WRITERS];
 	struct parasite_res res;
 	ssize_t k;
 
@@ -309,6 +382,9 @@ static int hello(struct lx_parasite *ps, ferry_err_t *err)
 	if (k != (ssize_t)PARASITE_RES_SIZE(0) || res.ret < 1 || (uint64_t)res.ret > ps->n_socks)
 		return ferry_error(err, EIO, "hello from %d", ps->r.pid);
 	ps->n_writers = (size_t)res.ret;
+	if (read_tids(ps, tid, err) < 0)
+		return -1;
+	ps->started = tid[0] != 0; /* set before the hello was sent */
 	return 0;
 }
 
@@ -324,9 +400,8 @@ int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pip
 		why = "bad number of writers";
 	if (why)
 		return ferry_error(err, ENOTSUP, "code in process %d: %s", pid, why);
-	ps->n_socks = n_socks;
-	/* The guard's frame (remote_exit.h) is the code's way out too; its calls here and in the
-	 * cure run guarded. */
+	ps->n_socks = n_socks, ps->n_pipes = n_pipes;
+	/* The guard's frame (remote_exit.h) is the code's way out too. */
 	if (lx_remote_init(&ps->r, pid, tid, err) < 0 || lx_remote_guard(&ps->r, err) < 0 ||
 	    lx_regs_get(tid, &ps->saved, err) < 0 || lx_sigmask_get(tid, &ps->mask, err) < 0)
 		goto fail;
@@ -334,8 +409,8 @@ int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pip
 		ferry_error(err, ENOTSUP, "no way out (gadgets, or room for a frame on the stack)");
 		goto fail;
 	}
-	if (map_area(ps, err) < 0 || make_channels(ps, n_pipes, err) < 0 || launch(ps, err) < 0 ||
-	    hello(ps, err) < 0)
+	if (map_area(ps, err) < 0 || launch(ps, err) < 0 || wait_ready(ps, err) < 0 ||
+	    take_over(ps, err) < 0 || hello(ps, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -441,12 +516,11 @@ int64_t lx_parasite_result(struct lx_parasite *ps, uint32_t *crc, ferry_err_t *e
 	return result(ps, 0, crc, err);
 }
 
-/* Reads the started threads' ids from the process into tid[] ([0] is the injected thread's);
- * returns 0 or -1. */
+/* Reads the started threads' ids from the process into tid[]; returns 0 or -1. */
 static int read_tids(struct lx_parasite *ps, int32_t tid[LX_PARASITE_MAX_WRITERS], ferry_err_t *err)
 {
-	return lx_remote_read(ps->r.pid, ps->tids, tid, LX_PARASITE_MAX_WRITERS * sizeof(int32_t),
-			      err);
+	return lx_remote_read(ps->r.pid, ps->args + offsetof(struct parasite_args, tid), tid,
+			      LX_PARASITE_MAX_WRITERS * sizeof(int32_t), err);
 }
 
 /* Receives writer k's answer of size bytes into res without waiting; returns 0, 1 when none is
@@ -497,7 +571,7 @@ int lx_parasite_give_file(struct lx_parasite *ps, size_t k, int fd, ferry_err_t 
 		return -1;
 	if (res.ret < 0)
 		return ferry_error(err, (int)-res.ret, "hand a file to %d", ps->r.pid);
-	if (k == 0)
+	if (k == 0 && !ps->started)
 		ps->file0 = fd >= 0 ? (int)res.ret : -1;
 	return 0;
 }
@@ -547,7 +621,7 @@ int lx_parasite_wait_writers(struct lx_parasite *ps, ferry_err_t *err)
 	/* Nothing yet: make sure the threads that should answer still run the code. */
 	if (still_running(ps, err) < 0 || read_tids(ps, tid, err) < 0)
 		return -1;
-	for (size_t k = 1; k < ps->n_writers; k++)
+	for (size_t k = 0; ps->started && k < ps->n_writers; k++)
 		if (ps->wqueued[k] && tid[k] == 0)
 			return ferry_error(err, EIO, "writer %zu of %d left", k, ps->r.pid);
 	return 0;
@@ -592,14 +666,14 @@ static int writers_gone(struct lx_parasite *ps, ferry_err_t *err)
 	int32_t tid[LX_PARASITE_MAX_WRITERS];
 
 	lx_parasite_release_writers(ps);
-	if (ps->n_writers < 2 || !ps->r.pid)
-		return 0;
+	if (ps->sock >= 0)
+		close(ps->sock), ps->sock = ps->wsock[0] = -1;
 	for (int i = 0; i < WRITERS_WAIT_US / 100; i++) {
 		bool left = true;
 
 		if (read_tids(ps, tid, err) < 0)
 			return -1;
-		for (size_t k = 1; k < ps->n_writers; k++)
+		for (size_t k = 0; k < LX_PARASITE_MAX_WRITERS; k++)
 			left = left && tid[k] == 0;
 		if (left)
 			return 0;
@@ -609,8 +683,8 @@ static int writers_gone(struct lx_parasite *ps, ferry_err_t *err)
 }
 
 /* Takes the thread running the code back into a ptrace stop (an interrupt stop, as it was
- * seized); a signal met on the way is handed back to it unless the code itself faulted.
- * Returns 0 or -1 (the thread is gone). */
+ * seized); a signal met on the way is handed back to it unless the code itself faulted (then
+ * stranded). Returns 0 or -1 (the thread is gone). */
 static int hold(struct lx_parasite *ps, ferry_err_t *err)
 {
 	pid_t tid = ps->r.tid;
@@ -631,8 +705,10 @@ static int hold(struct lx_parasite *ps, ferry_err_t *err)
 		sig = WSTOPSIG(st);
 		if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
 		     sig == SIGTRAP) &&
-		    lx_regs_get(tid, &regs, NULL) == 0 && regs.rip - ps->area < ps->area_len)
-			sig = 0; /* the code's own fault: never the process's */
+		    lx_regs_get(tid, &regs, NULL) == 0 && regs.rip - ps->area < ps->area_len) {
+			ps->stage = LX_PARASITE_STRANDED; /* the code's own fault */
+			break;
+		}
 		if (ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig) < 0)
 			return ferry_error_errno(err, "resume thread %d", tid);
 	}
@@ -640,98 +716,96 @@ static int hold(struct lx_parasite *ps, ferry_err_t *err)
 	return 0;
 }
 
-/* Follows the thread, resumed from a ptrace stop inside the code, from syscall stop to syscall
- * stop until the exit stop of the code's munmap of its own area: the code, its sockets closed,
- * has let its threads go and closed its descriptors on its own (as for a dead ferry). Signals met
- * on the way go back to the thread (all are blocked). Returns 0 or -1. */
+/* Follows the thread, resumed from a ptrace stop, from syscall stop to syscall stop until the exit
+ * stop of the munmap of the area: the code, told to go (taken not set) or its sockets closed,
+ * lets its threads go, closes its descriptors and unmaps the area on its own (as for a dead
+ * ferry); before the code runs, the undo frame does that munmap. Returns 0 or -1. */
 static int follow_out(struct lx_parasite *ps, ferry_err_t *err)
 {
-	pid_t tid = ps->r.tid;
 	bool in_munmap = false;
 
-	for (int stops = 0; stops < LEAVE_STOPS; stops++) {
+	for (;;) {
 		struct __ptrace_syscall_info info;
-		int st;
 
-		if (lx_resume_stop(tid, PTRACE_SYSCALL, &st, err) < 0)
+		if (next_syscall(ps, &info, err) < 0)
 			return -1;
-		if (WSTOPSIG(st) != (SIGTRAP | 0x80)) {
-			int sig = st >> 16 ? 0 : WSTOPSIG(st);
-
-			if (ptrace(PTRACE_SYSCALL, tid, NULL, (void *)(long)sig) < 0)
-				return ferry_error_errno(err, "resume thread %d", tid);
-			continue;
-		}
-		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(info), &info) <= 0)
-			return ferry_error_errno(err, "syscall of thread %d", tid);
 		if (info.op == PTRACE_SYSCALL_INFO_ENTRY)
 			in_munmap = info.entry.nr == SYS_munmap && info.entry.args[0] == ps->area;
 		else if (info.op == PTRACE_SYSCALL_INFO_EXIT && in_munmap)
 			return info.exit.is_error ? ferry_error(err, (int)-info.exit.rval,
-								"code's munmap in %d", tid)
+								"code's munmap in %d", ps->r.tid)
 						  : 0;
 	}
-	return ferry_error(err, EIO, "thread %d does not leave the code", tid);
 }
 
-/* Lets the running code leave by itself, nothing done in the process by remote syscalls (a
- * ferry killed meanwhile lets it finish its way out: nothing stays behind), and catches the
- * thread at the end of its munmap, before its rt_sigreturn, to put back its mask and registers
- * exactly (an rt_sigreturn would lose a restart block: a nanosleep cut short). Returns 0, or
- * -1 (ps->r.pid 0: the thread is gone). */
+/* Lets the area go the way a dead ferry would (the code closing everything and unmapping it, or
+ * the undo frame), nothing done in the process by remote syscalls (a ferry killed meanwhile lets
+ * it finish: nothing stays behind), and catches the thread at the end of the munmap, before its
+ * rt_sigreturn, to put back its mask and registers exactly (an rt_sigreturn would lose a restart
+ * block: a nanosleep cut short). Returns 0, or -1 (ps->r.pid 0: the thread is gone). */
 static int let_leave(struct lx_parasite *ps, ferry_err_t *err)
 {
-	int rc = 0;
-
 	if (hold(ps, err) < 0) {
 		ps->r.pid = 0;
 		return -1;
 	}
+	if (ps->stage == LX_PARASITE_STRANDED)
+		return 0;
 	lx_parasite_release_writers(ps);
 	if (ps->sock >= 0)
-		close(ps->sock), ps->sock = -1;
-	if (follow_out(ps, err) < 0 || lx_sigmask_set(ps->r.tid, ps->mask, err) < 0 ||
+		close(ps->sock), ps->sock = ps->wsock[0] = -1;
+	if (follow_out(ps, err) < 0)
+		return -1;
+	ps->area = 0;
+	if (lx_sigmask_set(ps->r.tid, ps->mask, err) < 0 ||
 	    lx_regs_set(ps->r.tid, &ps->saved, err) < 0 ||
 	    lx_back_to_interrupt_stop(ps->r.tid, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Removes code that stopped where it should not (a fault: its thread held in a signal stop)
+ * with remote syscalls: the thread's registers and mask back, the code's descriptors closed, the
+ * area unmapped once its threads have left. Returns 0 or -1. */
+static int strand_cure(struct lx_parasite *ps, ferry_err_t *err)
+{
+	struct parasite_args a;
+	bool stayed = false;
+	int rc = 0;
+
+	if (lx_remote_read(ps->r.pid, ps->args, &a, offsetof(struct parasite_args, crc_long), err) <
+	    0)
+		return -1;
+	if (lx_sigmask_set(ps->r.tid, ps->mask, err) < 0 ||
+	    lx_regs_set(ps->r.tid, &ps->saved, err) < 0)
+		return -1;
+	if (writers_gone(ps, err) < 0)
+		stayed = true, rc = -1;
+	for (size_t k = 0; k < PARASITE_MAX_WRITERS; k++)
+		if ((a.socks[k] >= 0 && call(ps, SYS_close, (uint64_t)a.socks[k], 0, 0, err) < 0) ||
+		    (a.peers[k] >= 0 && call(ps, SYS_close, (uint64_t)a.peers[k], 0, 0, err) < 0))
+			rc = -1;
+	for (size_t k = 0; k < PARASITE_MAX_PIPES; k++)
+		if ((a.pipe_r[k] >= 0 &&
+		     call(ps, SYS_close, (uint64_t)a.pipe_r[k], 0, 0, err) < 0) ||
+		    (a.pipe_w[k] >= 0 && call(ps, SYS_close, (uint64_t)a.pipe_w[k], 0, 0, err) < 0))
+			rc = -1;
+	if (ps->file0 >= 0 && call(ps, SYS_close, (uint64_t)ps->file0, 0, 0, err) < 0)
+		rc = -1;
+	if (!stayed && call(ps, SYS_munmap, ps->area, ps->area_len, 0, err) < 0)
 		rc = -1;
 	return rc;
 }
 
 int lx_parasite_cure(struct lx_parasite *ps, ferry_err_t *err)
 {
-	bool stayed = false;
 	int rc = 0;
 
-	if (ps->r.pid && ps->running && ps->n_writers) {
-		/* launched and greeted: it cleans up after itself */
-		if (let_leave(ps, err) < 0)
-			rc = -1;
-		goto out;
-	}
-	lx_parasite_release_writers(ps);
-	if (ps->r.pid && hold(ps, err) < 0) {
-		ps->r.pid = 0; /* the thread is gone: nothing left to cure */
+	if (ps->r.pid && ps->stage >= LX_PARASITE_MAPPED && ps->stage < LX_PARASITE_STRANDED &&
+	    let_leave(ps, err) < 0)
 		rc = -1;
-	}
-	if (ps->r.pid && ps->touched &&
-	    (lx_sigmask_set(ps->r.tid, ps->mask, err) < 0 ||
-	     lx_regs_set(ps->r.tid, &ps->saved, err) < 0))
+	if (ps->r.pid && ps->stage == LX_PARASITE_STRANDED && strand_cure(ps, err) < 0)
 		rc = -1;
-	for (size_t i = 0; ps->r.pid && i < ARRAY_SIZE(ps->fds); i++)
-		if (ps->fds[i] >= 0 && call(ps, SYS_close, (uint64_t)ps->fds[i], 0, 0, err) < 0)
-			rc = -1;
-	for (size_t i = 1; ps->r.pid && i < ARRAY_SIZE(ps->wsock_fd); i++)
-		if (ps->wsock_fd[i] >= 0 &&
-		    call(ps, SYS_close, (uint64_t)ps->wsock_fd[i], 0, 0, err) < 0)
-			rc = -1;
-	if (ps->r.pid && ps->file0 >= 0 && call(ps, SYS_close, (uint64_t)ps->file0, 0, 0, err) < 0)
-		rc = -1;
-	if (writers_gone(ps, err) < 0)
-		stayed = true, rc = -1;
-	if (ps->r.pid && ps->area && !stayed &&
-	    call(ps, SYS_munmap, ps->area, ps->area_len, 0, err) < 0)
-		rc = -1;
-out:
 	lx_parasite_release_writers(ps);
 	for (size_t i = 0; i < ARRAY_SIZE(ps->pipe_fd); i++)
 		if (ps->pipe_fd[i] >= 0)

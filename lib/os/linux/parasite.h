@@ -11,28 +11,31 @@
  *
  * Injection guards the thread's remote syscalls (remote_exit.h: a signal frame of the thread's
  * own registers, FPU state and signal mask below its stack pointer, where a signal would put
- * one, under the address of an rt_sigreturn of the process), maps one anonymous area at an
- * address the kernel picks (the code read-only and executable, then the arguments, command
- * buffers and stacks), makes the pipes and SOCK_SEQPACKET socket pairs in the process (ferry
- * takes the pipes' read ends and one end of each socket pair with pidfd_getfd), blocks every
- * signal and lets the thread run the code, which serves commands from the socket: ferry sends the
- * page ranges of a batch, the code checksums and vmsplices them and answers with the checksums;
- * ferry splices the pipe into the image meanwhile, so the two overlap (up to LX_PARASITE_QUEUE
- * batches). With several pipes (lx_pages_mt) each command names its pipe and one ferry thread per
- * pipe splices it into its own pages file.
+ * one, under the address of an rt_sigreturn of the process) and makes exactly one: the mmap of
+ * the area (code, arguments, command buffers, stacks) at a free address ferry picks, run on an
+ * undo frame below the guard's that unmaps it. The thread is held at that mmap's exit stop, so
+ * that a ferry killed from then on lets it return into the undo frame: munmap, then the guard's
+ * way out. Ferry copies the code in and points the thread at it; the code makes its pipes and
+ * SOCK_SEQPACKET socket pairs itself and stops at a ready syscall (traced with PTRACE_SYSCALL
+ * until then), where ferry takes its ends with pidfd_getfd and sets `taken`; a dead ferry never
+ * sets it, and the code then closes everything and leaves. With `taken`, the code closes
+ * ferry's ends, protects its code, starts one thread per socket and greets ferry. Each thread
+ * serves commands from its socket: ferry sends the page ranges of a batch, the thread
+ * checksums and vmsplices them and answers with the checksums; ferry splices the pipe into the
+ * image meanwhile, so the two overlap (up to LX_PARASITE_QUEUE batches). With several pipes
+ * (lx_pages_mt) each command names its pipe and one ferry thread per pipe splices it into its
+ * own pages file.
  *
  * A dead ferry (killed at any point) leaves the process running as it was: while the code runs,
  * the sockets' other ends close, the started threads drop their files and leave, and the code
  * closes its descriptors, unmaps its area from a `syscall; ret` of the process's own code and
  * returns into an rt_sigreturn of it onto the guard's frame, so the thread goes on where it was
- * stopped; killed inside one of the remote syscalls around that, the guard does the same. Killed
- * between two of them (while injecting or curing), the area and descriptors made so far stay
- * in the process, unused. The cure (ferry alive) takes the thread back with PTRACE_INTERRUPT,
- * closes ferry's ends of the sockets and follows the code with PTRACE_SYSCALL on its own way out
- * to the end of its munmap, where it puts mask and registers back exactly (an rt_sigreturn would
- * lose a restart block): no remote syscall, so a ferry killed then leaves nothing behind. Code
- * that was never greeted is removed with remote syscalls. Called from the thread that seized the
- * process; x86-64 only. */
+ * stopped. The cure (ferry alive) takes the thread back with PTRACE_INTERRUPT, closes ferry's
+ * ends of the sockets and follows the thread with PTRACE_SYSCALL on that same way out (or the
+ * undo frame's, before the code ran) to the end of its munmap, where it puts mask and registers
+ * back exactly (an rt_sigreturn would lose a restart block): no remote syscall, so a ferry
+ * killed then leaves nothing behind. Only code that faulted is removed with remote syscalls.
+ * Called from the thread that seized the process; x86-64 only. */
 #ifndef LX_PARASITE_H
 #define LX_PARASITE_H
 
@@ -53,24 +56,32 @@
 #define LX_PARASITE_MAX_WRITERS 4	   /* threads writing pages files at most */
 #define LX_PARASITE_WRITE_BATCH (2u << 20) /* bytes per write command at most */
 
+/* How far the injection went (what the cure undoes). */
+enum lx_parasite_stage {
+	LX_PARASITE_NONE,   /* nothing in the process */
+	LX_PARASITE_MAPPED, /* the area mapped; the thread at its mmap's exit, on the undo frame */
+	LX_PARASITE_LAUNCHED, /* the thread pointed at the code (runs it once resumed) */
+	LX_PARASITE_READY,    /* the code made its descriptors and waits at its ready stop */
+	LX_PARASITE_RUNNING,  /* the code took over its descriptors and runs */
+	LX_PARASITE_STRANDED, /* the code stopped where it should not (a fault): removed remotely */
+};
+
 struct lx_parasite {
 	struct lx_remote r;
-	uint64_t area;	 /* the mapped area in the process (0: none) */
-	size_t area_len; /* its length */
-	uint64_t args;	 /* the arguments in it */
-	uint64_t stack;	 /* the top of the stack in it */
-	/* in the process: socket end, then each pipe's read and write ends, or -1 */
-	int fds[1 + 2 * LX_PARASITE_MAX_PIPES];
-	int sock;			    /* ferry's end of the socket, or -1 */
+	enum lx_parasite_stage stage;
+	uint64_t area;			    /* the mapped area in the process (0: none) */
+	size_t area_len;		    /* its length */
+	uint64_t args;			    /* the arguments in it */
+	uint64_t stack;			    /* the top of the injected thread's stack in it */
+	int sock;			    /* ferry's end of socket 0, or -1 */
 	int pipe_fd[LX_PARASITE_MAX_PIPES]; /* the pipes' read ends in ferry, or -1 */
 	size_t n_pipes;			    /* pipes made */
 	size_t pipe_size;		    /* of each */
-	/* writers: sockets 1.. (socket 0 is sock/fds[0]): the process's ends and ferry's, or -1 */
-	int wsock_fd[LX_PARASITE_MAX_WRITERS], wsock[LX_PARASITE_MAX_WRITERS];
-	size_t n_socks;	  /* sockets made (threads wanted) */
-	size_t n_writers; /* threads serving them: the injected one and those it started */
-	uint64_t tids;	  /* where the started threads' ids are in the process (parasite_args) */
-	int file0;	  /* the injected thread's pages file in the process, or -1 */
+	int wsock[LX_PARASITE_MAX_WRITERS]; /* ferry's ends of the sockets (wsock[0] == sock) */
+	size_t n_socks;			    /* sockets made (threads wanted) */
+	size_t n_writers;		    /* threads serving them */
+	bool started;			    /* started threads serve them (else the injected one) */
+	int file0; /* the injected thread's pages file in the process (none started), or -1 */
 	struct {
 		size_t n;				  /* ranges */
 		uint64_t len;				  /* bytes */
@@ -78,7 +89,6 @@ struct lx_parasite {
 	size_t wqueued[LX_PARASITE_MAX_WRITERS];
 	struct user_regs_struct saved; /* the thread's registers before injection */
 	uint64_t mask;		       /* and its signal mask */
-	bool touched;		       /* registers or mask changed: the cure restores them */
 	bool running;		       /* the thread runs the code (not in a ptrace stop) */
 	size_t queued;		       /* commands sent and not received */
 	uint64_t spliced;	       /* bytes spliced into files so far */

@@ -233,18 +233,29 @@ static void fault_point(enum fault_at at, unsigned long n)
 		pause();
 }
 
+void lx_remote_fault(const char *point)
+{
+	const char *v = getenv("FERRY_FAULT");
+
+	if (!v || strcmp(v, point))
+		return;
+	kill(getpid(), SIGKILL);
+	for (;;)
+		pause();
+}
+
 /* Sets the syscall up in the stopped thread and runs it to its exit; *ret gets rax. The
  * registers go in before every signal is blocked (see remote_exit.c for why). */
 static int run_syscall(const struct lx_remote *r, const struct user_regs_struct *saved, uint64_t ip,
-		       long nr, const uint64_t a[6], unsigned long n, int64_t *ret,
+		       uint64_t sp, long nr, const uint64_t a[6], unsigned long n, int64_t *ret,
 		       ferry_err_t *err)
 {
 	struct user_regs_struct regs = *saved;
 	pid_t tid = r->tid;
 
 	lx_regs_syscall_setup(&regs, ip, nr, a);
-	if (r->exit_sp)
-		regs.rsp = r->exit_sp; /* `ret` then pops the rt_sigreturn gadget onto the frame */
+	if (sp)
+		regs.rsp = sp; /* `ret` then pops the rt_sigreturn gadget onto the frame */
 	if (lx_regs_set(tid, &regs, err) < 0 || lx_sigmask_set(tid, ~0ULL, err) < 0)
 		return -1;
 	if (next_syscall_stop(tid, &regs, err) < 0)
@@ -262,28 +273,35 @@ static int run_syscall(const struct lx_remote *r, const struct user_regs_struct 
 
 static const char *syscall_name(long nr);
 
+static const uint64_t no_args[6];
+static unsigned long calls; /* remote syscalls so far, numbered from 1 (FERRY_FAULT, the log) */
+
+/* Numbers a new remote syscall and logs it; returns its number. */
+static unsigned long call_begin(const struct lx_remote *r, long nr, bool guarded)
+{
+	if (!fault.read)
+		fault_read();
+	ferry_log(FERRY_LOG_DEBUG, "remote syscall %lu: %s (%ld) in %d%s", calls + 1,
+		  syscall_name(nr) ? syscall_name(nr) : "syscall", nr, r->tid,
+		  guarded ? ", guarded" : ", unguarded");
+	return ++calls;
+}
+
 int lx_remote_syscall(struct lx_remote *r, long nr, const uint64_t args[6], int64_t *ret,
 		      ferry_err_t *err)
 {
-	static const uint64_t none[6];
-	static unsigned long calls;
 	struct user_regs_struct saved;
 	uint64_t mask, ip = r->exit_sp ? r->exit_gadget : r->syscall_ip;
-	unsigned long n = ++calls;
+	unsigned long n = call_begin(r, nr, r->exit_sp != 0);
 	bool patched = !ip;
 	long code = 0;
 	int rc;
 
-	if (!fault.read)
-		fault_read();
-	ferry_log(FERRY_LOG_DEBUG, "remote syscall %lu: %s (%ld) in %d%s", n,
-		  syscall_name(nr) ? syscall_name(nr) : "syscall", nr, r->tid,
-		  r->exit_sp ? ", guarded" : ", unguarded");
 	if (lx_regs_get(r->tid, &saved, err) < 0 || lx_sigmask_get(r->tid, &mask, err) < 0)
 		return ferry_error_wrap(err, "remote syscall %ld", nr);
 	if (patched && !(ip = patch_syscall(r->tid, saved.rip, &code, err)))
 		return ferry_error_wrap(err, "remote syscall %ld", nr);
-	rc = run_syscall(r, &saved, ip, nr, args ? args : none, n, ret, err);
+	rc = run_syscall(r, &saved, ip, r->exit_sp, nr, args ? args : no_args, n, ret, err);
 	/* Put everything back whatever happened: the mask before the registers. */
 	if (patched && ptrace(PTRACE_POKEDATA, r->tid, (void *)ip, (void *)code) < 0)
 		rc = ferry_error_errno(err, "restore code at 0x%llx", (unsigned long long)ip);
@@ -339,6 +357,33 @@ static const char *syscall_name(long nr)
 	default:
 		return NULL;
 	}
+}
+
+int64_t lx_remote_call_stay(struct lx_remote *r, long nr, const uint64_t args[6], uint64_t sp,
+			    ferry_err_t *err)
+{
+	struct user_regs_struct saved;
+	unsigned long n = call_begin(r, nr, true);
+	const char *name = syscall_name(nr);
+	uint64_t mask;
+	int64_t ret = 0;
+
+	if (!r->exit_sp || !sp)
+		return ferry_error(err, ENOTSUP, "remote syscall %ld in %d: no guard", nr, r->tid);
+	if (lx_regs_get(r->tid, &saved, err) < 0 || lx_sigmask_get(r->tid, &mask, err) < 0)
+		return ferry_error_wrap(err, "remote syscall %ld", nr);
+	if (run_syscall(r, &saved, r->exit_gadget, sp, nr, args ? args : no_args, n, &ret, err) ==
+		0 &&
+	    (uint64_t)ret < (uint64_t)-4095) {
+		fault_point(FAULT_DONE, n);
+		return ret;
+	}
+	if ((uint64_t)ret >= (uint64_t)-4095)
+		ferry_error(err, (int)-ret, "remote %s in %d", name ? name : "syscall", r->tid);
+	/* failed: put everything back, the mask before the registers */
+	if (lx_sigmask_set(r->tid, mask, NULL) == 0 && lx_regs_set(r->tid, &saved, NULL) == 0)
+		lx_back_to_interrupt_stop(r->tid, NULL);
+	return ferry_error_wrap(err, "remote syscall %ld in %d", nr, r->tid);
 }
 
 int64_t lx_remote_call(struct lx_remote *r, long nr, const uint64_t args[6], ferry_err_t *err)

@@ -61,6 +61,17 @@ int lx_remote_syscall(struct lx_remote *r, long nr, const uint64_t args[6], int6
  * Returns the result (>= 0; an address for mmap) or -1. */
 int64_t lx_remote_call(struct lx_remote *r, long nr, const uint64_t args[6], ferry_err_t *err);
 
+/* Like lx_remote_call, guarded only (r->exit_sp), but the call runs with its stack pointer at sp
+ * (a frame of the caller's: lx_exit_undo_frame_write) and a successful one leaves the thread at
+ * the syscall's exit stop, every signal blocked, with the call's registers: the caller moves it
+ * on or puts it back (a ferry killed meanwhile lets it return onto sp). A failed one is put back
+ * as lx_remote_syscall does. Returns the result (>= 0) or -1. */
+int64_t lx_remote_call_stay(struct lx_remote *r, long nr, const uint64_t args[6], uint64_t sp,
+			    ferry_err_t *err);
+
+/* SIGKILLs ferry itself when FERRY_FAULT is point (tests of what a dead ferry leaves). */
+void lx_remote_fault(const char *point);
+
 /* Copies len bytes from buf to addr in process pid (process_vm_writev; PTRACE_POKEDATA, which
  * also writes read-only pages, for what that refuses). Returns 0 or -1. */
 int lx_remote_write(pid_t pid, uint64_t addr, const void *buf, size_t len, ferry_err_t *err);

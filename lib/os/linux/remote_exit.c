@@ -352,6 +352,26 @@ int lx_exit_frame_write(pid_t pid, pid_t tid, uint64_t sigreturn,
 	return 0;
 }
 
+int lx_exit_undo_frame_write(const struct lx_remote *r, const struct user_regs_struct *regs,
+			     long nr, uint64_t a0, uint64_t a1, uint64_t *at, ferry_err_t *err)
+{
+	struct user_regs_struct g = *regs;
+	uint64_t frame = (r->exit_sp - sizeof(struct sigframe) - 64) & ~15ULL;
+	struct sigframe f;
+
+	*at = 0;
+	if (!r->exit_sp || frame < r->exit_floor + 256)
+		return 0;
+	g.rip = r->exit_gadget, g.rsp = r->exit_sp;
+	g.rax = (uint64_t)nr, g.rdi = a0, g.rsi = a1;
+	f = frame_of(&g, ~0ULL, NULL, 0, r->exit_sigret);
+	f.uc_flags &= ~(uint64_t)UC_FP_XSTATE; /* no FPU state: the guard's frame brings it back */
+	if (lx_remote_write(r->pid, frame, &f, sizeof(f), err) < 0)
+		return -1;
+	*at = frame;
+	return 0;
+}
+
 /* ---- the guard ---- */
 
 #define ARCH_SHSTK_STATUS 0x5005

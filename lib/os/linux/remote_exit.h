@@ -44,6 +44,15 @@ int lx_exit_frame_write(pid_t pid, pid_t tid, uint64_t sigreturn,
 			const struct user_regs_struct *regs, uint64_t mask, const stack_t *altstack,
 			uint64_t floor, uint64_t *at, ferry_err_t *err);
 
+/* Writes, below r's guard frame (set: r->exit_sp), an undo frame: a signal frame under the
+ * rt_sigreturn gadget's address that runs syscall nr(a0, a1) from the `syscall; ret` gadget with
+ * every signal blocked and its stack pointer on the guard's frame (cs, ss and eflags from regs,
+ * the thread's own). A call run with its stack pointer there (lx_remote_call_stay) that ferry
+ * does not see through therefore runs nr, then the guard's way out: an mmap undone by its
+ * munmap. Returns 0 with its address in *at (0: no room, nothing written) or -1. */
+int lx_exit_undo_frame_write(const struct lx_remote *r, const struct user_regs_struct *regs,
+			     long nr, uint64_t a0, uint64_t a1, uint64_t *at, ferry_err_t *err);
+
 /* Sets the guard of r->tid (in a ptrace stop, with no remote syscall under way) from its current
  * registers, mask and FPU state: the gadgets (searched once per process: r keeps them, and a copy
  * of r for another thread of the process reuses them), then the frame. Without gadgets, with a

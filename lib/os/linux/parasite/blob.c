@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Code run inside a stopped process (freestanding, position independent, raw syscalls): hands
  * the process's own pages to a pipe with vmsplice, so that ferry moves them into the image with
- * splice and never copies them through its own memory.
+ * splice and never copies them through its own memory, or writes them into pages files itself.
  *
- * It serves commands read from a socket until the socket says ferry is gone (end of file, hang
- * up, a failed send): then it closes its descriptors and leaves through a `syscall; ret` gadget
- * of the process that unmaps the injected area and returns into an rt_sigreturn gadget, onto a
+ * It makes its pipes and socket pairs, stops at PARASITE_READY_NR for ferry to take its ends
+ * (proto.h), then starts one thread per socket. Each serves commands read from its socket until
+ * the socket says ferry is gone (end of file, hang up, a failed send) and leaves; the injected
+ * thread waits for them, closes every descriptor and leaves through a `syscall; ret` gadget of
+ * the process that unmaps the injected area and returns into an rt_sigreturn gadget, onto a
  * signal frame ferry wrote below the thread's stack pointer: the thread goes on exactly where it
- * was stopped, with its own registers, FPU state and signal mask. While ferry lives it never lets
- * the code get that far: it takes the thread back with PTRACE_INTERRUPT. */
+ * was stopped, with its own registers, FPU state and signal mask. The cure follows it out that
+ * way with PTRACE_SYSCALL and catches it at the end of the munmap (lib/os/linux/parasite.h). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,7 +18,10 @@
 
 #define NR_CLOSE 3
 #define NR_POLL 7
+#define NR_MPROTECT 10
 #define NR_MUNMAP 11
+#define NR_PIPE2 293
+#define NR_SOCKETPAIR 53
 #define NR_SENDTO 44
 #define NR_RECVMSG 47
 #define NR_FUTEX 202
@@ -34,6 +39,11 @@
 #define SOL_SOCKET_ 1
 #define SCM_RIGHTS_ 1
 #define FUTEX_WAIT_ 0
+#define O_CLOEXEC_ 02000000
+#define AF_UNIX_ 1
+#define SOCK_SEQPACKET_ 5
+#define SOCK_CLOEXEC_ O_CLOEXEC_
+#define PROT_RX 5
 /* a thread of the process (CLONE_VM | FS | FILES | SIGHAND | THREAD | SYSVSEM), its id written
  * when it starts and cleared, with a futex wake, when it has left (PARENT_SETTID, CHILD_CLEARTID)
  */
@@ -158,9 +168,9 @@ static uint32_t crc32c(const struct parasite_args *a, uint32_t crc, const uint8_
 }
 
 /* Waits until every started thread has left (its id cleared by the kernel). */
-static void wait_workers(const struct parasite_args *a)
+static void wait_workers(struct parasite_args *a)
 {
-	for (int32_t k = 1; k < a->n_socks && k < PARASITE_MAX_WRITERS; k++) {
+	for (int32_t k = 0; k < a->n_socks && k < PARASITE_MAX_WRITERS; k++) {
 		volatile int32_t *tid = (volatile int32_t *)&a->tid[k];
 		int32_t t;
 
@@ -169,18 +179,34 @@ static void wait_workers(const struct parasite_args *a)
 	}
 }
 
+/* Closes *fd unless it is -1, and sets it to -1. */
+static void drop(int32_t *fd)
+{
+	if (*fd >= 0)
+		sys3(NR_CLOSE, *fd, 0, 0);
+	*fd = -1;
+}
+
+/* Closes every descriptor the code made. */
+static void drop_all(struct parasite_args *a)
+{
+	for (int32_t k = 0; k < PARASITE_MAX_WRITERS; k++) {
+		drop(&a->socks[k]);
+		drop(&a->peers[k]);
+	}
+	for (int32_t i = 0; i < PARASITE_MAX_PIPES; i++) {
+		drop(&a->pipe_r[i]);
+		drop(&a->pipe_w[i]);
+	}
+}
+
 /* Leaves: waits for the started threads, closes the descriptors, then unmaps the area and
  * returns to the thread's own code through the gadgets and the frame (see the top of the
  * file). */
-static void __attribute__((noreturn)) leave(const struct parasite_args *a)
+static void __attribute__((noreturn)) leave(struct parasite_args *a)
 {
 	wait_workers(a);
-	for (int32_t k = 0; k < a->n_socks && k < PARASITE_MAX_WRITERS; k++)
-		sys3(NR_CLOSE, a->socks[k], 0, 0);
-	for (int32_t i = 0; i < a->n_pipes; i++) {
-		sys3(NR_CLOSE, a->pipe_r[i], 0, 0);
-		sys3(NR_CLOSE, a->pipe_w[i], 0, 0);
-	}
+	drop_all(a);
 	__asm__ volatile("mov %[sp], %%rsp\n\t"
 			 "jmp *%[gadget]"
 			 :
@@ -371,30 +397,64 @@ static void worker_main(const struct parasite_args *a, long k)
 	serve_all(&s);
 }
 
-/* Starts threads for sockets 1, 2, ... while the kernel lets it; returns how many started. */
-static int32_t start_workers(const struct parasite_args *a)
+/* Starts a thread for each socket while the kernel lets it; returns how many started. */
+static int32_t start_workers(struct parasite_args *a)
 {
-	int32_t k = 1;
+	int32_t k = 0;
 
 	for (; k < a->n_socks && k < PARASITE_MAX_WRITERS; k++)
-		if (parasite_clone(CLONE_WORKER, a->stack_top[k], (int32_t *)&a->tid[k],
-				   worker_main, a, k) < 0)
+		if (parasite_clone(CLONE_WORKER, a->stack_top[k], &a->tid[k], worker_main, a, k) <
+		    0)
 			break;
-	return k - 1;
+	return k;
 }
 
-void parasite_main(const struct parasite_args *a);
+/* Makes the pipes and the socket pairs, close-on-exec; returns 1 or -errno. */
+static int32_t make_channels(struct parasite_args *a)
+{
+	int32_t fds[2];
+	long r;
 
-void parasite_main(const struct parasite_args *a)
+	for (int32_t i = 0; i < a->n_pipes && i < PARASITE_MAX_PIPES; i++) {
+		r = sys3(NR_PIPE2, fds, O_CLOEXEC_, 0);
+		if (r < 0)
+			return (int32_t)r;
+		a->pipe_r[i] = fds[0], a->pipe_w[i] = fds[1];
+	}
+	for (int32_t k = 0; k < a->n_socks && k < PARASITE_MAX_WRITERS; k++) {
+		r = sys6(NR_SOCKETPAIR, AF_UNIX_, SOCK_SEQPACKET_ | SOCK_CLOEXEC_, 0, (long)fds, 0,
+			 0);
+		if (r < 0)
+			return (int32_t)r;
+		a->socks[k] = fds[0], a->peers[k] = fds[1];
+	}
+	return 1;
+}
+
+void parasite_main(struct parasite_args *a);
+
+void parasite_main(struct parasite_args *a)
 {
 	struct parasite_cmd *cmd = (struct parasite_cmd *)(a + 1);
 	struct parasite_res *res = (struct parasite_res *)(cmd + 1);
 	struct self s;
+	int32_t started;
 
-	self_init(&s, a, a->sock, cmd, res);
-	res->ret = 1 + start_workers(a);
-	if (sys6(NR_SENDTO, a->sock, (long)res, (long)PARASITE_RES_SIZE(0), MSG_NOSIGNAL_, 0, 0) >=
-	    0)
+	*(volatile int32_t *)&a->made = make_channels(a);
+	/* ferry, alive, takes its ends and sets taken at this syscall's entry stop */
+	sys3(PARASITE_READY_NR, 0, 0, 0);
+	if (*(volatile int32_t *)&a->taken != 1 || a->made != 1)
+		leave(a);
+	for (int32_t k = 0; k < PARASITE_MAX_WRITERS; k++)
+		drop(&a->peers[k]);
+	sys3(NR_MPROTECT, a->area, a->code_len, PROT_RX);
+	started = start_workers(a);
+	res->ret = started ? started : 1;
+	if (sys6(NR_SENDTO, a->socks[0], (long)res, (long)PARASITE_RES_SIZE(0), MSG_NOSIGNAL_, 0,
+		 0) >= 0 &&
+	    !started) {
+		self_init(&s, a, a->socks[0], cmd, res);
 		serve_all(&s);
+	}
 	leave(a);
 }

@@ -4,8 +4,10 @@
  * SOCK_SEQPACKET socket pairs, one message each. Pages leave either through one of up to
  * PARASITE_MAX_PIPES pipes (vmsplice; ferry splices them into the image; one running checksum per
  * pipe) or, written by the process itself, into a pages file ferry hands over (one per writer
- * thread: the injected thread serves socket 0, each thread it starts serves one more socket; one
- * running checksum per writer). Plain fixed-size types only: both sides are x86-64. */
+ * thread: the injected thread starts one thread per socket, each serving its socket and keeping
+ * one running checksum, and waits for them to leave). The code makes its own pipes and socket
+ * pairs; ferry takes its ends with pidfd_getfd. Plain fixed-size types only: both sides are x86-64.
+ */
 #ifndef LX_PARASITE_PROTO_H
 #define LX_PARASITE_PROTO_H
 
@@ -34,27 +36,40 @@ struct parasite_iov {
 	uint64_t base, len;
 };
 
-/* Set by ferry before the code starts; the code only reads it but for tid[]. */
+/* Set by ferry before the code starts, but for what the code writes as it starts (made, socks,
+ * peers, pipe_r, pipe_w), what ferry writes at the code's ready stop (taken) and tid[]. */
 struct parasite_args {
-	int32_t sock;	 /* the process's end of the first socket pair (the injected thread's) */
 	int32_t n_pipes; /* 1..PARASITE_MAX_PIPES */
 	int32_t n_socks; /* 1..PARASITE_MAX_WRITERS: threads wanted, one per socket */
-	int32_t socks[PARASITE_MAX_WRITERS]; /* the process's ends; socks[0] == sock */
-	/* the started threads' ids: set by the kernel when one starts (CLONE_PARENT_SETTID), back
-	 * to 0 when it has left (CLONE_CHILD_CLEARTID, with a futex wake); tid[0] unused */
-	int32_t tid[PARASITE_MAX_WRITERS];
-	uint64_t stack_top[PARASITE_MAX_WRITERS]; /* each started thread's stack; [0] unused */
-	/* the pipes' read ends (kept here so that no write raises SIGPIPE) and write ends */
+	/* the code, once it made its descriptors: 1, or -errno; then it stops at PARASITE_READY_NR
+	 */
+	int32_t made;
+	/* ferry, at that stop: 1 when it took its ends (peers[], pipe_r[]); anything else (a dead
+	 * ferry leaves 0) makes the code close everything and leave */
+	int32_t taken;
+	int32_t socks[PARASITE_MAX_WRITERS]; /* the process's ends of the socket pairs, or -1 */
+	int32_t peers[PARASITE_MAX_WRITERS]; /* their other ends, for ferry to take, or -1 */
+	/* the pipes' read ends (kept here so that no write raises SIGPIPE) and write ends, or -1 */
 	int32_t pipe_r[PARASITE_MAX_PIPES], pipe_w[PARASITE_MAX_PIPES];
-	uint64_t area; /* the injected area, unmapped on the way out */
+	/* each started thread's id, serving socket k: set by the kernel when it starts
+	 * (CLONE_PARENT_SETTID), back to 0 when it has left (CLONE_CHILD_CLEARTID, with a futex
+	 * wake); all 0 when the injected thread serves socket 0 itself (no thread could start) */
+	int32_t tid[PARASITE_MAX_WRITERS];
+	uint64_t stack_top[PARASITE_MAX_WRITERS]; /* each started thread's stack */
+	uint64_t area;				  /* the injected area, unmapped on the way out */
 	uint64_t area_len;
-	uint64_t gadget; /* a `syscall` that returns (ret) right after, in the process's code */
-	uint64_t frame;	 /* the stack pointer for the way out: an rt_sigreturn gadget's address,
-			    then a signal frame holding the thread's own registers and mask */
+	uint64_t code_len; /* the code at the start of the area, made read-only once ferry took */
+	uint64_t gadget;   /* a `syscall` that returns (ret) right after, in the process's code */
+	uint64_t frame;	   /* the stack pointer for the way out: an rt_sigreturn gadget's address,
+			      then a signal frame holding the thread's own registers and mask */
 	/* CRC32C register after PARASITE_CRC_LONG (MID, SHORT) zero bytes, by byte of the
 	 * register: the checksum runs three lanes at once and joins them with these. */
 	uint32_t crc_long[4][256], crc_mid[4][256], crc_short[4][256];
 };
+
+/* The syscall (getpid) at whose entry the code, its descriptors made, waits for ferry (traced
+ * with PTRACE_SYSCALL until then): a dead ferry lets it run through with taken still 0. */
+#define PARASITE_READY_NR 39
 
 /* One command (ferry to the code); a message carries iov[0..n_iov) only. */
 struct parasite_cmd {
@@ -71,7 +86,8 @@ struct parasite_cmd {
 #define PARASITE_CMD_SIZE(n) (32 + (n) * sizeof(struct parasite_iov))
 
 /* One result (the code to ferry); a message carries crc[0..n_iov) only. The first message on
- * socket 0, before any command, is a hello: ret = the threads serving (1 + those started). */
+ * socket 0, before any command, is a hello: ret = the sockets served (by threads it started, or
+ * socket 0 by the injected thread itself when none could start). */
 struct parasite_res {
 	int64_t ret; /* bytes put into the pipe, or -errno */
 	uint32_t crc[PARASITE_MAX_IOV];
