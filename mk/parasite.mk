@@ -14,7 +14,7 @@ PARASITE_SIMD_CFLAGS := $(filter-out -mgeneral-regs-only,$(PARASITE_CFLAGS)) -ma
 
 CFLAGS += -I$(PARASITE_GEN)
 
-$(PARASITE_GEN)/%.o: $(PARASITE_DIR)/%.c $(PARASITE_DIR)/proto.h
+$(PARASITE_GEN)/%.o: $(PARASITE_DIR)/%.c $(PARASITE_DIR)/proto.h $(PARASITE_DIR)/crc_fold.h
 	@mkdir -p $(PARASITE_GEN)
 	$(CC) $(PARASITE_CFLAGS) -c -o $@ $<
 

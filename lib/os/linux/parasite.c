@@ -202,6 +202,9 @@ static int launch(struct lx_parasite *ps, ferry_err_t *err)
 	}
 	for (size_t k = 0; k < PARASITE_MAX_PIPES; k++)
 		a->pipe_r[k] = a->pipe_w[k] = -1;
+	a->fold = crc_fold_usable();
+	if (a->fold)
+		crc_fold_keys_init(&a->keys);
 	crc_zeros(a->crc_long, PARASITE_CRC_LONG);
 	crc_zeros(a->crc_mid, PARASITE_CRC_MID);
 	crc_zeros(a->crc_short, PARASITE_CRC_SHORT);

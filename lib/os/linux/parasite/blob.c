@@ -79,6 +79,7 @@ struct cmsghdr_ {
 /* What one serving thread has: its socket, its pages file, its running checksums. */
 struct self {
 	const struct parasite_args *a;
+	int32_t fold; /* checksums with crc_fold: a started thread, a->fold set */
 	int32_t sock;
 	int32_t file; /* -1: none */
 	uint32_t crc_pipe[PARASITE_MAX_PIPES];
@@ -149,9 +150,13 @@ static uint64_t lanes(uint64_t c0, const uint8_t **p, uint64_t *len, uint64_t n,
 }
 
 /* CRC32C of [p, p + len) continuing from crc (the image's pre- and post-inverted form). */
-static uint32_t crc32c(const struct parasite_args *a, uint32_t crc, const uint8_t *p, uint64_t len)
+static uint32_t crc32c(const struct self *s, uint32_t crc, const uint8_t *p, uint64_t len)
 {
+	const struct parasite_args *a = s->a;
 	uint64_t c = (uint32_t)~crc;
+
+	if (s->fold)
+		c = crc_fold(&a->keys, (uint32_t)c, &p, &len);
 
 	c = lanes(c, &p, &len, PARASITE_CRC_LONG, a->crc_long);
 	c = lanes(c, &p, &len, PARASITE_CRC_MID, a->crc_mid);
@@ -289,7 +294,7 @@ static void checksum(const struct self *s, const struct parasite_cmd *cmd, struc
 	if (cmd->crc_set)
 		*crc = cmd->crc_in;
 	for (uint32_t i = 0; i < cmd->n_iov; i++) {
-		*crc = crc32c(s->a, *crc, (const uint8_t *)cmd->iov[i].base, cmd->iov[i].len);
+		*crc = crc32c(s, *crc, (const uint8_t *)cmd->iov[i].base, cmd->iov[i].len);
 		res->crc[i] = *crc;
 	}
 }
@@ -378,7 +383,7 @@ static void serve_all(struct self *s)
 static void self_init(struct self *s, const struct parasite_args *a, int32_t sock,
 		      struct parasite_cmd *cmd, struct parasite_res *res)
 {
-	s->a = a, s->sock = sock, s->file = -1;
+	s->a = a, s->sock = sock, s->file = -1, s->fold = 0;
 	for (int i = 0; i < PARASITE_MAX_PIPES; i++)
 		s->crc_pipe[i] = 0;
 	s->crc_file = 0;
@@ -394,6 +399,7 @@ static void worker_main(const struct parasite_args *a, long k)
 	struct self s;
 
 	self_init(&s, a, a->socks[k], &cmd, &res);
+	s.fold = a->fold; /* its own vector registers: it leaves with them */
 	serve_all(&s);
 }
 

@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "crc_fold.h"
+
 #define PARASITE_MAX_IOV 256 /* ranges per command (1 MiB of pages) */
 /* lane lengths of the three-lane checksum: long lanes stream from memory (a few lanes a few KiB
  * long kept the prefetchers restarting: half the speed), short ones finish a range */
@@ -62,6 +64,11 @@ struct parasite_args {
 	uint64_t gadget;   /* a `syscall` that returns (ret) right after, in the process's code */
 	uint64_t frame;	   /* the stack pointer for the way out: an rt_sigreturn gadget's address,
 			      then a signal frame holding the thread's own registers and mask */
+	/* 1: the started threads checksum with crc_fold (AVX-512; the injected thread never does,
+	 * its vector registers being the process's), with these keys */
+	int32_t fold;
+	int32_t pad;
+	struct crc_fold_keys keys;
 	/* CRC32C register after PARASITE_CRC_LONG (MID, SHORT) zero bytes, by byte of the
 	 * register: the checksum runs three lanes at once and joins them with these. */
 	uint32_t crc_long[4][256], crc_mid[4][256], crc_short[4][256];
