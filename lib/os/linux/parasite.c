@@ -3,6 +3,7 @@
  * process afterwards (parasite.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -86,14 +87,16 @@ static const char *unusable(pid_t pid, pid_t tid)
  * and not in the gap below the main stack (which it grows into): the highest such, or 0. */
 static uint64_t free_gap(pid_t pid, size_t len)
 {
-	char path[64], line[512];
+	char path[64], line[PATH_MAX + 128];
 	_cleanup_fclose_ FILE *f = NULL;
 	unsigned long long s, e, prev = 1ULL << 20;
 	uint64_t best = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f) && sscanf(line, "%llx-%llx", &s, &e) == 2) {
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx", &s, &e) != 2)
+			return 0;
 		if (s >> 47)
 			break; /* [vsyscall] */
 		if (s > prev && s - prev >= len + 2 * PAGE && !strstr(line, "[stack]"))
@@ -304,10 +307,13 @@ static int take_over(struct lx_parasite *ps, ferry_err_t *err)
 	pidfd = (int)syscall(SYS_pidfd_open, ps->r.pid, 0);
 	if (pidfd < 0)
 		return ferry_error_errno(err, "pidfd of %d", ps->r.pid);
-	for (size_t k = 0; k < ps->n_socks; k++)
-		if ((ps->wsock[k] = take_fd(pidfd, ps->r.pid, a.peers[k], err)) < 0)
+	for (size_t k = 0; k < ps->n_socks; k++) {
+		ps->wsock[k] = take_fd(pidfd, ps->r.pid, a.peers[k], err);
+		if (k == 0)
+			ps->sock = ps->wsock[0];
+		if (ps->wsock[k] < 0)
 			return -1;
-	ps->sock = ps->wsock[0];
+	}
 	for (size_t k = 0; k < ps->n_pipes; k++) {
 		int size;
 
