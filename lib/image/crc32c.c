@@ -84,10 +84,48 @@ static bool have_hw(void)
 }
 #endif
 
+#if defined(__linux__) && defined(__x86_64__)
+#include <pthread.h>
+
+#include "os/linux/parasite/crc_fold.h"
+
+static struct crc_fold_keys fold_keys;
+static bool fold_ok;
+static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
+
+static void fold_init(void)
+{
+	fold_ok = crc_fold_usable();
+	if (fold_ok)
+		crc_fold_keys_init(&fold_keys);
+}
+
+/* Folds what it can of [*p, *p + *len) into c with AVX-512 VPCLMULQDQ where the CPU has it. */
+static uint32_t crc_wide(uint32_t c, const uint8_t **p, size_t *len)
+{
+	uint64_t n = *len;
+
+	if (n < 256)
+		return c;
+	pthread_once(&fold_once, fold_init);
+	if (!fold_ok)
+		return c;
+	c = crc_fold(&fold_keys, c, p, &n);
+	*len = (size_t)n;
+	return c;
+}
+#else
+static uint32_t crc_wide(uint32_t c, const uint8_t **p, size_t *len)
+{
+	return c;
+}
+#endif
+
 uint32_t image_crc32c(uint32_t crc, const void *buf, size_t len)
 {
-	uint32_t c = ~crc;
+	const uint8_t *p = buf;
+	uint32_t c = crc_wide(~crc, &p, &len);
 
-	c = have_hw() ? crc_hw(c, buf, len) : crc_soft(c, buf, len);
+	c = have_hw() ? crc_hw(c, p, len) : crc_soft(c, p, len);
 	return ~c;
 }
