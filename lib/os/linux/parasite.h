@@ -19,7 +19,8 @@
  * SOCK_SEQPACKET socket pairs itself and stops at a ready syscall (traced with PTRACE_SYSCALL
  * until then), where ferry takes its ends with pidfd_getfd and sets `taken`; a dead ferry never
  * sets it, and the code then closes everything and leaves. With `taken`, the code closes
- * ferry's ends, protects its code, starts one thread per socket and greets ferry. Each thread
+ * ferry's ends, protects its code, starts one thread per socket (none for a single
+ * stream: it serves that itself) and greets ferry. Each thread
  * serves commands from its socket: ferry sends the page ranges of a batch, the thread
  * checksums and vmsplices them and answers with the checksums; ferry splices the pipe into the
  * image meanwhile, so the two overlap (up to LX_PARASITE_QUEUE batches). With several pipes
