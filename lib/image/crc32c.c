@@ -129,3 +129,26 @@ uint32_t image_crc32c(uint32_t crc, const void *buf, size_t len)
 	c = have_hw() ? crc_hw(c, p, len) : crc_soft(c, p, len);
 	return ~c;
 }
+
+/* a * b modulo the polynomial, reflected (bit 31 is x^0). */
+static uint32_t mul_mod(uint32_t a, uint32_t b)
+{
+	uint32_t p = 0;
+
+	for (int i = 0; i < 32; i++, a <<= 1) {
+		if (a & 0x80000000u)
+			p ^= b;
+		b = b & 1 ? (b >> 1) ^ 0x82f63b78u : b >> 1;
+	}
+	return p;
+}
+
+uint32_t image_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+	uint32_t xn = 0x80000000u, sq = 0x40000000u; /* 1 and x */
+
+	for (uint64_t e = 8 * len_b; e; e >>= 1, sq = mul_mod(sq, sq))
+		if (e & 1)
+			xn = mul_mod(xn, sq);
+	return mul_mod(crc_a, xn) ^ crc_b;
+}

@@ -108,4 +108,8 @@ int image_write_restore_stats(const char *dir, const struct ferry_restore_stats 
 /* Returns the CRC32C (Castagnoli) of buf continuing from crc (0 to start). */
 uint32_t image_crc32c(uint32_t crc, const void *buf, size_t len);
 
+/* The CRC32C of A followed by B from crc_a = image_crc32c(0, A) and crc_b = image_crc32c(0, B)
+ * (len_b bytes). */
+uint32_t image_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
+
 #endif

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +70,78 @@ static ssize_t slurp(int dirfd, const char *name, uint64_t max, uint8_t **buf, f
 	return got;
 }
 
+#define SUM_CHUNK (1u << 20)  /* bytes read at a time */
+#define SUM_SPLIT (16u << 20) /* a file this large is checksummed in parts at once */
+#define SUM_PARTS 4
+
+/* A part of a file being checksummed. */
+struct sum_part {
+	int fd;
+	uint64_t off, len;
+	uint64_t done; /* bytes read */
+	uint32_t crc;  /* of those */
+	pthread_t th;
+	bool started;
+};
+
+/* Checksums part->len bytes at part->off; part->done says how many could be read. */
+static void *sum_part(void *arg)
+{
+	struct sum_part *s = arg;
+	uint8_t *buf = malloc(SUM_CHUNK);
+
+	s->crc = 0, s->done = 0;
+	while (buf && s->done < s->len) {
+		size_t want = s->len - s->done < SUM_CHUNK ? (size_t)(s->len - s->done) : SUM_CHUNK;
+		ssize_t n = pread(s->fd, buf, want, (off_t)(s->off + s->done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		s->crc = image_crc32c(s->crc, buf, (size_t)n);
+		s->done += (uint64_t)n;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* The CRC32C of the first size bytes of fd into *crc, in up to SUM_PARTS parts at once (one per
+ * online CPU) for a large file; returns 0, or -1 when not all could be read. */
+static int sum_file(int fd, uint64_t size, uint32_t *crc)
+{
+	struct sum_part p[SUM_PARTS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = size < SUM_SPLIT || cpus < 2 ? 1 : cpus < SUM_PARTS ? (size_t)cpus : SUM_PARTS;
+	uint64_t each = size / n / CR_PAGE_SIZE * CR_PAGE_SIZE;
+	int rc = 0;
+
+	for (size_t k = 0; k < n; k++)
+		p[k] = (struct sum_part){
+		    .fd = fd, .off = k * each, .len = k + 1 < n ? each : size - k * each};
+	for (size_t k = 1; k < n; k++)
+		p[k].started = pthread_create(&p[k].th, NULL, sum_part, &p[k]) == 0;
+	sum_part(&p[0]);
+	*crc = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (k && p[k].started)
+			pthread_join(p[k].th, NULL);
+		else if (k)
+			sum_part(&p[k]);
+		if (p[k].done != p[k].len)
+			rc = -1;
+		*crc = image_crc32c_combine(*crc, p[k].crc, p[k].len);
+	}
+	return rc;
+}
+
 /* Checks the size and CRC32C of a pages file by streaming it; returns 0 or -1. */
 static int check_pages_file(struct reader *rd, struct rfile *f, ferry_err_t *err)
 {
 	_cleanup_close_ int fd = openat(rd->dirfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	_cleanup_free_ uint8_t *buf = malloc(1 << 20);
+	_cleanup_free_ uint8_t *buf = malloc(IMG_HEADER_SIZE);
 	struct stat st;
 	uint32_t crc = 0;
-	uint64_t total = 0;
-	ssize_t n;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return ferry_error_errno(err, "%s", f->name);
@@ -95,11 +160,10 @@ static int check_pages_file(struct reader *rd, struct rfile *f, ferry_err_t *err
 				   f->name);
 	if (rd->flags & IMAGE_READ_NO_PAGE_SUMS)
 		return 0;
-	while (total < f->size && (n = read(fd, buf, 1 << 20)) > 0) {
-		crc = image_crc32c(crc, buf, n);
-		total += n;
-	}
-	if (total != f->size || crc != f->crc)
+	if (sum_file(fd, f->size, &crc) < 0)
+		return ferry_error(err, EIO, "%s: cannot read all %llu bytes (truncated?)", f->name,
+				   (unsigned long long)f->size);
+	if (crc != f->crc)
 		return ferry_error(err, 0, "%s: checksum mismatch (crc32c %08x, inventory %08x)",
 				   f->name, crc, f->crc);
 	return 0;
@@ -133,8 +197,7 @@ static int load_file(struct reader *rd, struct rfile *f, ferry_err_t *err)
 
 static bool name_ok(const char *n)
 {
-	static const char *const fixed[] = {"pstree.img", "files.img", "shm.img",
-					    "container.img"};
+	static const char *const fixed[] = {"pstree.img", "files.img", "shm.img", "container.img"};
 	static const char *const prefixes[] = {"core-",	   "proc-",  "mm-",
 					       "pagemap-", "pages-", "ghost-"};
 	size_t len = strlen(n);

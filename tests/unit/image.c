@@ -676,6 +676,29 @@ static void test_container_sysv(void)
 	expect_fail(write_tweaked(t_sysv_bad_type), "message 1 of type 0", "a message of type 0");
 }
 
+/* Checksums of parts joined (a large pages file is checked in parts at once) equal the whole's. */
+static void test_crc_combine(void)
+{
+	static const size_t cuts[] = {0, 1, 7, 4096, 65535, 100000, 199999, 200000};
+	uint8_t *buf = malloc(200000);
+	uint32_t whole;
+	unsigned bad = 0;
+
+	if (!buf) {
+		ok(0, "crc32c of parts joined: no memory");
+		return;
+	}
+	for (size_t i = 0; i < 200000; i++)
+		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	whole = image_crc32c(0, buf, 200000);
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+		bad += image_crc32c_combine(image_crc32c(0, buf, cuts[i]),
+					    image_crc32c(0, buf + cuts[i], 200000 - cuts[i]),
+					    200000 - cuts[i]) != whole;
+	ok(!bad, "crc32c of two parts joined equals the whole's (%u cuts wrong)", bad);
+	free(buf);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/ferry-image-test.XXXXXX");
@@ -690,6 +713,7 @@ int main(void)
 	test_mutations();
 	test_container();
 	test_container_sysv();
+	test_crc_combine();
 	rm_rf(base);
 	return done_testing();
 }
