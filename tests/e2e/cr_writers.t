@@ -4,7 +4,8 @@
 # memory cgroup or with a file size limit gets its pages spliced by ferry instead, so that the
 # image is never charged to it and never raises SIGXFSZ. Either way the process runs on with its
 # one thread, its maps, fds and signals as before, also when ferry is killed while the threads
-# write, and its memory checks out.
+# write, and its memory checks out; a process where no thread can start (a pids limit) is served by
+# the injected thread itself.
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(nproc)" -ge 2 ] || skip_all "one CPU: pages go into one file"
@@ -123,6 +124,30 @@ if [ -n "$MEMCG" ] && mkdir "$MEMCG"; then
 	verify "another memory cgroup"
 else
 	ok 0 "# SKIP no memory cgroup to make"
+fi
+
+# ---- no thread can start (a pids limit): the injected thread splices itself ----
+PIDCG=
+if [ -d /sys/fs/cgroup/pids ]; then
+	PIDCG=/sys/fs/cgroup/pids/ferry-writers-$$
+elif grep -qw pids /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+	PIDCG=/sys/fs/cgroup/ferry-writers-pids-$$
+fi
+if [ -n "$PIDCG" ] && mkdir "$PIDCG"; then
+	at_exit "rmdir $PIDCG 2>/dev/null"
+	start 32 bash -c 'echo $$ >"$0/cgroup.procs" && exec "$1" "${@:2}"' "$PIDCG"
+	echo 1 >"$PIDCG/pids.max"
+	before=$(snapshot "$PID")
+	dump pids
+	is "$?" 0 "pids limit: checkpoint --leave-running"
+	like "$(cat "$T_WORK/pids.log")" "pages of process $PID: spliced from 1 pipes \(no thread" \
+		"pids limit: no thread could start, the injected one splices"
+	"$FERRY" image check "$T_WORK/pids" >/dev/null
+	is "$?" 0 "pids limit: the image checks"
+	settled "$PID" "$before" "pids limit"
+	verify "pids limit"
+else
+	ok 0 "# SKIP no pids cgroup to make"
 fi
 
 done_testing
