@@ -5,7 +5,7 @@
 # image is never charged to it and never raises SIGXFSZ. Either way the process runs on with its
 # one thread, its maps, fds and signals as before, also when ferry is killed while the threads
 # write, and its memory checks out; a process where no thread can start (a pids limit) is served by
-# the injected thread itself.
+# the injected thread itself; one that has no descriptor to spare gets its pages copied.
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(nproc)" -ge 2 ] || skip_all "one CPU: pages go into one file"
@@ -149,5 +149,17 @@ if [ -n "$PIDCG" ] && mkdir "$PIDCG"; then
 else
 	ok 0 "# SKIP no pids cgroup to make"
 fi
+
+# ---- no descriptor to spare: the code cannot make its pipes and sockets, leaves; pages copied ----
+start 32 prlimit --nofile=4:4
+before=$(snapshot "$PID")
+dump nofile
+is "$?" 0 "no descriptor to spare: checkpoint --leave-running"
+like "$(cat "$T_WORK/nofile.log")" "pages of process $PID copied: .*descriptors of the code" \
+	"no descriptor to spare: the code could not make its own, the pages are copied"
+"$FERRY" image check "$T_WORK/nofile" >/dev/null
+is "$?" 0 "no descriptor to spare: the image checks"
+settled "$PID" "$before" "no descriptor to spare"
+verify "no descriptor to spare"
 
 done_testing
