@@ -484,7 +484,7 @@ static void pages_out_start(struct pages_out *o, size_t n)
 			  o->p->pid, o->ps.n_writers);
 	else
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: spliced from %zu pipes%s",
-			  o->p->pid, o->ps.n_pipes, writers ? " (no thread could start)" : "");
+			  o->p->pid, o->ps.n_pipes, writers ? " (one thread could start)" : "");
 	ferry_error_free(&e);
 }
 

@@ -421,6 +421,12 @@ int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pip
 	if (map_area(ps, err) < 0 || launch(ps, err) < 0 || wait_ready(ps, err) < 0 ||
 	    take_over(ps, err) < 0 || hello(ps, err) < 0)
 		goto fail;
+	/* The injected thread's own rseq area, which the kernel rewrites whenever it returns to
+	 * user mode, may lie in a page being dumped: only threads it started may serve. */
+	if (!ps->started) {
+		ferry_error(err, EAGAIN, "no thread of the process could start");
+		goto fail;
+	}
 	return 0;
 fail:
 	lx_parasite_cure(ps, NULL);

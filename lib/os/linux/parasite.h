@@ -5,10 +5,10 @@
  * with writers, the code writes them into pages files ferry hands it: the injected thread starts
  * up to LX_PARASITE_MAX_WRITERS threads of the process, each serving a socket of its own and
  * checksumming with the folding CRC32C where the CPU has it (parasite/crc_fold.h; the injected
- * thread's vector registers are the process's), so that as many files fill at once, each copied once (a splice into tmpfs costs more per
- * byte than a write: bench/cr-pages). Pages written by the process are charged to its memory
- * cgroup and limited by its RLIMIT_FSIZE: the caller uses writers only where that changes
- * nothing (lib/os/linux/dump_mem.c).
+ * thread's vector registers are the process's), so that as many files fill at once, each copied
+ * once (a splice into tmpfs costs more per byte than a write: bench/cr-pages). Pages written by the
+ * process are charged to its memory cgroup and limited by its RLIMIT_FSIZE: the caller uses writers
+ * only where that changes nothing (lib/os/linux/dump_mem.c).
  *
  * Injection guards the thread's remote syscalls (remote_exit.h: a signal frame of the thread's
  * own registers, FPU state and signal mask below its stack pointer, where a signal would put
@@ -20,12 +20,13 @@
  * SOCK_SEQPACKET socket pairs itself and stops at a ready syscall (traced with PTRACE_SYSCALL
  * until then), where ferry takes its ends with pidfd_getfd and sets `taken`; a dead ferry never
  * sets it, and the code then closes everything and leaves. With `taken`, the code closes
- * ferry's ends, protects its code, starts one thread per socket (none for a single stream: it
- * serves that itself) and greets ferry. Each thread serves commands from its socket: ferry sends
- * the page ranges of a batch, the thread checksums and vmsplices them and answers with the
- * checksums; ferry splices the pipe into the image meanwhile, so the two overlap (up to
- * LX_PARASITE_QUEUE batches). With several pipes (lx_pages_mt) each command names its pipe and
- * one ferry thread per pipe splices it into its own pages file.
+ * ferry's ends, protects its code, starts one thread per socket and greets ferry (when none can
+ * start, ferry lets it go: the injected thread never serves, since the kernel rewrites its rseq
+ * area, maybe in a page being dumped, whenever it returns to user mode). Each thread serves
+ * commands from its socket: ferry sends the page ranges of a batch, the thread checksums and
+ * vmsplices them and answers with the checksums; ferry splices the pipe into the image meanwhile,
+ * so the two overlap (up to LX_PARASITE_QUEUE batches). With several pipes (lx_pages_mt) each
+ * command names its pipe and one ferry thread per pipe splices it into its own pages file.
  *
  * A dead ferry (killed at any point) leaves the process running as it was: while the code runs,
  * the sockets' other ends close, the started threads drop their files and leave, and the code

@@ -454,9 +454,11 @@ void parasite_main(struct parasite_args *a)
 	for (int32_t k = 0; k < PARASITE_MAX_WRITERS; k++)
 		drop(&a->peers[k]);
 	sys3(NR_MPROTECT, a->area, a->code_len, PROT_RX);
-	/* one stream (a small process): no thread to start, the injected thread serves it */
-	started = a->n_socks > 1 || a->n_pipes > 1 ? start_workers(a) : 0;
+	/* Threads it starts serve the sockets; not this one, whose registered rseq area (in the
+	 * process's memory, maybe in a page being dumped) the kernel rewrites as it runs. */
+	started = start_workers(a);
 	res->ret = started ? started : 1;
+	/* none started: ferry lets it go (its sockets close) */
 	if (sys6(NR_SENDTO, a->socks[0], (long)res, (long)PARASITE_RES_SIZE(0), MSG_NOSIGNAL_, 0,
 		 0) >= 0 &&
 	    !started) {

@@ -55,8 +55,8 @@ struct parasite_args {
 	int32_t pipe_r[PARASITE_MAX_PIPES], pipe_w[PARASITE_MAX_PIPES];
 	/* each started thread's id, serving socket k: set by the kernel when it starts
 	 * (CLONE_PARENT_SETTID), back to 0 when it has left (CLONE_CHILD_CLEARTID, with a futex
-	 * wake); all 0 when the injected thread serves socket 0 itself (one stream, or no thread
-	 * could start) */
+	 * wake); all 0 when none could start (the injected thread then serves socket 0 until
+	 * ferry lets it go) */
 	int32_t tid[PARASITE_MAX_WRITERS];
 	uint64_t stack_top[PARASITE_MAX_WRITERS]; /* each started thread's stack */
 	uint64_t area;				  /* the injected area, unmapped on the way out */
