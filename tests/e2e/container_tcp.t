@@ -416,14 +416,15 @@ elif ! host_bundle "$T_WORK/http" /usr/bin/python3 -m http.server --bind "$SADDR
 else
 	id=$T_PREFIX-http
 	(cd "$T_WORK/http" && rt run -d "$id" </dev/null >"$T_WORK/http.out" 2>&1)
-	wait_for in_cli curl -sf -o /dev/null "http://$SADDR:8000/"
+	wait_for in_cli curl -sf --max-time 5 -o /dev/null "http://$SADDR:8000/"
 	ok $? "python3 -m http.server runs in a container"
 	# 8 MiB at 1.5 MiB/s: about 5 s, the checkpoint and the restore in the middle (small socket
 	# buffers: most of the file is still to be sent then)
 	ip netns exec "$CLI" sysctl -qw net.ipv4.tcp_rmem="4096 65536 262144"
 	ip netns exec "$CTR" sysctl -qw net.ipv4.tcp_wmem="4096 65536 262144"
-	ip netns exec "$CLI" curl -sS --limit-rate 1536K -w '%{size_download} %{num_connects}\n' \
-		-o "$T_WORK/got" "http://$SADDR:8000/big" >"$T_WORK/curl.out" 2>&1 &
+	ip netns exec "$CLI" curl -sS --max-time 60 --limit-rate 1536K \
+		-w '%{size_download} %{num_connects}\n' -o "$T_WORK/got" "http://$SADDR:8000/big" \
+		>"$T_WORK/curl.out" 2>&1 &
 	CURL=$!
 	at_exit "kill -9 $CURL"
 	wait_for eval '[ "$(stat -c %s "$T_WORK/got" 2>/dev/null || echo 0)" -ge $((1024 * 1024)) ]'
@@ -439,7 +440,8 @@ else
 	wait "$CURL"
 	is "$?" 0 "curl finished without an error: $(cat "$T_WORK/curl.out")"
 	is "$(sha256sum <"$T_WORK/got")" "$(sha256sum <"$WWW/big")" "the file arrived whole"
-	is "$(in_cli curl -s "http://$SADDR:8000/big" | cmp - "$WWW/big" && echo same)" same \
+	is "$(in_cli curl -s --max-time 30 "http://$SADDR:8000/big" | cmp - "$WWW/big" && echo same)" \
+		same \
 		"the restored server serves a new download"
 	rt delete -f "$id" >/dev/null 2>&1
 fi
