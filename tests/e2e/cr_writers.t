@@ -126,6 +126,18 @@ else
 	ok 0 "# SKIP no memory cgroup to make"
 fi
 
+# copied NAME WHAT PATTERN: a dump of the workload in PID whose pages are copied (PATTERN: why, in the
+# debug log), the image whole, the process as it was (BEFORE) and its memory right.
+copied() {
+	dump "$1"
+	is "$?" 0 "$2: checkpoint --leave-running"
+	like "$(cat "$T_WORK/$1.log")" "pages of process $PID copied: .*$3" "$2: the pages are copied"
+	"$FERRY" image check "$T_WORK/$1" >/dev/null
+	is "$?" 0 "$2: the image checks"
+	settled "$PID" "$before" "$2"
+	verify "$2"
+}
+
 # ---- no thread can start (a pids limit): the pages are copied (the injected thread never serves:
 # the kernel rewrites its rseq area, maybe in a page being dumped, whenever it returns to user) ----
 PIDCG=
@@ -139,28 +151,14 @@ if [ -n "$PIDCG" ] && mkdir "$PIDCG"; then
 	start 32 bash -c 'echo $$ >"$0/cgroup.procs" && exec "$1" "${@:2}"' "$PIDCG"
 	echo 1 >"$PIDCG/pids.max"
 	before=$(snapshot "$PID")
-	dump pids
-	is "$?" 0 "pids limit: checkpoint --leave-running"
-	like "$(cat "$T_WORK/pids.log")" "pages of process $PID copied: .*no thread of the process" \
-		"pids limit: no thread could start, the pages are copied"
-	"$FERRY" image check "$T_WORK/pids" >/dev/null
-	is "$?" 0 "pids limit: the image checks"
-	settled "$PID" "$before" "pids limit"
-	verify "pids limit"
+	copied pids "pids limit" "no thread of the process could start"
 else
 	ok 0 "# SKIP no pids cgroup to make"
 fi
 
-# ---- no descriptor to spare: the code cannot make its pipes and sockets, leaves; pages copied ----
+# ---- no descriptor to spare: the code cannot make its pipes and sockets, leaves ----
 start 32 prlimit --nofile=4:4
 before=$(snapshot "$PID")
-dump nofile
-is "$?" 0 "no descriptor to spare: checkpoint --leave-running"
-like "$(cat "$T_WORK/nofile.log")" "pages of process $PID copied: .*descriptors of the code" \
-	"no descriptor to spare: the code could not make its own, the pages are copied"
-"$FERRY" image check "$T_WORK/nofile" >/dev/null
-is "$?" 0 "no descriptor to spare: the image checks"
-settled "$PID" "$before" "no descriptor to spare"
-verify "no descriptor to spare"
+copied nofile "no descriptor to spare" "descriptors of the code"
 
 done_testing

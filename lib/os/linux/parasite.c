@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "image/image.h"
 #include "os/linux/parasite.h"
 #include "os/linux/parasite/proto.h"
 #include "os/linux/ptrace.h"
@@ -145,31 +146,15 @@ static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 	return lx_remote_write(ps->r.pid, ps->area, parasite_blob, sizeof(parasite_blob), err);
 }
 
-/* a * b modulo the CRC32C polynomial, reflected (bit 31 is x^0). */
-static uint32_t mulmod(uint32_t a, uint32_t b)
-{
-	uint32_t p = 0;
-
-	for (int i = 0; i < 32; i++, a <<= 1) {
-		if (a & 0x80000000u)
-			p ^= b;
-		b = b & 1 ? (b >> 1) ^ 0x82f63b78u : b >> 1;
-	}
-	return p;
-}
-
 /* Fills t with the CRC32C register after n zero bytes for each value of each byte of the
  * register: the register times x^(8n) (the operation is linear: built from the images of the
- * 32 single bits, x^(8n) by squaring). */
+ * 32 single bits, each shifted as image_crc32c_combine shifts a checksum over n bytes). */
 static void crc_zeros(uint32_t t[4][256], uint64_t n)
 {
-	uint32_t bit[32], xn = 0x80000000u, sq = 0x40000000u; /* 1 and x */
+	uint32_t bit[32];
 
-	for (uint64_t e = 8 * n; e; e >>= 1, sq = mulmod(sq, sq))
-		if (e & 1)
-			xn = mulmod(xn, sq);
 	for (int i = 0; i < 32; i++)
-		bit[i] = mulmod(xn, 1u << i);
+		bit[i] = image_crc32c_combine(1u << i, 0, n);
 	for (int k = 0; k < 4; k++)
 		for (int v = 0; v < 256; v++) {
 			uint32_t x = 0;
