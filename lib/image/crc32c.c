@@ -130,8 +130,7 @@ uint32_t image_crc32c(uint32_t crc, const void *buf, size_t len)
 	return ~c;
 }
 
-/* a * b modulo the polynomial, reflected (bit 31 is x^0). */
-static uint32_t mul_mod(uint32_t a, uint32_t b)
+uint32_t image_crc32c_mulmod(uint32_t a, uint32_t b)
 {
 	uint32_t p = 0;
 
@@ -143,12 +142,17 @@ static uint32_t mul_mod(uint32_t a, uint32_t b)
 	return p;
 }
 
-uint32_t image_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+uint32_t image_crc32c_xpow(uint64_t n)
 {
 	uint32_t xn = 0x80000000u, sq = 0x40000000u; /* 1 and x */
 
-	for (uint64_t e = 8 * len_b; e; e >>= 1, sq = mul_mod(sq, sq))
-		if (e & 1)
-			xn = mul_mod(xn, sq);
-	return mul_mod(crc_a, xn) ^ crc_b;
+	for (; n; n >>= 1, sq = image_crc32c_mulmod(sq, sq))
+		if (n & 1)
+			xn = image_crc32c_mulmod(xn, sq);
+	return xn;
+}
+
+uint32_t image_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+	return image_crc32c_mulmod(crc_a, image_crc32c_xpow(8 * len_b)) ^ crc_b;
 }

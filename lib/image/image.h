@@ -108,6 +108,11 @@ int image_write_restore_stats(const char *dir, const struct ferry_restore_stats 
 /* Returns the CRC32C (Castagnoli) of buf continuing from crc (0 to start). */
 uint32_t image_crc32c(uint32_t crc, const void *buf, size_t len);
 
+/* a * b, and x^n, modulo the CRC32C polynomial, reflected as the checksum's register is (bit 31:
+ * x^0). */
+uint32_t image_crc32c_mulmod(uint32_t a, uint32_t b);
+uint32_t image_crc32c_xpow(uint64_t n);
+
 /* The CRC32C of A followed by B from crc_a = image_crc32c(0, A) and crc_b = image_crc32c(0, B)
  * (len_b bytes). */
 uint32_t image_crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The keys of the folding CRC32C the injected code runs (parasite/crc_fold.h): powers of x modulo
- * the Castagnoli polynomial, by square and multiply; and whether this CPU and kernel can run it. */
+ * the Castagnoli polynomial (image_crc32c_xpow); and whether this CPU and kernel can run it. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -8,50 +8,13 @@
 #include <cpuid.h>
 #endif
 
+#include "image/image.h"
 #include "os/linux/parasite/crc_fold.h"
-
-/* P = x^32 + 0x1edc6f41 (bit i: x^i); reflected, 0x82f63b78 */
-#define CRC32C_POLY 0x1edc6f41u
-
-/* a * b mod P, both of degree below 32 (bit i: x^i) */
-static uint32_t mul_mod(uint32_t a, uint32_t b)
-{
-	uint32_t r = 0;
-
-	for (int i = 31; i >= 0; i--) {
-		r = (r << 1) ^ (r >> 31 ? CRC32C_POLY : 0);
-		if (b >> i & 1)
-			r ^= a;
-	}
-	return r;
-}
-
-/* x^n mod P */
-static uint32_t x_pow_mod(uint64_t n)
-{
-	uint32_t r = 1;
-
-	for (int i = 63; i >= 0; i--) {
-		r = mul_mod(r, r);
-		if (n >> i & 1)
-			r = mul_mod(r, 2);
-	}
-	return r;
-}
-
-static uint32_t reflect32(uint32_t v)
-{
-	uint32_t r = 0;
-
-	for (int i = 0; i < 32; i++)
-		r |= (v >> i & 1) << (31 - i);
-	return r;
-}
 
 /* x^e mod P as a reflected 64-bit operand (bit j: x^(63-j)): in its upper half. */
 static uint64_t key(uint64_t e)
 {
-	return (uint64_t)reflect32(x_pow_mod(e)) << 32;
+	return (uint64_t)image_crc32c_xpow(e) << 32;
 }
 
 /* A fold over d bits takes a 128-bit lane L*x^64 + H to H*x^(d+64) + L*x^d (L: the low,

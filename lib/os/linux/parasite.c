@@ -148,13 +148,13 @@ static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 
 /* Fills t with the CRC32C register after n zero bytes for each value of each byte of the
  * register: the register times x^(8n) (the operation is linear: built from the images of the
- * 32 single bits, each shifted as image_crc32c_combine shifts a checksum over n bytes). */
+ * 32 single bits). */
 static void crc_zeros(uint32_t t[4][256], uint64_t n)
 {
-	uint32_t bit[32];
+	uint32_t bit[32], xn = image_crc32c_xpow(8 * n);
 
 	for (int i = 0; i < 32; i++)
-		bit[i] = image_crc32c_combine(1u << i, 0, n);
+		bit[i] = image_crc32c_mulmod(xn, 1u << i);
 	for (int k = 0; k < 4; k++)
 		for (int v = 0; v < 256; v++) {
 			uint32_t x = 0;
