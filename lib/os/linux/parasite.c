@@ -44,7 +44,7 @@ _Static_assert(LX_PARASITE_MAX_RANGES == PARASITE_MAX_IOV, "one command's ranges
 /* Sets ps to the state of nothing injected. */
 static void reset(struct lx_parasite *ps)
 {
-	*ps = (struct lx_parasite){.sock = -1, .file0 = -1};
+	*ps = (struct lx_parasite){.sock = -1};
 	for (size_t i = 0; i < ARRAY_SIZE(ps->pipe_fd); i++)
 		ps->pipe_fd[i] = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(ps->wsock); i++)
@@ -114,8 +114,7 @@ static uint64_t free_gap(pid_t pid, size_t len)
 static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 {
 	size_t code = ALIGN_UP(sizeof(parasite_blob));
-	size_t data = ALIGN_UP(sizeof(struct parasite_args) + sizeof(struct parasite_cmd) +
-			       sizeof(struct parasite_res));
+	size_t data = ALIGN_UP(sizeof(struct parasite_args) + sizeof(struct parasite_res));
 	uint64_t at, undo;
 	int64_t got;
 
@@ -212,6 +211,20 @@ static int launch(struct lx_parasite *ps, ferry_err_t *err)
 	return 0;
 }
 
+/* Whether sig, met by the thread in a ptrace stop, is a fault of the code's own (its rip in the
+ * area, into *rip): never the process's. */
+static bool code_fault(const struct lx_parasite *ps, int sig, uint64_t *rip)
+{
+	struct user_regs_struct regs;
+
+	if (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGTRAP)
+		return false;
+	if (lx_regs_get(ps->r.tid, &regs, NULL) < 0 || regs.rip - ps->area >= ps->area_len)
+		return false;
+	*rip = regs.rip;
+	return true;
+}
+
 /* Resumes the thread with PTRACE_SYSCALL to its next syscall stop (into *info), handing signals
  * met on the way back to it; a fault of the code's own strands it. Returns 0 or -1 (ps->r.pid 0:
  * the thread is gone). */
@@ -222,7 +235,7 @@ static int next_syscall(struct lx_parasite *ps, struct __ptrace_syscall_info *in
 	int sig = 0;
 
 	for (int stops = 0; stops < LEAVE_STOPS; stops++) {
-		struct user_regs_struct regs;
+		uint64_t rip;
 		int st, r;
 
 		if (ptrace(PTRACE_SYSCALL, tid, NULL, (void *)(long)sig) < 0)
@@ -238,12 +251,10 @@ static int next_syscall(struct lx_parasite *ps, struct __ptrace_syscall_info *in
 			return 0;
 		}
 		sig = st >> 16 ? 0 : WSTOPSIG(st);
-		if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-		     sig == SIGTRAP) &&
-		    lx_regs_get(tid, &regs, NULL) == 0 && regs.rip - ps->area < ps->area_len) {
+		if (code_fault(ps, sig, &rip)) {
 			ps->stage = LX_PARASITE_STRANDED;
 			return ferry_error(err, EFAULT, "the code took signal %d at 0x%llx", sig,
-					   (unsigned long long)regs.rip);
+					   (unsigned long long)rip);
 		}
 	}
 	ps->stage = LX_PARASITE_STRANDED;
@@ -359,13 +370,12 @@ static int wait_fd(struct lx_parasite *ps, int fd, ferry_err_t *err)
 	}
 }
 
-static int read_tids(struct lx_parasite *ps, int32_t tid[LX_PARASITE_MAX_WRITERS],
-		     ferry_err_t *err);
-
-/* Reads the code's hello: how many threads serve the sockets; returns 0 or -1. */
+/* Reads the code's hello: how many threads it started, one per socket; returns 0, or -1 also
+ * when none could start (the injected thread never serves: the kernel rewrites its registered
+ * rseq area, in the process's memory and maybe in a page being dumped, whenever it returns to
+ * user mode). */
 static int hello(struct lx_parasite *ps, ferry_err_t *err)
 {
-	int32_t tid[LX_PARASITE_MAX_WRITERS];
 	struct parasite_res res;
 	ssize_t k;
 
@@ -373,12 +383,11 @@ static int hello(struct lx_parasite *ps, ferry_err_t *err)
 	       (errno == EAGAIN || errno == EINTR))
 		if (errno == EAGAIN && wait_fd(ps, ps->sock, err) < 0)
 			return -1;
-	if (k != (ssize_t)PARASITE_RES_SIZE(0) || res.ret < 1 || (uint64_t)res.ret > ps->n_socks)
+	if (k != (ssize_t)PARASITE_RES_SIZE(0) || res.ret < 0 || (uint64_t)res.ret > ps->n_socks)
 		return ferry_error(err, EIO, "hello from %d", ps->r.pid);
+	if (res.ret == 0)
+		return ferry_error(err, EAGAIN, "no thread of the process could start");
 	ps->n_writers = (size_t)res.ret;
-	if (read_tids(ps, tid, err) < 0)
-		return -1;
-	ps->started = tid[0] != 0; /* set before the hello was sent */
 	return 0;
 }
 
@@ -406,12 +415,6 @@ int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pip
 	if (map_area(ps, err) < 0 || launch(ps, err) < 0 || wait_ready(ps, err) < 0 ||
 	    take_over(ps, err) < 0 || hello(ps, err) < 0)
 		goto fail;
-	/* The injected thread's own rseq area, which the kernel rewrites whenever it returns to
-	 * user mode, may lie in a page being dumped: only threads it started may serve. */
-	if (!ps->started) {
-		ferry_error(err, EAGAIN, "no thread of the process could start");
-		goto fail;
-	}
 	return 0;
 fail:
 	lx_parasite_cure(ps, NULL);
@@ -571,8 +574,6 @@ int lx_parasite_give_file(struct lx_parasite *ps, size_t k, int fd, ferry_err_t 
 		return -1;
 	if (res.ret < 0)
 		return ferry_error(err, (int)-res.ret, "hand a file to %d", ps->r.pid);
-	if (k == 0 && !ps->started)
-		ps->file0 = fd >= 0 ? (int)res.ret : -1;
 	return 0;
 }
 
@@ -621,7 +622,7 @@ int lx_parasite_wait_writers(struct lx_parasite *ps, ferry_err_t *err)
 	/* Nothing yet: make sure the threads that should answer still run the code. */
 	if (still_running(ps, err) < 0 || read_tids(ps, tid, err) < 0)
 		return -1;
-	for (size_t k = 0; ps->started && k < ps->n_writers; k++)
+	for (size_t k = 0; k < ps->n_writers; k++)
 		if (ps->wqueued[k] && tid[k] == 0)
 			return ferry_error(err, EIO, "writer %zu of %d left", k, ps->r.pid);
 	return 0;
@@ -658,6 +659,14 @@ void lx_parasite_release_writers(struct lx_parasite *ps)
 			close(ps->wsock[k]), ps->wsock[k] = -1;
 }
 
+/* Closes ferry's ends of every socket: the threads serving them drop their files and leave. */
+static void close_sockets(struct lx_parasite *ps)
+{
+	lx_parasite_release_writers(ps);
+	if (ps->sock >= 0)
+		close(ps->sock), ps->sock = ps->wsock[0] = -1;
+}
+
 /* Waits until the started threads have left (released first, if not yet: each drops its file and
  * leaves when its socket closes); returns 0, or -1 when one stays (the area it runs on must then
  * stay too). */
@@ -665,9 +674,7 @@ static int writers_gone(struct lx_parasite *ps, ferry_err_t *err)
 {
 	int32_t tid[LX_PARASITE_MAX_WRITERS];
 
-	lx_parasite_release_writers(ps);
-	if (ps->sock >= 0)
-		close(ps->sock), ps->sock = ps->wsock[0] = -1;
+	close_sockets(ps);
 	for (int i = 0; i < WRITERS_WAIT_US / 100; i++) {
 		bool left = true;
 
@@ -688,7 +695,7 @@ static int writers_gone(struct lx_parasite *ps, ferry_err_t *err)
 static int hold(struct lx_parasite *ps, ferry_err_t *err)
 {
 	pid_t tid = ps->r.tid;
-	struct user_regs_struct regs;
+	uint64_t rip;
 	int st;
 
 	if (!ps->running)
@@ -703,10 +710,8 @@ static int hold(struct lx_parasite *ps, ferry_err_t *err)
 		if (st >> 16 == PTRACE_EVENT_STOP)
 			break;
 		sig = WSTOPSIG(st);
-		if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-		     sig == SIGTRAP) &&
-		    lx_regs_get(tid, &regs, NULL) == 0 && regs.rip - ps->area < ps->area_len) {
-			ps->stage = LX_PARASITE_STRANDED; /* the code's own fault */
+		if (code_fault(ps, sig, &rip)) {
+			ps->stage = LX_PARASITE_STRANDED;
 			break;
 		}
 		if (ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig) < 0)
@@ -751,9 +756,7 @@ static int let_leave(struct lx_parasite *ps, ferry_err_t *err)
 	}
 	if (ps->stage == LX_PARASITE_STRANDED)
 		return 0;
-	lx_parasite_release_writers(ps);
-	if (ps->sock >= 0)
-		close(ps->sock), ps->sock = ps->wsock[0] = -1;
+	close_sockets(ps);
 	if (follow_out(ps, err) < 0)
 		return -1;
 	ps->area = 0;
@@ -790,8 +793,6 @@ static int strand_cure(struct lx_parasite *ps, ferry_err_t *err)
 		     call(ps, SYS_close, (uint64_t)a.pipe_r[k], 0, 0, err) < 0) ||
 		    (a.pipe_w[k] >= 0 && call(ps, SYS_close, (uint64_t)a.pipe_w[k], 0, 0, err) < 0))
 			rc = -1;
-	if (ps->file0 >= 0 && call(ps, SYS_close, (uint64_t)ps->file0, 0, 0, err) < 0)
-		rc = -1;
 	if (!stayed && call(ps, SYS_munmap, ps->area, ps->area_len, 0, err) < 0)
 		rc = -1;
 	return rc;
@@ -806,12 +807,10 @@ int lx_parasite_cure(struct lx_parasite *ps, ferry_err_t *err)
 		rc = -1;
 	if (ps->r.pid && ps->stage == LX_PARASITE_STRANDED && strand_cure(ps, err) < 0)
 		rc = -1;
-	lx_parasite_release_writers(ps);
+	close_sockets(ps);
 	for (size_t i = 0; i < ARRAY_SIZE(ps->pipe_fd); i++)
 		if (ps->pipe_fd[i] >= 0)
 			close(ps->pipe_fd[i]);
-	if (ps->sock >= 0)
-		close(ps->sock);
 	reset(ps);
 	return rc < 0 ? ferry_error_wrap(err, "remove the code from the process") : 0;
 }

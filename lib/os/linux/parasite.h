@@ -13,7 +13,7 @@
  * Injection guards the thread's remote syscalls (remote_exit.h: a signal frame of the thread's
  * own registers, FPU state and signal mask below its stack pointer, where a signal would put
  * one, under the address of an rt_sigreturn of the process) and makes exactly one: the mmap of
- * the area (code, arguments, command buffers, stacks) at a free address ferry picks, run on an
+ * the area (code, arguments, the hello, stacks) at a free address ferry picks, run on an
  * undo frame below the guard's that unmaps it. The thread is held at that mmap's exit stop, so
  * that a ferry killed from then on lets it return into the undo frame: munmap, then the guard's
  * way out. Ferry copies the code in and points the thread at it; the code makes its pipes and
@@ -82,8 +82,6 @@ struct lx_parasite {
 	int wsock[LX_PARASITE_MAX_WRITERS]; /* ferry's ends of the sockets (wsock[0] == sock) */
 	size_t n_socks;			    /* sockets made (threads wanted) */
 	size_t n_writers;		    /* threads serving them */
-	bool started;			    /* started threads serve them (else the injected one) */
-	int file0; /* the injected thread's pages file in the process (none started), or -1 */
 	struct {
 		size_t n;				  /* ranges */
 		uint64_t len;				  /* bytes */

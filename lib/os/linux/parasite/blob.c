@@ -76,10 +76,11 @@ struct cmsghdr_ {
 	int32_t pad;
 };
 
-/* What one serving thread has: its socket, its pages file, its running checksums. */
+/* What one serving thread (a started one) has: its socket, its pages file, its running checksums.
+ */
 struct self {
 	const struct parasite_args *a;
-	int32_t fold; /* checksums with crc_fold: a started thread, a->fold set */
+	int32_t fold; /* checksums with crc_fold (its own vector registers: it leaves with them) */
 	int32_t sock;
 	int32_t file; /* -1: none */
 	uint32_t crc_pipe[PARASITE_MAX_PIPES];
@@ -383,7 +384,7 @@ static void serve_all(struct self *s)
 static void self_init(struct self *s, const struct parasite_args *a, int32_t sock,
 		      struct parasite_cmd *cmd, struct parasite_res *res)
 {
-	s->a = a, s->sock = sock, s->file = -1, s->fold = 0;
+	s->a = a, s->sock = sock, s->file = -1, s->fold = a->fold;
 	for (int i = 0; i < PARASITE_MAX_PIPES; i++)
 		s->crc_pipe[i] = 0;
 	s->crc_file = 0;
@@ -399,7 +400,6 @@ static void worker_main(const struct parasite_args *a, long k)
 	struct self s;
 
 	self_init(&s, a, a->socks[k], &cmd, &res);
-	s.fold = a->fold; /* its own vector registers: it leaves with them */
 	serve_all(&s);
 }
 
@@ -441,10 +441,8 @@ void parasite_main(struct parasite_args *a);
 
 void parasite_main(struct parasite_args *a)
 {
-	struct parasite_cmd *cmd = (struct parasite_cmd *)(a + 1);
-	struct parasite_res *res = (struct parasite_res *)(cmd + 1);
-	struct self s;
-	int32_t started;
+	struct parasite_res *res = (struct parasite_res *)(a + 1); /* for the hello */
+	struct pollfd_ gone = {0, 0, 0};
 
 	*(volatile int32_t *)&a->made = make_channels(a);
 	/* ferry, alive, takes its ends and sets taken at this syscall's entry stop */
@@ -454,16 +452,15 @@ void parasite_main(struct parasite_args *a)
 	for (int32_t k = 0; k < PARASITE_MAX_WRITERS; k++)
 		drop(&a->peers[k]);
 	sys3(NR_MPROTECT, a->area, a->code_len, PROT_RX);
-	/* Threads it starts serve the sockets; not this one, whose registered rseq area (in the
+	/* Threads it starts serve the sockets; never this one, whose registered rseq area (in the
 	 * process's memory, maybe in a page being dumped) the kernel rewrites as it runs. */
-	started = start_workers(a);
-	res->ret = started ? started : 1;
-	/* none started: ferry lets it go (its sockets close) */
+	res->ret = start_workers(a);
+	/* none started: ferry lets it go; it waits for socket 0 to hang up */
+	gone.fd = a->socks[0];
 	if (sys6(NR_SENDTO, a->socks[0], (long)res, (long)PARASITE_RES_SIZE(0), MSG_NOSIGNAL_, 0,
 		 0) >= 0 &&
-	    !started) {
-		self_init(&s, a, a->socks[0], cmd, res);
-		serve_all(&s);
-	}
+	    res->ret == 0)
+		while (sys3(NR_POLL, &gone, 1, -1) == -E_INTR)
+			;
 	leave(a);
 }

@@ -55,8 +55,7 @@ struct parasite_args {
 	int32_t pipe_r[PARASITE_MAX_PIPES], pipe_w[PARASITE_MAX_PIPES];
 	/* each started thread's id, serving socket k: set by the kernel when it starts
 	 * (CLONE_PARENT_SETTID), back to 0 when it has left (CLONE_CHILD_CLEARTID, with a futex
-	 * wake); all 0 when none could start (the injected thread then serves socket 0 until
-	 * ferry lets it go) */
+	 * wake) */
 	int32_t tid[PARASITE_MAX_WRITERS];
 	uint64_t stack_top[PARASITE_MAX_WRITERS]; /* each started thread's stack */
 	uint64_t area;				  /* the injected area, unmapped on the way out */
@@ -94,8 +93,8 @@ struct parasite_cmd {
 #define PARASITE_CMD_SIZE(n) (32 + (n) * sizeof(struct parasite_iov))
 
 /* One result (the code to ferry); a message carries crc[0..n_iov) only. The first message on
- * socket 0, before any command, is a hello: ret = the sockets served (by threads it started, or
- * socket 0 by the injected thread itself when none could start). */
+ * socket 0, before any command, is a hello: ret = the threads it started, each serving its socket
+ * (0: none could start, and the injected thread only waits for ferry to let it go). */
 struct parasite_res {
 	int64_t ret; /* bytes put into the pipe, or -errno */
 	uint32_t crc[PARASITE_MAX_IOV];
