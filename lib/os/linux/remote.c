@@ -223,25 +223,27 @@ static void fault_read(void)
 		}
 }
 
-/* SIGKILLs ferry itself when call n at point `at` is the one FERRY_FAULT names. */
-static void fault_point(enum fault_at at, unsigned long n)
+/* SIGKILLs ferry itself. */
+static _Noreturn void die(void)
 {
-	if (fault.at != at || fault.n != n)
-		return;
 	kill(getpid(), SIGKILL);
 	for (;;)
 		pause();
+}
+
+/* SIGKILLs ferry itself when call n at point `at` is the one FERRY_FAULT names. */
+static void fault_point(enum fault_at at, unsigned long n)
+{
+	if (fault.at == at && fault.n == n)
+		die();
 }
 
 void lx_remote_fault(const char *point)
 {
 	const char *v = getenv("FERRY_FAULT");
 
-	if (!v || strcmp(v, point))
-		return;
-	kill(getpid(), SIGKILL);
-	for (;;)
-		pause();
+	if (v && !strcmp(v, point))
+		die();
 }
 
 /* Sets the syscall up in the stopped thread and runs it to its exit; *ret gets rax. The
@@ -359,12 +361,21 @@ static const char *syscall_name(long nr)
 	}
 }
 
+/* The error of syscall nr that returned ret (-errno) in r->tid: returns -1. */
+static int call_failed(const struct lx_remote *r, long nr, int64_t ret, ferry_err_t *err)
+{
+	const char *name = syscall_name(nr);
+
+	if (name)
+		return ferry_error(err, (int)-ret, "remote %s in %d", name, r->tid);
+	return ferry_error(err, (int)-ret, "remote syscall %ld in %d", nr, r->tid);
+}
+
 int64_t lx_remote_call_stay(struct lx_remote *r, long nr, const uint64_t args[6], uint64_t sp,
 			    ferry_err_t *err)
 {
 	struct user_regs_struct saved;
 	unsigned long n = call_begin(r, nr, true);
-	const char *name = syscall_name(nr);
 	uint64_t mask;
 	int64_t ret = 0;
 
@@ -379,7 +390,7 @@ int64_t lx_remote_call_stay(struct lx_remote *r, long nr, const uint64_t args[6]
 		return ret;
 	}
 	if ((uint64_t)ret >= (uint64_t)-4095)
-		ferry_error(err, (int)-ret, "remote %s in %d", name ? name : "syscall", r->tid);
+		call_failed(r, nr, ret, err);
 	/* failed: put everything back, the mask before the registers */
 	if (lx_sigmask_set(r->tid, mask, NULL) == 0 && lx_regs_set(r->tid, &saved, NULL) == 0)
 		lx_back_to_interrupt_stop(r->tid, NULL);
@@ -388,16 +399,13 @@ int64_t lx_remote_call_stay(struct lx_remote *r, long nr, const uint64_t args[6]
 
 int64_t lx_remote_call(struct lx_remote *r, long nr, const uint64_t args[6], ferry_err_t *err)
 {
-	const char *name = syscall_name(nr);
 	int64_t ret = 0;
 
 	if (lx_remote_syscall(r, nr, args, &ret, err) < 0)
 		return -1;
 	if ((uint64_t)ret < (uint64_t)-4095)
 		return ret;
-	if (name)
-		return ferry_error(err, (int)-ret, "remote %s in %d", name, r->tid);
-	return ferry_error(err, (int)-ret, "remote syscall %ld in %d", nr, r->tid);
+	return call_failed(r, nr, ret, err);
 }
 
 /* ---- per-thread state only visible from inside ---- */
