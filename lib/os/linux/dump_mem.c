@@ -476,7 +476,7 @@ static void pages_out_start(struct pages_out *o, size_t n)
 
 	if (o->p->n_threads == 0 || !o->p->threads)
 		return;
-	if (lx_parasite_start(&o->ps, o->p->pid, o->p->threads[0].tid, writers ? 1 : n,
+	if (lx_parasite_start(&o->ps, o->m, o->p->pid, o->p->threads[0].tid, writers ? 1 : n,
 			      writers ? n : 1, &e) < 0)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
 	else if (o->ps.n_writers > 1)

@@ -3,7 +3,6 @@
  * process afterwards (parasite.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -84,26 +83,23 @@ static const char *unusable(pid_t pid, pid_t tid)
 	return NULL;
 }
 
-/* An address for len bytes in pid's address space, clear of every mapping by a page on each side
- * and not in the gap below the main stack (which it grows into): the highest such, or 0. */
-static uint64_t free_gap(pid_t pid, size_t len)
+/* An address for len bytes in the address space mapped as m says, clear of every mapping by a
+ * page on each side and not in the gap below a stack that grows down (which it grows into): the
+ * highest such, or 0. */
+static uint64_t free_gap(const struct lx_memmap *m, size_t len)
 {
-	char path[64], line[PATH_MAX + 128];
-	_cleanup_fclose_ FILE *f = NULL;
-	unsigned long long s, e, prev = 1ULL << 20;
-	uint64_t best = 0;
+	uint64_t prev = 1ULL << 20, best = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx", &s, &e) != 2)
-			return 0;
-		if (s >> 47)
+	for (size_t i = 0; i < m->n; i++) {
+		const struct lx_area *a = &m->areas[i];
+
+		if (a->start >> 47)
 			break; /* [vsyscall] */
-		if (s > prev && s - prev >= len + 2 * PAGE && !strstr(line, "[stack]"))
-			best = s - PAGE - len;
-		if (e > prev)
-			prev = e;
+		if (a->start > prev && a->start - prev >= len + 2 * PAGE &&
+		    a->kind != LX_AREA_STACK && !(a->vmflags & LX_VM_GD))
+			best = a->start - PAGE - len;
+		if (a->end > prev)
+			prev = a->end;
 	}
 	return best;
 }
@@ -111,7 +107,7 @@ static uint64_t free_gap(pid_t pid, size_t len)
 /* Maps the area (read, write and execute: the code protects its own part once it runs) with the
  * thread left at the mmap's exit stop on an undo frame that unmaps it (remote_exit.h), and copies
  * the code in; returns 0 or -1. */
-static int map_area(struct lx_parasite *ps, ferry_err_t *err)
+static int map_area(struct lx_parasite *ps, const struct lx_memmap *m, ferry_err_t *err)
 {
 	size_t code = ALIGN_UP(sizeof(parasite_blob));
 	size_t data = ALIGN_UP(sizeof(struct parasite_args) + sizeof(struct parasite_res));
@@ -119,7 +115,7 @@ static int map_area(struct lx_parasite *ps, ferry_err_t *err)
 	int64_t got;
 
 	ps->area_len = code + data + STACK_SIZE + ps->n_socks * PARASITE_WORKER_STACK;
-	at = free_gap(ps->r.pid, ps->area_len);
+	at = free_gap(m, ps->area_len);
 	if (!at)
 		return ferry_error(err, ENOMEM, "no room for %zu bytes in the address space",
 				   ps->area_len);
@@ -391,8 +387,8 @@ static int hello(struct lx_parasite *ps, ferry_err_t *err)
 	return 0;
 }
 
-int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes, size_t n_socks,
-		      ferry_err_t *err)
+int lx_parasite_start(struct lx_parasite *ps, const struct lx_memmap *m, pid_t pid, pid_t tid,
+		      size_t n_pipes, size_t n_socks, ferry_err_t *err)
 {
 	const char *why = unusable(pid, tid);
 
@@ -412,7 +408,7 @@ int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pip
 		ferry_error(err, ENOTSUP, "no way out (gadgets, or room for a frame on the stack)");
 		goto fail;
 	}
-	if (map_area(ps, err) < 0 || launch(ps, err) < 0 || wait_ready(ps, err) < 0 ||
+	if (map_area(ps, m, err) < 0 || launch(ps, err) < 0 || wait_ready(ps, err) < 0 ||
 	    take_over(ps, err) < 0 || hello(ps, err) < 0)
 		goto fail;
 	return 0;

@@ -99,12 +99,13 @@ struct lx_parasite {
 	} queue[LX_PARASITE_QUEUE];
 };
 
-/* Injects the code into process pid through thread tid (held in a ptrace stop) with n_pipes
- * pipes (1..LX_PARASITE_MAX_PIPES) and n_socks sockets (1..LX_PARASITE_MAX_WRITERS: the threads
- * wanted for writing; ps->n_writers says how many the process let start) and starts it. Returns
- * 0, or -1 with err saying why it cannot be used (the process left as it was). */
-int lx_parasite_start(struct lx_parasite *ps, pid_t pid, pid_t tid, size_t n_pipes, size_t n_socks,
-		      ferry_err_t *err);
+/* Injects the code into process pid (mapped as m says, read while it is stopped) through thread
+ * tid (held in a ptrace stop) with n_pipes pipes (1..LX_PARASITE_MAX_PIPES) and n_socks sockets
+ * (1..LX_PARASITE_MAX_WRITERS: the threads wanted for writing; ps->n_writers says how many the
+ * process let start) and starts it. Returns 0, or -1 with err saying why it cannot be used (the
+ * process left as it was). */
+int lx_parasite_start(struct lx_parasite *ps, const struct lx_memmap *m, pid_t pid, pid_t tid,
+		      size_t n_pipes, size_t n_socks, ferry_err_t *err);
 
 /* Hands fd (a pages file opened for writing; -1: none) to writer k (< ps->n_writers), which
  * closes the one it had. Returns 0 or -1. */
