@@ -14,6 +14,7 @@
 #include "ferry/log.h"
 #include "os/linux/ptrace.h"
 #include "os/linux/remote.h"
+#include "os/linux/remote_batch.h"
 #include "os/linux/remote_fast.h"
 
 #define SYSCALL_STOP (SIGTRAP | 0x80)
@@ -38,6 +39,7 @@ void lx_rfast_reset(void)
 	kept = NULL;
 	n_kept = 0;
 	memset(stats, 0, sizeof(stats));
+	lx_rbatch_reset();
 }
 
 static uint64_t now_ns(void)
@@ -50,6 +52,7 @@ static uint64_t now_ns(void)
 
 void lx_rfast_log_stats(void)
 {
+	uint64_t batched, batches;
 	uint32_t calls = 0;
 	uint64_t ns = 0;
 
@@ -61,8 +64,10 @@ void lx_rfast_log_stats(void)
 		ferry_log(FERRY_LOG_DEBUG, "restore: remote syscall %d: %u calls, %.3f ms", nr,
 			  stats[nr].calls, (double)stats[nr].ns / 1e6);
 	}
-	ferry_log(FERRY_LOG_DEBUG, "restore: %u remote syscalls in %.3f ms", calls,
-		  (double)ns / 1e6);
+	lx_rbatch_counts(&batched, &batches);
+	ferry_log(FERRY_LOG_DEBUG,
+		  "restore: %u remote syscalls in %.3f ms, %llu more in %llu batches", calls,
+		  (double)ns / 1e6, (unsigned long long)batched, (unsigned long long)batches);
 }
 
 /* Returns the registers kept for tid, read the first time; NULL on error. */
@@ -85,12 +90,12 @@ static struct user_regs_struct *base_regs(pid_t tid, ferry_err_t *err)
 	return &v[n_kept++].regs;
 }
 
-/* Resumes tid with req until a stop of the kind expected (a syscall stop, or the SIGTRAP of a
- * step); an interrupt stop on the way resumes it again, a clone or fork event stores the new
- * task in *child. Returns 0 or -1. */
+/* Resumes tid with req until a stop of the kind expected (a syscall stop for PTRACE_SYSCALL, else
+ * the SIGTRAP of a step or an int3); a clone or fork event stores the new task in *child and
+ * resumes it again. Returns 0 or -1. */
 static int run_to(pid_t tid, enum __ptrace_request req, pid_t *child, ferry_err_t *err)
 {
-	int want = req == PTRACE_SINGLESTEP ? SIGTRAP : SYSCALL_STOP;
+	int want = req == PTRACE_SYSCALL ? SYSCALL_STOP : SIGTRAP;
 
 	for (;;) {
 		int st;
@@ -120,7 +125,7 @@ static int run_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], boo
 	struct user_regs_struct *base = base_regs(tid, err), regs;
 	uint64_t t0 = now_ns();
 
-	if (!base)
+	if (!base || lx_rbatch_flush(tid, err) < 0)
 		return ferry_error_wrap(err, "remote syscall %ld", nr);
 	if (!a)
 		a = none;
@@ -142,6 +147,27 @@ static int run_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], boo
 		stats[nr].calls++;
 		stats[nr].ns += now_ns() - t0;
 	}
+	return 0;
+}
+
+int lx_rfast_run(pid_t tid, uint64_t ip, uint64_t rbx, uint64_t r12, struct user_regs_struct *regs,
+		 ferry_err_t *err)
+{
+	struct user_regs_struct *base = base_regs(tid, err);
+	pid_t child = 0;
+
+	if (!base)
+		return -1;
+	*regs = *base;
+	regs->rip = ip;
+	regs->rbx = rbx;
+	regs->r12 = r12;
+	regs->orig_rax = (uint64_t)-1; /* no syscall to restart */
+	if (lx_regs_set(tid, regs, err) < 0 || run_to(tid, PTRACE_CONT, &child, err) < 0 ||
+	    lx_regs_get(tid, regs, err) < 0)
+		return -1;
+	if (child)
+		return ferry_error(err, EPROTO, "thread %d made task %d", tid, child);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include "ferry/error.h"
 
@@ -18,10 +19,16 @@
  * at ip, the address of a `syscall` instruction; *ret gets the raw result (a negative errno on
  * failure). step: one stop, a SIGTRAP the kernel forces at the syscall's exit (which unblocks
  * SIGTRAP and resets its action to SIG_DFL when it was blocked or ignored, and which a pending
- * SIGTRAP would take the place of); else two syscall stops and no signal. Returns 0 when the
- * syscall ran, -1 when it could not be run. */
+ * SIGTRAP would take the place of); else two syscall stops and no signal. What tid has queued
+ * in a batch runs first. Returns 0 when the syscall ran, -1 when it could not be run. */
 int lx_rfast_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t args[6], bool step,
 		     int64_t *ret, ferry_err_t *err);
+
+/* Runs code in tid (in any ptrace stop, its signals blocked) from the registers kept for it,
+ * with rip = ip and rbx, r12 set, until the SIGTRAP of an int3 (a batch's runner, see
+ * remote_batch.h); *regs gets the registers there. Runs no queued batch. Returns 0 or -1. */
+int lx_rfast_run(pid_t tid, uint64_t ip, uint64_t rbx, uint64_t r12, struct user_regs_struct *regs,
+		 ferry_err_t *err);
 
 /* Runs clone3(args, size) in tid at ip with syscall stops; *child gets the task the kernel
  * reported in a clone or fork event (0: none), *ret the raw result. Returns 0 or -1. */

@@ -171,7 +171,8 @@ static int make_tree(struct lx_rst *rs, ferry_err_t *err)
 			rp->n_tids = 1;
 			rp->r = (struct lx_remote){pid, pid, rs->scratch};
 			made++;
-			if (lx_rst_session(rs, rp, false, err) < 0)
+			if (lx_rbatch_open(pid, rs->scratch + LX_RST_BATCH, false, err) < 0 ||
+			    lx_rst_session(rs, rp, false, err) < 0)
 				return ferry_error_wrap(err, "restore pid %d", rp->p->pid);
 		}
 		if (made == before)

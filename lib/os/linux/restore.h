@@ -23,10 +23,14 @@
 #include "ferry/error.h"
 #include "ferry/process.h"
 #include "os/linux/remote.h"
+#include "os/linux/remote_batch.h"
 #include "os/os.h"
 
-#define LX_RST_SCRATCH_SIZE (4 * 4096u) /* code at 0, data from LX_RST_DATA */
+/* The scratch area: the gadget at 0, data from LX_RST_DATA, the batch area (remote_batch.h) from
+ * LX_RST_BATCH. */
 #define LX_RST_DATA 256u
+#define LX_RST_BATCH (4 * 4096u)
+#define LX_RST_SCRATCH_SIZE (LX_RST_BATCH + LX_RBATCH_SIZE)
 
 struct lx_rst_proc {
 	const struct cr_process *p;

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Restore: the address space. The ferry copy is emptied around the scratch page and the vDSO,
  * the vDSO is moved to its dumped address, every area of the image is mapped at its address and
- * filled from the pages files, then the mm fields are set with PR_SET_MM_MAP. */
+ * filled from the pages files, then the mm fields are set with PR_SET_MM_MAP. The calls whose
+ * result ferry does not need are queued and run in batches (remote_batch.h): the mappings before
+ * the pages are written, the protections, advice and mm fields after. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +107,8 @@ int lx_rst_map_scratch(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *e
 	if ((uint64_t)at != rs->scratch)
 		return ferry_error(err, EEXIST, "scratch page: mapped at 0x%llx",
 				   (unsigned long long)at);
-	if (lx_remote_write(rp->r.pid, rs->scratch, code, sizeof(code), err) < 0)
+	if (lx_remote_write(rp->r.pid, rs->scratch, code, sizeof(code), err) < 0 ||
+	    lx_rbatch_open(rp->r.tid, rs->scratch + LX_RST_BATCH, true, err) < 0)
 		return -1;
 	rp->r.syscall_ip = rs->scratch;
 	return 0;
@@ -298,6 +302,17 @@ static int64_t rcall(struct lx_rst_proc *rp, long nr, uint64_t a0, uint64_t a1, 
 	return lx_rfast_call(rp->r.tid, rp->r.syscall_ip, nr, a, err);
 }
 
+/* Queues a call in rp's batch, what naming its step in an error; returns its index or -1. */
+static int64_t qcall(struct lx_rst_proc *rp, const char *what, long nr, uint64_t a0, uint64_t a1,
+		     uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, ferry_err_t *err)
+{
+	uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
+
+	if (lx_rbatch_room(rp->r.tid, 1, 0, err) < 0)
+		return -1;
+	return lx_rbatch_add(rp->r.tid, nr, a, what, err);
+}
+
 static bool is_special(const struct lx_area *a)
 {
 	return a->kind == LX_AREA_VDSO || a->kind == LX_AREA_VVAR ||
@@ -309,6 +324,10 @@ static bool is_special(const struct lx_area *a)
 static int unmap_uncovered(struct lx_rst_proc *rp, uint64_t s, uint64_t e, ferry_err_t *err)
 {
 	const struct cr_process *p = rp->p;
+	char what[64];
+
+	snprintf(what, sizeof(what), "unmap 0x%llx-0x%llx", (unsigned long long)s,
+		 (unsigned long long)e);
 
 	for (size_t i = 0; i < p->n_vmas && s < e; i++) {
 		const struct cr_vma *v = &p->vmas[i];
@@ -317,11 +336,12 @@ static int unmap_uncovered(struct lx_rst_proc *rp, uint64_t s, uint64_t e, ferry
 			continue;
 		if (v->start >= e)
 			break;
-		if (v->start > s && rcall(rp, SYS_munmap, s, v->start - s, 0, 0, 0, 0, err) < 0)
+		if (v->start > s &&
+		    qcall(rp, what, SYS_munmap, s, v->start - s, 0, 0, 0, 0, err) < 0)
 			return -1;
 		s = v->end;
 	}
-	if (s < e && rcall(rp, SYS_munmap, s, e - s, 0, 0, 0, 0, err) < 0)
+	if (s < e && qcall(rp, what, SYS_munmap, s, e - s, 0, 0, 0, 0, err) < 0)
 		return -1;
 	return 0;
 }
@@ -341,8 +361,7 @@ static int unmap_copy(struct lx_rst *rs, struct lx_rst_proc *rp, const struct lx
 		       !is_special(&m->areas[i + 1]) && m->areas[i + 1].start != rs->scratch)
 			e = m->areas[++i].end;
 		if (unmap_uncovered(rp, s, e, err) < 0)
-			return ferry_error_wrap(err, "unmap 0x%llx-0x%llx", (unsigned long long)s,
-						(unsigned long long)e);
+			return -1;
 	}
 	return 0;
 }
@@ -392,13 +411,15 @@ static int vdso_move(struct lx_rst_proc *rp, const struct range from[3], const s
 {
 	for (int k = 0; k < 3; k++) {
 		uint64_t len = from[k].end - from[k].start;
+		char what[64];
 
 		if (!len || from[k].start == to[k].start)
 			continue;
-		if (rcall(rp, SYS_mremap, from[k].start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
-			  to[k].start, 0, err) < 0)
-			return ferry_error_wrap(err, "move %s to 0x%llx", vdso_names[k],
-						(unsigned long long)to[k].start);
+		snprintf(what, sizeof(what), "move %s to 0x%llx", vdso_names[k],
+			 (unsigned long long)to[k].start);
+		if (qcall(rp, what, SYS_mremap, from[k].start, len, len,
+			  MREMAP_MAYMOVE | MREMAP_FIXED, to[k].start, 0, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -416,10 +437,14 @@ static int vdso_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct 
 	if (vdso_layout(rp->p, m, cur, img, err) < 0)
 		return -1;
 	if (!img[0].end && !img[1].end && !img[2].end) {
-		for (int k = 0; k < 3; k++)
-			if (cur[k].end && rcall(rp, SYS_munmap, cur[k].start,
+		for (int k = 0; k < 3; k++) {
+			char what[32];
+
+			snprintf(what, sizeof(what), "unmap %s", vdso_names[k]);
+			if (cur[k].end && qcall(rp, what, SYS_munmap, cur[k].start,
 						cur[k].end - cur[k].start, 0, 0, 0, 0, err) < 0)
-				return ferry_error_wrap(err, "unmap %s", vdso_names[k]);
+				return -1;
+		}
 		return 0;
 	}
 	for (int k = 0; k < 3; k++) {
@@ -469,14 +494,22 @@ static int shm_index(const struct cr_image *img, uint64_t id)
 	return -1;
 }
 
-/* Opens the backing of v in the tracee (a file path, or ferry's shm object); returns the fd. */
-static int64_t open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_vma *v,
-			    ferry_err_t *err)
+/* An fd in the tracee: its number, or the result of a queued call. */
+struct rfd {
+	int64_t v; /* the number, or the call's index */
+	bool queued;
+};
+
+/* Opens the backing of v in the tracee: ferry's shm object now, a file path in the batch; returns
+ * 0 or -1. */
+static int open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_vma *v,
+			struct rfd *fd, ferry_err_t *err)
 {
-	char path[PATH_MAX];
+	char host[PATH_MAX + 64], what[PATH_MAX + 16];
 	int flags = O_RDONLY | O_CLOEXEC;
+	uint64_t a[6] = {(uint64_t)AT_FDCWD};
+	struct stat st;
 	bool given;
-	uint64_t at;
 
 	if (v->shm_id) {
 		int i = shm_index(rs->img, v->shm_id);
@@ -485,24 +518,23 @@ static int64_t open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const str
 			return ferry_error(err, ENOENT, "shared memory %llu",
 					   (unsigned long long)v->shm_id);
 		/* a user namespace's tracee takes the object itself (/proc refuses) */
-		return lx_rst_open_own(rs, rp, rs->shm_fds[i], O_RDWR | O_CLOEXEC, &given, err);
-	} else {
-		char host[PATH_MAX + 64];
-		struct stat st;
-
-		if (stat(lx_rst_host_path(rs, v->path, host, sizeof(host)), &st) < 0)
-			return ferry_error_errno(err, "%s", v->path);
-		if (v->ino && st.st_ino != v->ino)
-			return ferry_error(err, ESTALE, "%s is another file than at checkpoint",
-					   v->path);
-		snprintf(path, sizeof(path), "%s", v->path);
-		if ((v->flags & CR_VMA_SHARED) && (v->prot & PROT_WRITE))
-			flags = O_RDWR | O_CLOEXEC;
+		*fd = (struct rfd){
+		    lx_rst_open_own(rs, rp, rs->shm_fds[i], O_RDWR | O_CLOEXEC, &given, err)};
+		return fd->v < 0 ? -1 : 0;
 	}
-	at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
-	if (!at)
+	if (stat(lx_rst_host_path(rs, v->path, host, sizeof(host)), &st) < 0)
+		return ferry_error_errno(err, "%s", v->path);
+	if (v->ino && st.st_ino != v->ino)
+		return ferry_error(err, ESTALE, "%s is another file than at checkpoint", v->path);
+	if ((v->flags & CR_VMA_SHARED) && (v->prot & PROT_WRITE))
+		flags = O_RDWR | O_CLOEXEC;
+	snprintf(what, sizeof(what), "open %s", v->path);
+	a[2] = (uint64_t)flags;
+	if (lx_rbatch_room(rp->r.tid, 1, strlen(v->path) + 1, err) < 0 ||
+	    !(a[1] = lx_rbatch_data(rp->r.tid, v->path, strlen(v->path) + 1, err)))
 		return -1;
-	return rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, (uint64_t)flags, 0, 0, 0, err);
+	*fd = (struct rfd){lx_rbatch_add(rp->r.tid, SYS_openat, a, what, err), true};
+	return fd->v < 0 ? -1 : 0;
 }
 
 /* Maps an anonymous area elsewhere, faults one page in (a moved area keeps its page offset only
@@ -534,7 +566,7 @@ static int map_moved(struct lx_rst_proc *rp, const struct cr_vma *v, uint32_t pr
  * stay open: lx_rst_files, which comes next, closes every fd of the copy in one call. */
 struct backings {
 	const struct cr_vma *v[64]; /* the area each fd was opened for */
-	int64_t fd[64];
+	struct rfd fd[64];
 	size_t n;
 };
 
@@ -547,21 +579,38 @@ static bool same_backing(const struct cr_vma *a, const struct cr_vma *b)
 	       ((a->prot ^ b->prot) & PROT_WRITE) == 0;
 }
 
-/* Returns the tracee's fd of v's backing, opening it the first time; -1 on error. */
-static int64_t backing_fd(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *b,
-			  const struct cr_vma *v, ferry_err_t *err)
+/* The tracee's fd of v's backing in *fd, opened the first time; *cached tells whether it stays
+ * open for other areas. Returns 0 or -1. */
+static int backing_fd(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *b,
+		      const struct cr_vma *v, struct rfd *fd, bool *cached, ferry_err_t *err)
 {
-	int64_t fd;
-
+	*cached = true;
 	for (size_t i = 0; i < b->n; i++)
-		if (same_backing(b->v[i], v))
-			return b->fd[i];
-	fd = open_backing(rs, rp, v, err);
-	if (fd >= 0 && b->n < sizeof(b->fd) / sizeof(b->fd[0])) {
+		if (same_backing(b->v[i], v)) {
+			*fd = b->fd[i];
+			return 0;
+		}
+	if (open_backing(rs, rp, v, fd, err) < 0)
+		return -1;
+	*cached = b->n < sizeof(b->fd) / sizeof(b->fd[0]);
+	if (*cached) {
 		b->v[b->n] = v;
-		b->fd[b->n++] = fd;
+		b->fd[b->n++] = *fd;
 	}
-	return fd;
+	return 0;
+}
+
+/* Queues a call taking fd as its argument arg; returns 0 or -1. */
+static int qcall_fd(struct lx_rst_proc *rp, const char *what, struct rfd fd, int arg, long nr,
+		    uint64_t a[6], ferry_err_t *err)
+{
+	if (lx_rbatch_room(rp->r.tid, 2, 0, err) < 0)
+		return -1;
+	if (fd.queued && lx_rbatch_next_arg(rp->r.tid, fd.v, arg, err) < 0)
+		return -1;
+	if (!fd.queued)
+		a[arg] = (uint64_t)fd.v;
+	return lx_rbatch_add(rp->r.tid, nr, a, what, err) < 0 ? -1 : 0;
 }
 
 /* Whether area k of p continues area k - 1's attach of the same shm object (split by mprotect). */
@@ -628,13 +677,33 @@ static int sysv_attach(struct lx_rst *rs, struct lx_rst_proc *rp, const struct c
 	return 0;
 }
 
-/* Maps one area at its address with a temporary protection (writable when pages are to be
- * written); returns 0 or -1. */
-static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *b,
-		    const struct cr_vma *v, uint32_t prot, bool remap, ferry_err_t *err)
+static const char *vma_name(const struct cr_vma *v)
+{
+	if (v->path)
+		return v->path;
+	if (v->flags & CR_VMA_HEAP)
+		return "[heap]";
+	if (v->flags & CR_VMA_STACK)
+		return "[stack]";
+	return v->shm_id ? "shared memory" : "anonymous";
+}
+
+/* "VERB 0xSTART-0xEND (NAME)" of v in buf; returns buf. */
+static const char *what_area(const char *verb, const struct cr_vma *v, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s 0x%llx-0x%llx (%s)", verb, (unsigned long long)v->start,
+		 (unsigned long long)v->end, vma_name(v));
+	return buf;
+}
+
+/* map_area once room is made: returns 0 or -1. */
+static int map_area_in(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *b,
+		       const struct cr_vma *v, uint32_t prot, bool remap, const char *what,
+		       ferry_err_t *err)
 {
 	uint64_t flags = MAP_FIXED | ((v->flags & CR_VMA_SHARED) ? MAP_SHARED : MAP_PRIVATE);
-	int64_t fd = -1, at;
+	uint64_t a[6] = {v->start, v->end - v->start, prot, 0, (uint64_t)-1, 0};
+	struct rfd fd;
 	bool cached;
 
 	if (v->flags & CR_VMA_GROWSDOWN)
@@ -645,25 +714,42 @@ static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *
 		if (i >= 0 && rs->img->shm[i].kind == CR_SHM_SYSV)
 			return sysv_attach(rs, rp, v, &rs->img->shm[i], rs->shm_fds[i], err);
 	}
-	if (v->path || v->shm_id) {
-		fd = backing_fd(rs, rp, b, v, err);
-		if (fd < 0)
-			return -1;
-	} else {
-		flags |= MAP_ANONYMOUS;
+	if (!v->path && !v->shm_id) {
+		if (remap) /* only anonymous areas */
+			return map_moved(rp, v, prot, flags | MAP_ANONYMOUS, err);
+		a[3] = flags | MAP_ANONYMOUS;
+		return lx_rbatch_add(rp->r.tid, SYS_mmap, a, what, err) < 0 ? -1 : 0;
 	}
-	if (remap) /* only anonymous areas */
-		return map_moved(rp, v, prot, flags, err);
-	cached = false;
-	for (size_t i = 0; i < b->n; i++)
-		cached |= b->fd[i] == fd;
-	at = rcall(rp, SYS_mmap, v->start, v->end - v->start, prot, flags, (uint64_t)fd,
-		   fd >= 0 ? v->pgoff : 0, err);
-	if (fd >= 0 && !cached && rcall(rp, SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0, err) < 0)
+	if (backing_fd(rs, rp, b, v, &fd, &cached, err) < 0)
 		return -1;
-	if (at >= 0 && (uint64_t)at != v->start)
-		return ferry_error(err, EFAULT, "mapped at 0x%llx", (unsigned long long)at);
-	return at < 0 ? -1 : 0;
+	a[3] = flags;
+	a[5] = v->pgoff;
+	/* MAP_FIXED: a mapping that succeeds is at v->start */
+	if (qcall_fd(rp, what, fd, 4, SYS_mmap, a, err) < 0)
+		return -1;
+	if (cached)
+		return 0;
+	memset(a, 0, sizeof(a));
+	return qcall_fd(rp, what, fd, 0, SYS_close, a, err);
+}
+
+/* Maps one area at its address with a temporary protection (writable when pages are to be
+ * written), queued when ferry needs no result; returns 0 or -1. What was queued before and fails
+ * when the queue runs here reports its own step. */
+static int map_area(struct lx_rst *rs, struct lx_rst_proc *rp, struct backings *b,
+		    const struct cr_vma *v, uint32_t prot, bool remap, ferry_err_t *err)
+{
+	char what[PATH_MAX + 64];
+	bool sync = remap || v->shm_id; /* remote syscalls, which run the queue first */
+
+	/* an open, the mmap and a close, each with a copy of the fd */
+	if (lx_rbatch_room(rp->r.tid, 5, v->path ? strlen(v->path) + 16 : 0, err) < 0 ||
+	    (sync && lx_rbatch_flush(rp->r.tid, err) < 0))
+		return -1;
+	what_area("map", v, what, sizeof(what));
+	if (map_area_in(rs, rp, b, v, prot, remap, what, err) < 0)
+		return ferry_error_wrap(err, "%s", what);
+	return 0;
 }
 
 static const struct {
@@ -676,33 +762,42 @@ static const struct {
     {CR_MADV_RANDOM, MADV_RANDOM},	 {CR_MADV_SEQUENTIAL, MADV_SEQUENTIAL},
 };
 
-/* madvise state and mlock of an area; returns 0 or -1. */
+/* Queues the madvise state and mlock of an area; returns 0 or -1. */
 static int area_finish(struct lx_rst_proc *rp, const struct cr_vma *v, ferry_err_t *err)
 {
 	uint64_t len = v->end - v->start;
+	char what[PATH_MAX + 80];
 
-	for (size_t i = 0; v->madv && i < sizeof(madvs) / sizeof(madvs[0]); i++)
-		if ((v->madv & madvs[i].flag) && rcall(rp, SYS_madvise, v->start, len,
+	what_area("area", v, what, sizeof(what));
+	for (size_t i = 0; v->madv && i < sizeof(madvs) / sizeof(madvs[0]); i++) {
+		char step[sizeof(what) + 16];
+
+		snprintf(step, sizeof(step), "%s: madvise %d", what, madvs[i].advice);
+		if ((v->madv & madvs[i].flag) && qcall(rp, step, SYS_madvise, v->start, len,
 						       (uint64_t)madvs[i].advice, 0, 0, 0, err) < 0)
-			return ferry_error_wrap(err, "madvise %d", madvs[i].advice);
-	if ((v->flags & CR_VMA_LOCKED) && rcall(rp, SYS_mlock, v->start, len, 0, 0, 0, 0, err) < 0)
+			return -1;
+	}
+	if ((v->flags & CR_VMA_LOCKED) &&
+	    qcall(rp, what, SYS_mlock, v->start, len, 0, 0, 0, 0, err) < 0)
 		return -1;
 	return 0;
 }
 
-/* Sets the final protection of area i and of the adjacent areas after it with the same one, in
+/* Queues the final protection of area i and of the adjacent areas after it with the same one, in
  * one call; returns the index of the last area it covered, or -1. */
 static ssize_t reprotect(struct lx_rst_proc *rp, const uint32_t *tmp, size_t i, ferry_err_t *err)
 {
 	const struct cr_process *p = rp->p;
 	const struct cr_vma *v = &p->vmas[i];
 	uint64_t end = v->end;
+	char what[PATH_MAX + 64];
 
+	what_area("area", v, what, sizeof(what));
 	while (i + 1 < p->n_vmas && p->vmas[i + 1].start == end &&
 	       !(p->vmas[i + 1].flags & SPECIAL_VMA) && p->vmas[i + 1].prot == v->prot &&
 	       tmp[i + 1] != p->vmas[i + 1].prot)
 		end = p->vmas[++i].end;
-	if (rcall(rp, SYS_mprotect, v->start, end - v->start, v->prot, 0, 0, 0, err) < 0)
+	if (qcall(rp, what, SYS_mprotect, v->start, end - v->start, v->prot, 0, 0, 0, err) < 0)
 		return -1;
 	return (ssize_t)i;
 }
@@ -743,17 +838,6 @@ static int fill_pages(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
 				return ferry_error_wrap(err, "fill pages");
 	}
 	return 0;
-}
-
-static const char *vma_name(const struct cr_vma *v)
-{
-	if (v->path)
-		return v->path;
-	if (v->flags & CR_VMA_HEAP)
-		return "[heap]";
-	if (v->flags & CR_VMA_STACK)
-		return "[stack]";
-	return v->shm_id ? "shared memory" : "anonymous";
 }
 
 /* Whether the kernel would merge area i with the one before it (adjacent private anonymous
@@ -798,18 +882,13 @@ static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	if (!tmp || !remap || !b)
 		return ferry_error(err, ENOMEM, "restore");
 	plan_prots(rp, tmp, remap);
-	for (size_t i = 0; i < p->n_vmas; i++) {
-		const struct cr_vma *v = &p->vmas[i];
-
-		if (v->flags & SPECIAL_VMA)
-			continue;
-		if (map_area(rs, rp, b, v, tmp[i], remap[i], err) < 0)
-			return ferry_error_wrap(err, "map 0x%llx-0x%llx (%s)",
-						(unsigned long long)v->start,
-						(unsigned long long)v->end, vma_name(v));
-	}
-	if (fill_pages(rs, rp, err) < 0)
+	for (size_t i = 0; i < p->n_vmas; i++)
+		if (!(p->vmas[i].flags & SPECIAL_VMA) &&
+		    map_area(rs, rp, b, &p->vmas[i], tmp[i], remap[i], err) < 0)
+			return -1;
+	if (lx_rbatch_flush(rp->r.tid, err) < 0 || fill_pages(rs, rp, err) < 0)
 		return -1;
+	/* queued: each call names its area in an error */
 	for (size_t i = 0; i < p->n_vmas; i++) {
 		const struct cr_vma *v = &p->vmas[i];
 		ssize_t last = (ssize_t)i;
@@ -822,9 +901,7 @@ static int map_all(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 			if (area_finish(rp, &p->vmas[k], err) < 0)
 				last = -1;
 		if (last < 0)
-			return ferry_error_wrap(err, "area 0x%llx-0x%llx (%s)",
-						(unsigned long long)v->start,
-						(unsigned long long)v->end, vma_name(v));
+			return -1;
 		i = (size_t)last;
 	}
 	return 0;
@@ -842,9 +919,12 @@ static bool same_exe(struct lx_rst *rs, const char *path)
 	       a.st_ino == b.st_ino;
 }
 
-/* PR_SET_MM_MAP with the image's mm fields, auxv and exe; returns 0 or -1. */
+/* Queues PR_SET_MM_MAP with the image's mm fields, auxv and exe (opened in the same batch: its
+ * fd is copied into the struct, 8 bytes over exe_fd, the last field, and the padding after);
+ * returns 0 or -1. */
 static int mm_fields(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
+	static const uint64_t pad;
 	const struct cr_mm *mm = &rp->p->mm;
 	struct prctl_mm_map map = {
 	    .start_code = mm->start_code,
@@ -860,29 +940,43 @@ static int mm_fields(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err
 	    .env_end = mm->env_end,
 	    .exe_fd = (uint32_t)-1,
 	};
-	uint64_t auxv_len = mm->n_auxv * sizeof(uint64_t), at;
+	const char *what = "mm fields (PR_SET_MM_MAP)";
+	bool exe = mm->exe && !same_exe(rs, mm->exe);
+	size_t exe_len = exe ? strlen(mm->exe) + 1 : 0, auxv_len = mm->n_auxv * sizeof(uint64_t);
+	uint64_t a[6] = {(uint64_t)AT_FDCWD, 0, O_RDONLY | O_CLOEXEC}, at;
+	pid_t tid = rp->r.tid;
 	int64_t fd = -1;
-	int rc = 0;
+	char exe_what[PATH_MAX + 8];
 
-	if (mm->exe && !same_exe(rs, mm->exe)) {
-		at = lx_rst_put(rs, rp, 0, mm->exe, strlen(mm->exe) + 1, err);
-		fd = at ? rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, O_RDONLY | O_CLOEXEC, 0, 0,
-				0, err)
-			: -1;
+	_Static_assert(offsetof(struct prctl_mm_map, exe_fd) + 4 == sizeof(struct prctl_mm_map),
+		       "exe_fd is not the last field");
+	if (lx_rbatch_room(tid, 3, exe_len + auxv_len + sizeof(map) + 40, err) < 0)
+		return -1;
+	if (exe) {
+		snprintf(exe_what, sizeof(exe_what), "exe %s", mm->exe);
+		a[1] = lx_rbatch_data(tid, mm->exe, exe_len, err);
+		fd = a[1] ? lx_rbatch_add(tid, SYS_openat, a, exe_what, err) : -1;
 		if (fd < 0)
-			return ferry_error_wrap(err, "exe %s", mm->exe);
-		map.exe_fd = (uint32_t)fd;
+			return -1;
 	}
 	if (auxv_len) {
-		map.auxv = (__u64 *)(uintptr_t)lx_rst_put(rs, rp, 1024, mm->auxv, auxv_len, err);
+		map.auxv = (__u64 *)(uintptr_t)lx_rbatch_data(tid, mm->auxv, auxv_len, err);
 		map.auxv_size = (uint32_t)auxv_len;
 		if (!map.auxv)
-			rc = -1;
+			return -1;
 	}
-	at = rc == 0 ? lx_rst_put(rs, rp, 512, &map, sizeof(map), err) : 0;
-	if (!at || rcall(rp, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, at, sizeof(map), 0, 0, err) < 0)
-		rc = ferry_error_wrap(err, "mm fields (PR_SET_MM_MAP)");
-	return rc; /* fd, if any, is closed with the copy's other fds by lx_rst_files */
+	at = lx_rbatch_data(tid, &map, sizeof(map), err);
+	if (!at || !lx_rbatch_data(tid, &pad, sizeof(pad), err) ||
+	    (exe && lx_rbatch_result_to(tid, fd, at + offsetof(struct prctl_mm_map, exe_fd),
+					err) < 0))
+		return -1;
+	memset(a, 0, sizeof(a));
+	a[0] = PR_SET_MM;
+	a[1] = PR_SET_MM_MAP;
+	a[2] = at;
+	a[3] = sizeof(map);
+	/* the exe's fd, if any, is closed with the copy's other fds by lx_rst_files */
+	return lx_rbatch_add(tid, SYS_prctl, a, what, err) < 0 ? -1 : 0;
 }
 
 int lx_rst_mm(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
@@ -896,7 +990,8 @@ int lx_rst_mm(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	if (rc == 0)
 		rc = vdso_restore(rs, rp, &m, err);
 	lx_memmap_free(&m);
-	if (rc < 0 || map_all(rs, rp, err) < 0 || mm_fields(rs, rp, err) < 0)
+	if (rc < 0 || map_all(rs, rp, err) < 0 || mm_fields(rs, rp, err) < 0 ||
+	    lx_rbatch_flush(rp->r.tid, err) < 0)
 		return -1;
 	return 0;
 }

@@ -193,7 +193,7 @@ uint64_t lx_rst_put(struct lx_rst *rs, struct lx_rst_proc *rp, size_t off, const
 {
 	uint64_t at = rs->scratch + LX_RST_DATA + off;
 
-	if (LX_RST_DATA + off + len > LX_RST_SCRATCH_SIZE) {
+	if (LX_RST_DATA + off + len > LX_RST_BATCH) {
 		ferry_error(err, E2BIG, "%zu bytes do not fit in the scratch page", len);
 		return 0;
 	}
