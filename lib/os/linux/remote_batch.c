@@ -327,3 +327,29 @@ int lx_rbatch_result_to(pid_t tid, int64_t from, uint64_t dst, ferry_err_t *err)
 	w[2] = dst;
 	return append(b, w, NULL, err) < 0 ? -1 : 0;
 }
+
+int64_t lx_rbatch_call(pid_t tid, const char *what, long nr, const uint64_t args[6], int arg,
+		       const void *data, size_t len, ferry_err_t *err)
+{
+	uint64_t a[6];
+
+	memcpy(a, args, sizeof(a));
+	if (lx_rbatch_room(tid, 1, data ? len + 8 : 0, err) < 0)
+		return -1;
+	if (data && (arg < 0 || arg > 5 || !(a[arg] = lx_rbatch_data(tid, data, len, err))))
+		return arg < 0 || arg > 5 ? ferry_error(err, EINVAL, "argument %d", arg) : -1;
+	return lx_rbatch_add(tid, nr, a, what, err);
+}
+
+int lx_rbatch_result(pid_t tid, int64_t idx, int64_t *ret, ferry_err_t *err)
+{
+	struct batch *b = get(tid, err);
+
+	if (!b)
+		return -1;
+	if (idx < 0 || (size_t)idx >= b->n_ret)
+		return ferry_error(err, EINVAL, "batch of %d: call %lld has not run", tid,
+				   (long long)idx);
+	*ret = b->ret[idx];
+	return 0;
+}

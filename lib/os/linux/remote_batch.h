@@ -38,6 +38,11 @@ int lx_rbatch_room(pid_t tid, size_t calls, size_t bytes, ferry_err_t *err);
 int64_t lx_rbatch_add(pid_t tid, long nr, const uint64_t args[6], const char *what,
 		      ferry_err_t *err);
 
+/* Queues one call in a group of its own: room for it, and when data is set, argument arg points
+ * at a copy of its len bytes. Returns the call's index or -1. */
+int64_t lx_rbatch_call(pid_t tid, const char *what, long nr, const uint64_t args[6], int arg,
+		       const void *data, size_t len, ferry_err_t *err);
+
 /* Copies len bytes into the queue's data; returns their address in tid's process, or 0. */
 uint64_t lx_rbatch_data(pid_t tid, const void *data, size_t len, ferry_err_t *err);
 
@@ -52,6 +57,9 @@ int lx_rbatch_result_to(pid_t tid, int64_t from, uint64_t dst, ferry_err_t *err)
 /* Runs what tid has queued. A call that failed becomes an error naming its syscall, its step and
  * the reason, and the rest of the queue is dropped. Returns 0 or -1. */
 int lx_rbatch_flush(pid_t tid, ferry_err_t *err);
+
+/* *ret gets the result of queued call idx once it has run; returns 0, or -1 when it has not. */
+int lx_rbatch_result(pid_t tid, int64_t idx, int64_t *ret, ferry_err_t *err);
 
 /* Number of calls run and batches run since the last lx_rbatch_reset. */
 void lx_rbatch_counts(uint64_t *calls, uint64_t *batches);

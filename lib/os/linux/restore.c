@@ -2,6 +2,7 @@
 /* Restore of a process tree (os_ops.restore): the order of the steps, and killing everything made
  * when one fails. See restore.h for the method. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,11 +78,19 @@ static int rst_init(struct lx_rst *rs, const struct os_restore_req *req, const s
 	return 0;
 }
 
-void lx_rst_release(struct lx_rst *rs)
+/* Unmaps the pages files. */
+static void pages_release(struct lx_rst *rs)
 {
 	for (size_t i = 0; i < rs->n_pages; i++)
 		munmap((void *)rs->pages[i].map, rs->pages[i].size);
 	free(rs->pages);
+	rs->pages = NULL;
+	rs->n_pages = 0;
+}
+
+void lx_rst_release(struct lx_rst *rs)
+{
+	pages_release(rs);
 	for (size_t i = 0; rs->shm_fds && i < rs->img->n_shm; i++)
 		if (rs->shm_fds[i] >= 0)
 			close(rs->shm_fds[i]);
@@ -225,10 +234,40 @@ static void remove_sysv(struct lx_rst *rs)
 	}
 }
 
+/* The restore's tracees stop and resume at every remote call and batch. On one CPU with ferry,
+ * each of those is a switch between the two; a tracee on another CPU, idle while ferry works,
+ * needs a wake-up of that CPU instead, which on a VM costs more than the call itself. So ferry
+ * runs on the CPU it is on, and the processes it makes inherit that; pin_end gives every task
+ * ferry's mask again (what they would have had). Not for a container's tree, which comes from a
+ * root the runtime made, with the container's CPUs. */
+static void pin_begin(struct lx_rst *rs)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	if (rs->req->root > 0 || cpu < 0 || sched_getaffinity(0, sizeof(rs->cpus), &rs->cpus) < 0)
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	rs->pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
+}
+
+static void pin_end(struct lx_rst *rs)
+{
+	if (!rs->pinned)
+		return;
+	for (size_t i = 0; i < rs->n_procs; i++)
+		for (size_t t = 0; t < rs->procs[i].n_tids; t++)
+			sched_setaffinity(rs->procs[i].tids[t], sizeof(rs->cpus), &rs->cpus);
+	sched_setaffinity(0, sizeof(rs->cpus), &rs->cpus);
+	rs->pinned = false;
+}
+
 /* Kills what a failed restore made and frees the rest. */
 static void undo(struct lx_rst *rs)
 {
 	kill_all(rs);
+	pin_end(rs);
 	lx_rst_net_finish(rs, false);
 	remove_sysv(rs);
 	lx_rst_release(rs);
@@ -239,6 +278,7 @@ static int restore_all(struct lx_rst *rs, const struct os_restore_req *req,
 {
 	uint64_t t0 = now_us();
 
+	pin_begin(rs);
 	rs->scratch = lx_rst_find_scratch(rs->img, LX_RST_SCRATCH_SIZE, err);
 	if (!rs->scratch || lx_rst_net_start(rs, err) < 0 || make_tree(rs, err) < 0)
 		return -1;
@@ -298,6 +338,8 @@ pid_t lx_restore(const struct os_restore_req *req, const struct cr_image *img,
 		return ferry_error_wrap(err, "restore");
 	}
 	t0 = now_us();
+	pages_release(&rs); /* before the tree runs: the unmap then waits for no one */
+	pin_end(&rs);
 	detach_all(&rs);
 	lx_rst_net_finish(&rs, true);
 	ferry_log(FERRY_LOG_DEBUG, "restore: detach in %.3f ms", (double)(now_us() - t0) / 1e3);

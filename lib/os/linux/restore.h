@@ -15,6 +15,7 @@
 #ifndef LX_RESTORE_H
 #define LX_RESTORE_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -72,7 +73,14 @@ struct lx_rst {
 	void *seccomp;	  /* a container's seccomp filter (BPF), installed in every process */
 	size_t seccomp_len;
 	struct lx_rst_net *net; /* network lock and sockets made in repair mode (restore_net.c) */
+	cpu_set_t cpus;		/* ferry's CPU mask, while it runs pinned to one (restore.c) */
+	bool pinned;
 };
+
+/* The kernel writes to a registered rseq area on every return to user mode, and kills the
+ * thread when that memory is gone: a copy's registration (ferry's libc's, which a process
+ * inherits from its parent copy) is dropped, queued, before its memory goes. Returns 0 or -1. */
+int lx_rst_rseq_queue(struct lx_rst_proc *rp, ferry_err_t *err);
 
 /* path of the tree as ferry reaches it (through the root's /proc root when the tree lives in
  * its own mount namespace), in buf or path itself; returns it. */
@@ -85,10 +93,10 @@ int lx_rst_fdpass_init(struct lx_rst *rs, struct lx_rst_proc *root, ferry_err_t 
 /* Hands ferry's fd own to rp (SCM_RIGHTS); returns rp's new fd (close-on-exec) or -1. */
 int64_t lx_rst_give(struct lx_rst *rs, struct lx_rst_proc *rp, int own, ferry_err_t *err);
 
-/* Closes every fd of rp but the passing ones; returns 0 or -1. */
+/* Queues the closing of every fd of rp but the passing ones; returns 0 or -1. */
 int lx_rst_fdpass_close_others(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
 
-/* Closes the passing fds of rp once its fds are restored; returns 0 or -1. */
+/* Queues the closing of the passing fds of rp once its fds are restored; returns 0 or -1. */
 int lx_rst_fdpass_end(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
 
 /* rp opens ferry's fd own again with flags (through /proc), or takes the same open file when

@@ -5,8 +5,10 @@
  * unmapped through a `syscall` of the restored vDSO. */
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -31,14 +33,24 @@ static int64_t call_in(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, lon
 
 #define RCALL(nr, a0, a1, a2, a3) call_in(rs, rp, rp->r.tid, nr, a0, a1, a2, a3, err)
 
-/* Sets the rlimits that differ from ferry's (which the copy has); only lowering a hard limit
+/* Queues syscall nr in thread tid, argument arg (>= 0) pointing at a copy of data; what names
+ * the step in an error. Returns 0 or -1. */
+static int queue_in(pid_t tid, const char *what, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		    uint64_t a3, int arg, const void *data, size_t len, ferry_err_t *err)
+{
+	const uint64_t a[6] = {a0, a1, a2, a3};
+
+	return lx_rbatch_call(tid, what, nr, a, arg, data, len, err) < 0 ? -1 : 0;
+}
+
+/* Queues the rlimits that differ from ferry's (which the copy has); only lowering a hard limit
  * works without CAP_SYS_RESOURCE. Returns 0 or -1. */
-static int rlimits(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+static int rlimits(struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	for (int i = 0; i < CR_RLIMIT_COUNT; i++) {
 		const struct cr_rlimit *want = &rp->p->rlimits[i];
 		struct rlimit cur;
-		uint64_t at;
+		char what[32];
 
 		if (getrlimit((__rlimit_resource_t)i, &cur) < 0)
 			return ferry_error_errno(err, "rlimit %d", i);
@@ -50,21 +62,22 @@ static int rlimits(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 					   "needs CAP_SYS_RESOURCE",
 					   i, (unsigned long long)cur.rlim_max,
 					   (unsigned long long)want->max);
-		at = lx_rst_put(rs, rp, 0, want, sizeof(*want), err);
-		if (!at || RCALL(SYS_prlimit64, 0, (uint64_t)i, at, 0) < 0)
-			return ferry_error_wrap(err, "rlimit %d", i);
+		snprintf(what, sizeof(what), "rlimit %d", i);
+		if (queue_in(rp->r.tid, what, SYS_prlimit64, 0, (uint64_t)i, 0, 0, 2, want,
+			     sizeof(*want), err) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-/* Sets the signal actions that differ from ferry's own (which the copy has). SIGTRAP waits for
- * the end (sigtrap_action): the remote calls' steps reset it. */
-static int sigactions(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+/* Queues the signal actions that differ from ferry's own (which the copy has). SIGTRAP waits for
+ * the end (sigtrap_action): the remote calls' steps and batches' traps reset it. */
+static int sigactions(struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	for (int sig = 1; sig <= CR_NSIG; sig++) {
 		const struct cr_sigaction *want = &rp->p->sigactions[sig - 1];
 		struct cr_sigaction cur;
-		uint64_t at;
+		char what[32];
 
 		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGTRAP)
 			continue;
@@ -72,14 +85,15 @@ static int sigactions(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
 			return ferry_error_errno(err, "signal %d", sig);
 		if (!memcmp(&cur, want, sizeof(cur)))
 			continue;
-		at = lx_rst_put(rs, rp, 0, want, sizeof(*want), err);
-		if (!at || RCALL(SYS_rt_sigaction, (uint64_t)sig, at, 0, 8) < 0)
-			return ferry_error_wrap(err, "action of signal %d", sig);
+		snprintf(what, sizeof(what), "action of signal %d", sig);
+		if (queue_in(rp->r.tid, what, SYS_rt_sigaction, (uint64_t)sig, 0, 0, 8, 1, want,
+			     sizeof(*want), err) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-static int itimers(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+static int itimers(struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	for (int w = 0; w < 3; w++) {
 		const struct cr_itimer *t = &rp->p->itimers[w];
@@ -91,13 +105,14 @@ static int itimers(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 		    {(time_t)(t->interval_us / 1000000), (suseconds_t)(t->interval_us % 1000000)},
 		    {(time_t)(value / 1000000), (suseconds_t)(value % 1000000)},
 		};
-		uint64_t at;
+		char what[32];
 
 		if (!value)
 			continue;
-		at = lx_rst_put(rs, rp, 0, &v, sizeof(v), err);
-		if (!at || RCALL(SYS_setitimer, (uint64_t)w, at, 0, 0) < 0)
-			return ferry_error_wrap(err, "itimer %d", w);
+		snprintf(what, sizeof(what), "itimer %d", w);
+		if (queue_in(rp->r.tid, what, SYS_setitimer, (uint64_t)w, 0, 0, 0, 1, &v, sizeof(v),
+			     err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -198,24 +213,26 @@ int lx_rst_session(struct lx_rst *rs, struct lx_rst_proc *rp, bool root, ferry_e
 int lx_rst_proc_state(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	const struct cr_process *p = rp->p;
-	uint64_t at;
+	pid_t tid = rp->r.tid;
+	char what[PATH_MAX + 8];
 
-	if (RCALL(SYS_umask, p->umask, 0, 0, 0) < 0)
+	(void)rs;
+	if (queue_in(tid, "umask", SYS_umask, p->umask, 0, 0, 0, -1, NULL, 0, err) < 0)
 		return -1;
-	at = lx_rst_put(rs, rp, 0, p->cwd, strlen(p->cwd) + 1, err);
-	if (!at || RCALL(SYS_chdir, at, 0, 0, 0) < 0)
-		return ferry_error_wrap(err, "cwd %s", p->cwd);
-	if (strcmp(p->root, "/")) {
-		at = lx_rst_put(rs, rp, 0, p->root, strlen(p->root) + 1, err);
-		if (!at || RCALL(SYS_chroot, at, 0, 0, 0) < 0)
-			return ferry_error_wrap(err, "root %s", p->root);
-	}
+	snprintf(what, sizeof(what), "cwd %s", p->cwd);
+	if (queue_in(tid, what, SYS_chdir, 0, 0, 0, 0, 0, p->cwd, strlen(p->cwd) + 1, err) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "root %s", p->root);
+	if (strcmp(p->root, "/") &&
+	    queue_in(tid, what, SYS_chroot, 0, 0, 0, 0, 0, p->root, strlen(p->root) + 1, err) < 0)
+		return -1;
 	if ((uint32_t)personality(0xffffffff) != p->personality &&
-	    RCALL(SYS_personality, p->personality, 0, 0, 0) < 0)
-		return ferry_error_wrap(err, "personality");
-	if (rlimits(rs, rp, err) < 0 || sigactions(rs, rp, err) < 0 || itimers(rs, rp, err) < 0)
+	    queue_in(tid, "personality", SYS_personality, p->personality, 0, 0, 0, -1, NULL, 0,
+		     err) < 0)
 		return -1;
-	return 0;
+	if (rlimits(rp, err) < 0 || sigactions(rp, err) < 0 || itimers(rp, err) < 0)
+		return -1;
+	return lx_rbatch_flush(tid, err);
 }
 
 int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
@@ -230,7 +247,7 @@ int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 		pid_t tid = lx_rst_remote_clone(rs, rp, flags, t->tid, t->regs.fs_base,
 						t->clear_child_tid, err);
 
-		if (tid < 0)
+		if (tid < 0 || lx_rbatch_open(tid, rs->scratch + LX_RST_BATCH, false, err) < 0)
 			return ferry_error_wrap(err, "thread %d", t->tid);
 		rp->tids[rp->n_tids++] = tid;
 	}
@@ -238,35 +255,41 @@ int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	return posix_timers(rs, rp, err);
 }
 
-/* What a thread sets from inside: robust list, altstack, clear_child_tid, name, credentials. */
+/* What a thread sets from inside: robust list, altstack, clear_child_tid, name, credentials; in
+ * one batch. */
 static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, ferry_err_t *err)
 {
 	const struct cr_thread *t = &rp->p->threads[i];
 	pid_t tid = rp->tids[i];
 	stack_t ss = {(void *)t->altstack.sp, (int)t->altstack.flags, t->altstack.size};
-	uint64_t at;
+	char what[64];
 
-	if (t->robust_list && call_in(rs, rp, tid, SYS_set_robust_list, t->robust_list,
-				      t->robust_list_len, 0, 0, err) < 0)
-		return ferry_error_wrap(err, "robust list");
-	if (!(t->altstack.flags & SS_DISABLE)) {
-		ss.ss_flags &= ~SS_ONSTACK;
-		at = lx_rst_put(rs, rp, 0, &ss, sizeof(ss), err);
-		if (!at || call_in(rs, rp, tid, SYS_sigaltstack, at, 0, 0, 0, err) < 0)
-			return ferry_error_wrap(err, "altstack");
-	}
+	snprintf(what, sizeof(what), "thread %d: robust list", tid);
+	if (t->robust_list && queue_in(tid, what, SYS_set_robust_list, t->robust_list,
+				       t->robust_list_len, 0, 0, -1, NULL, 0, err) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "thread %d: altstack", tid);
+	ss.ss_flags &= ~SS_ONSTACK;
+	if (!(t->altstack.flags & SS_DISABLE) &&
+	    queue_in(tid, what, SYS_sigaltstack, 0, 0, 0, 0, 0, &ss, sizeof(ss), err) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "thread %d: clear_child_tid", tid);
 	if (i == 0 && t->clear_child_tid &&
-	    call_in(rs, rp, tid, SYS_set_tid_address, t->clear_child_tid, 0, 0, 0, err) < 0)
+	    queue_in(tid, what, SYS_set_tid_address, t->clear_child_tid, 0, 0, 0, -1, NULL, 0,
+		     err) < 0)
 		return -1;
 	if (t->comm) {
 		char name[16] = {0};
 
 		strncpy(name, t->comm, sizeof(name) - 1);
-		at = lx_rst_put(rs, rp, 0, name, sizeof(name), err);
-		if (!at || call_in(rs, rp, tid, SYS_prctl, PR_SET_NAME, at, 0, 0, err) < 0)
-			return ferry_error_wrap(err, "name");
+		snprintf(what, sizeof(what), "thread %d: name", tid);
+		if (queue_in(tid, what, SYS_prctl, PR_SET_NAME, 0, 0, 0, 1, name, sizeof(name),
+			     err) < 0)
+			return -1;
 	}
-	return lx_rst_creds(rs, rp, tid, err);
+	if (lx_rst_creds(rs, rp, tid, err) < 0)
+		return -1;
+	return lx_rbatch_flush(tid, err);
 }
 
 /* The SIGTRAP action, once no remote call steps any more (a step's trap resets a blocked or
@@ -353,7 +376,7 @@ int lx_rst_finish(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 		return -1;
 	for (size_t i = 0; i < rp->n_tids; i++)
 		if (thread_inside(rs, rp, i, err) < 0)
-			return ferry_error_wrap(err, "thread %d", rp->tids[i]);
+			return -1;
 	/* From here no step: every signal blocked (the steps unblocked SIGTRAP) until the masks of
 	 * the image are set. */
 	for (size_t i = 0; i < rp->n_tids; i++)

@@ -30,6 +30,18 @@ static int64_t call(struct lx_rst_proc *rp, pid_t tid, long nr, uint64_t a0, uin
 	return lx_rfast_call(tid, rp->r.syscall_ip, nr, a, err);
 }
 
+/* Queues syscall nr in thread tid; what ("thread TID: " is put before it) names the step in an
+ * error. Returns 0 or -1. */
+static int queue(pid_t tid, const char *what, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		 ferry_err_t *err)
+{
+	const uint64_t a[6] = {a0, a1, a2};
+	char step[96];
+
+	snprintf(step, sizeof(step), "thread %d: %s", tid, what);
+	return lx_rbatch_call(tid, step, nr, a, 0, NULL, 0, err) < 0 ? -1 : 0;
+}
+
 /* ferry's own capability sets (the copy's): effective, permitted, inheritable. */
 static void own_caps(uint64_t *eff, uint64_t *prm, uint64_t *inh)
 {
@@ -63,14 +75,17 @@ static uint64_t status_hex(pid_t tid, const char *key)
 int lx_rst_bounding(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	uint64_t have = status_hex(rp->r.tid, "CapBnd"), drop = have & ~rp->p->creds.cap_bnd;
+	char what[64];
 
 	(void)rs;
-	for (int cap = 0; cap < 64; cap++)
-		if ((drop >> cap) & 1 &&
-		    call(rp, rp->r.tid, SYS_prctl, PR_CAPBSET_DROP, (uint64_t)cap, 0, err) < 0)
-			return ferry_error_wrap(err, "drop capability %d from the bounding set",
-						cap);
-	return 0;
+	for (int cap = 0; cap < 64; cap++) {
+		if (!((drop >> cap) & 1))
+			continue;
+		snprintf(what, sizeof(what), "drop capability %d from the bounding set", cap);
+		if (queue(rp->r.tid, what, SYS_prctl, PR_CAPBSET_DROP, (uint64_t)cap, 0, err) < 0)
+			return -1;
+	}
+	return lx_rbatch_flush(rp->r.tid, err);
 }
 
 /* Securebits first, while CAP_SETPCAP is held; keep-caps too when the uid changes with
@@ -78,15 +93,15 @@ int lx_rst_bounding(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 static int securebits(struct lx_rst_proc *rp, pid_t tid, bool keep, ferry_err_t *err)
 {
 	uint32_t want = rp->p->creds.securebits | (keep ? SECBIT_KEEP_CAPS : 0);
+	char what[32];
 
 	if (want == (uint32_t)prctl(PR_GET_SECUREBITS))
 		return 0;
-	if (call(rp, tid, SYS_prctl, PR_SET_SECUREBITS, want, 0, err) < 0)
-		return ferry_error_wrap(err, "securebits 0x%x", want);
-	return 0;
+	snprintf(what, sizeof(what), "securebits 0x%x", want);
+	return queue(tid, what, SYS_prctl, PR_SET_SECUREBITS, want, 0, err);
 }
 
-static int capsets(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err_t *err)
+static int capsets(struct lx_rst_proc *rp, pid_t tid, ferry_err_t *err)
 {
 	const struct cr_creds *c = &rp->p->creds;
 	struct {
@@ -96,14 +111,21 @@ static int capsets(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_e
 	       {{(uint32_t)c->cap_eff, (uint32_t)c->cap_prm, (uint32_t)c->cap_inh},
 		{(uint32_t)(c->cap_eff >> 32), (uint32_t)(c->cap_prm >> 32),
 		 (uint32_t)(c->cap_inh >> 32)}}};
-	uint64_t at = lx_rst_put(rs, rp, 0, &v, sizeof(v), err);
+	uint64_t at;
+	char what[48];
 
-	if (!at || call(rp, tid, SYS_capset, at, at + sizeof(v.h), 0, err) < 0)
-		return ferry_error_wrap(err, "capabilities");
-	for (int cap = 0; cap < 64; cap++)
-		if ((c->cap_amb >> cap) & 1 && call(rp, tid, SYS_prctl, PR_CAP_AMBIENT,
-						    PR_CAP_AMBIENT_RAISE, (uint64_t)cap, err) < 0)
-			return ferry_error_wrap(err, "ambient capability %d", cap);
+	if (lx_rbatch_room(tid, 1, sizeof(v), err) < 0 ||
+	    !(at = lx_rbatch_data(tid, &v, sizeof(v), err)) ||
+	    queue(tid, "capabilities", SYS_capset, at, at + sizeof(v.h), 0, err) < 0)
+		return -1;
+	for (int cap = 0; cap < 64; cap++) {
+		if (!((c->cap_amb >> cap) & 1))
+			continue;
+		snprintf(what, sizeof(what), "ambient capability %d", cap);
+		if (queue(tid, what, SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (uint64_t)cap,
+			  err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -124,25 +146,27 @@ int lx_rst_creds(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err
 	caps_change = eff != c->cap_eff || prm != c->cap_prm || inh != c->cap_inh || c->cap_amb;
 	if (securebits(rp, tid, uid_change && c->cap_prm, err) < 0)
 		return -1;
-	if (c->no_new_privs && call(rp, tid, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, err) < 0)
+	if (c->no_new_privs && queue(tid, "no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0,
+				     err) < 0)
 		return -1;
 	if (n < 0 || (size_t)n != c->n_groups ||
 	    memcmp(groups, c->groups, (size_t)n * sizeof(gid_t))) {
-		at = c->n_groups ? lx_rst_put(rs, rp, 0, c->groups, c->n_groups * 4, err) : 0;
-		if ((c->n_groups && !at) ||
-		    call(rp, tid, SYS_setgroups, c->n_groups, at, 0, err) < 0)
-			return ferry_error_wrap(err, "groups");
+		at = 0;
+		if (lx_rbatch_room(tid, 1, c->n_groups * 4, err) < 0 ||
+		    (c->n_groups && !(at = lx_rbatch_data(tid, c->groups, c->n_groups * 4, err))) ||
+		    queue(tid, "groups", SYS_setgroups, c->n_groups, at, 0, err) < 0)
+			return -1;
 	}
 	getresgid(&gr, &ge, &gs);
 	if ((gr != c->gid || ge != c->egid || gs != c->sgid) &&
-	    call(rp, tid, SYS_setresgid, c->gid, c->egid, c->sgid, err) < 0)
-		return ferry_error_wrap(err, "gids");
-	if (uid_change && call(rp, tid, SYS_setresuid, c->uid, c->euid, c->suid, err) < 0)
-		return ferry_error_wrap(err, "uids");
-	if ((uid_change || caps_change) && capsets(rs, rp, tid, err) < 0)
+	    queue(tid, "gids", SYS_setresgid, c->gid, c->egid, c->sgid, err) < 0)
+		return -1;
+	if (uid_change && queue(tid, "uids", SYS_setresuid, c->uid, c->euid, c->suid, err) < 0)
+		return -1;
+	if ((uid_change || caps_change) && capsets(rp, tid, err) < 0)
 		return -1;
 	if (uid_change && c->cap_prm && !(c->securebits & SECBIT_KEEP_CAPS) &&
-	    call(rp, tid, SYS_prctl, PR_SET_KEEPCAPS, 0, 0, err) < 0)
+	    queue(tid, "keep-caps off", SYS_prctl, PR_SET_KEEPCAPS, 0, 0, err) < 0)
 		return -1;
 	return 0;
 }

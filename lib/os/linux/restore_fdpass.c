@@ -131,13 +131,23 @@ int lx_rst_fdpass_init(struct lx_rst *rs, struct lx_rst_proc *root, ferry_err_t 
 	return 0;
 }
 
+/* Queues close_range(first, last) in rp; returns 0 or -1. */
+static int close_range_q(struct lx_rst_proc *rp, uint64_t first, uint64_t last, const char *what,
+			 ferry_err_t *err)
+{
+	const uint64_t a[6] = {first, last};
+
+	return lx_rbatch_call(rp->r.tid, what, SYS_close_range, a, 0, NULL, 0, err) < 0 ? -1 : 0;
+}
+
 int lx_rst_fdpass_close_others(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
+	const char *what = "close the copy's files";
+
 	if (rs->pass_fd < 0)
-		return rcall(rp, SYS_close_range, 0, ~0U, 0, 0, err) < 0 ? -1 : 0;
-	if ((rs->pass_fd > 0 &&
-	     rcall(rp, SYS_close_range, 0, (uint64_t)rs->pass_fd - 1, 0, 0, err) < 0) ||
-	    rcall(rp, SYS_close_range, (uint64_t)rs->procfd + 1, ~0U, 0, 0, err) < 0)
+		return close_range_q(rp, 0, ~0U, what, err);
+	if ((rs->pass_fd > 0 && close_range_q(rp, 0, (uint64_t)rs->pass_fd - 1, what, err) < 0) ||
+	    close_range_q(rp, (uint64_t)rs->procfd + 1, ~0U, what, err) < 0)
 		return -1;
 	return 0;
 }
@@ -146,10 +156,8 @@ int lx_rst_fdpass_end(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
 {
 	if (rs->pass_fd < 0)
 		return 0;
-	return rcall(rp, SYS_close_range, (uint64_t)rs->pass_fd, (uint64_t)rs->procfd, 0, 0, err) <
-		       0
-		   ? -1
-		   : 0;
+	return close_range_q(rp, (uint64_t)rs->pass_fd, (uint64_t)rs->procfd,
+			     "close the passing fds", err);
 }
 
 int64_t lx_rst_own_path(const struct lx_rst *rs, int own, char *buf, size_t size)

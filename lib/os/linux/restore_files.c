@@ -3,7 +3,11 @@
  * objects without one (pipes, memfds, deleted files) are made once in ferry and opened by each
  * tracee through /proc/<ferry>/fd/N. A deleted file is made again from its ghost contents at its
  * old path (or, if that name is taken, at "<path>.ferry-ghost-<id>"), opened, and unlinked when
- * the restore ends, so the tracee holds an unlinked file with the same contents. */
+ * the restore ends, so the tracee holds an unlinked file with the same contents.
+ *
+ * Files with a path are opened, moved and placed in batches (remote_batch.h). The number an open
+ * gets is known beforehand, the lowest free one: the copy's fds are closed first, and each fd
+ * restored stays; the batch's results are checked against it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,6 +30,107 @@ static int64_t rcall(struct lx_rst_proc *rp, long nr, uint64_t a0, uint64_t a1, 
 	uint64_t a[6] = {a0, a1, a2};
 
 	return lx_rfast_call(rp->r.tid, rp->r.syscall_ip, nr, a, err);
+}
+
+/* The fds a tracee holds while its files are restored, and the opens queued with the number
+ * each was to get. */
+struct fdtab {
+	uint64_t *bits;
+	size_t words;
+	int lowest; /* every fd below is taken */
+	struct opened {
+		int64_t call;
+		int want;
+		int fd; /* the fd restored */
+	} * opens;
+	size_t n_opens;
+};
+
+static void fdtab_free(struct fdtab *t)
+{
+	free(t->bits);
+	free(t->opens);
+}
+
+static bool taken(const struct fdtab *t, int fd)
+{
+	return (size_t)fd / 64 < t->words && (t->bits[fd / 64] >> (fd % 64)) & 1;
+}
+
+static int take(struct fdtab *t, int fd, ferry_err_t *err)
+{
+	if ((size_t)fd / 64 >= t->words) {
+		size_t words = (size_t)fd / 64 + 1 + t->words;
+		uint64_t *v = realloc(t->bits, words * sizeof(*v));
+
+		if (!v)
+			return ferry_error(err, ENOMEM, "fd table");
+		memset(v + t->words, 0, (words - t->words) * sizeof(*v));
+		t->bits = v;
+		t->words = words;
+	}
+	t->bits[fd / 64] |= 1ULL << (fd % 64);
+	while (taken(t, t->lowest))
+		t->lowest++;
+	return 0;
+}
+
+/* Queues f's open of path at the lowest free fd, its move to f's number (dup3, close) and its
+ * offset; returns 0 or -1. */
+static int queue_open(struct lx_rst_proc *rp, struct fdtab *t, const struct cr_fd *f,
+		      const char *path, uint64_t flags, ferry_err_t *err)
+{
+	size_t len = strlen(path) + 1;
+	pid_t tid = rp->r.tid;
+	uint64_t a[6] = {(uint64_t)AT_FDCWD, 0, flags};
+	struct opened *v = realloc(t->opens, (t->n_opens + 1) * sizeof(*v));
+	int want = t->lowest;
+	char what[PATH_MAX + 48];
+
+	if (!v)
+		return ferry_error(err, ENOMEM, "fd %d", f->fd);
+	t->opens = v;
+	snprintf(what, sizeof(what), "fd %d: open %s", f->fd, path);
+	if (lx_rbatch_room(tid, 4, len, err) < 0 ||
+	    !(a[1] = lx_rbatch_data(tid, path, len, err)))
+		return -1;
+	v[t->n_opens] = (struct opened){lx_rbatch_add(tid, SYS_openat, a, what, err), want, f->fd};
+	if (v[t->n_opens++].call < 0)
+		return -1;
+	snprintf(what, sizeof(what), "fd %d", f->fd);
+	if (want != f->fd) {
+		uint64_t dup[6] = {(uint64_t)want, (uint64_t)f->fd, f->cloexec ? O_CLOEXEC : 0};
+		uint64_t cl[6] = {(uint64_t)want};
+
+		if (lx_rbatch_add(tid, SYS_dup3, dup, what, err) < 0 ||
+		    lx_rbatch_add(tid, SYS_close, cl, what, err) < 0)
+			return -1;
+	}
+	if ((f->kind == CR_FD_REG || f->kind == CR_FD_DELETED || f->kind == CR_FD_MEMFD) &&
+	    f->offset) {
+		uint64_t seek[6] = {(uint64_t)f->fd, f->offset, SEEK_SET};
+
+		if (lx_rbatch_add(tid, SYS_lseek, seek, what, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Runs the queue and checks that every open got the fd it was to get; returns 0 or -1. */
+static int opens_check(struct lx_rst_proc *rp, struct fdtab *t, ferry_err_t *err)
+{
+	if (lx_rbatch_flush(rp->r.tid, err) < 0)
+		return -1;
+	for (size_t i = 0; i < t->n_opens; i++) {
+		int64_t got;
+
+		if (lx_rbatch_result(rp->r.tid, t->opens[i].call, &got, err) < 0)
+			return -1;
+		if (got != t->opens[i].want)
+			return ferry_error(err, EPROTO, "fd %d: opened as %lld, %d was free",
+					   t->opens[i].fd, (long long)got, t->opens[i].want);
+	}
+	return 0;
 }
 
 /* Ferry's fd of pipe id (made on first use, holding data); end 0 or 1; returns it or -1. */
@@ -193,33 +298,16 @@ static int handed_flags(struct lx_rst_proc *rp, const struct cr_fd *f, int64_t f
 	return 0;
 }
 
-/* Opens one fd at its number with its flags and offset; returns 0 or -1. */
-static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_fd *f,
-		      ferry_err_t *err)
+/* An fd opened again from ferry's (or handed over), moved to its number with its flags and
+ * offset; returns 0 or -1. */
+static int own_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr_fd *f, int own,
+		       uint64_t flags, ferry_err_t *err)
 {
-	char path[PATH_MAX + 32];
-	uint64_t flags = (f->flags & ~(uint32_t)STRIP_FLAGS) | (f->cloexec ? O_CLOEXEC : 0);
 	bool given = false;
-	uint64_t at;
-	int64_t fd;
-	int own;
+	int64_t fd = lx_rst_open_own(rs, rp, own, flags, &given, err);
 
-	if (lx_rst_fd_special(f))
-		return special_restore(rs, rp, f, err);
-	if (fd_source(rs, f, path, sizeof(path), &own, err) < 0)
+	if (fd < 0)
 		return -1;
-	if (own >= 0) {
-		fd = lx_rst_open_own(rs, rp, own, flags, &given, err);
-		if (fd < 0)
-			return -1;
-	} else {
-		at = lx_rst_put(rs, rp, 0, path, strlen(path) + 1, err);
-		if (!at)
-			return -1;
-		fd = rcall(rp, SYS_openat, (uint64_t)AT_FDCWD, at, flags, err);
-		if (fd < 0)
-			return ferry_error_wrap(err, "open %s", path);
-	}
 	if (fd != f->fd) {
 		if (rcall(rp, SYS_dup3, (uint64_t)fd, (uint64_t)f->fd, f->cloexec ? O_CLOEXEC : 0,
 			  err) < 0 ||
@@ -235,18 +323,46 @@ static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct cr
 	return 0;
 }
 
+/* Opens one fd at its number with its flags and offset, queued when it has a path; returns 0 or
+ * -1. What was queued before and fails here names its own fd. */
+static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, struct fdtab *t,
+		      const struct cr_fd *f, ferry_err_t *err)
+{
+	char path[PATH_MAX + 32];
+	uint64_t flags = (f->flags & ~(uint32_t)STRIP_FLAGS) | (f->cloexec ? O_CLOEXEC : 0);
+	bool special = lx_rst_fd_special(f);
+	int own = -1, rc;
+
+	if (f->fd < 0)
+		return ferry_error(err, EBADF, "fd %d", f->fd);
+	if (!special && fd_source(rs, f, path, sizeof(path), &own, err) < 0)
+		return ferry_error_wrap(err, "fd %d", f->fd);
+	if (!special && own < 0)
+		rc = queue_open(rp, t, f, path, flags, err);
+	else if (lx_rbatch_flush(rp->r.tid, err) < 0) /* before remote syscalls */
+		return -1;
+	else if ((special ? special_restore(rs, rp, f, err)
+			  : own_restore(rs, rp, f, own, flags, err)) < 0)
+		return ferry_error_wrap(err, "fd %d", f->fd);
+	else
+		rc = 0;
+	return rc < 0 ? -1 : take(t, f->fd, err);
+}
+
 int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
-	/* The copy's own fds go first (those passing ferry's fds last). */
-	if (lx_rst_fdpass_close_others(rs, rp, err) < 0)
-		return ferry_error_wrap(err, "close the copy's files");
-	for (size_t i = 0; i < rp->p->n_fds; i++) {
-		const struct cr_fd *f = &rp->p->fds[i];
+	__attribute__((cleanup(fdtab_free))) struct fdtab t = {0};
 
-		if (fd_restore(rs, rp, f, err) < 0)
-			return ferry_error_wrap(err, "fd %d", f->fd);
-	}
-	if (lx_rst_fd_epoll(rs, rp, err) < 0)
+	/* The copy's own fds go first (those passing ferry's fds last, which it keeps). */
+	if (lx_rst_fdpass_close_others(rs, rp, err) < 0 ||
+	    (rs->pass_fd >= 0 &&
+	     (take(&t, rs->pass_fd, err) < 0 || take(&t, rs->procfd, err) < 0)))
 		return -1;
-	return lx_rst_fdpass_end(rs, rp, err);
+	for (size_t i = 0; i < rp->p->n_fds; i++)
+		if (fd_restore(rs, rp, &t, &rp->p->fds[i], err) < 0)
+			return -1;
+	if (opens_check(rp, &t, err) < 0 || lx_rst_fd_epoll(rs, rp, err) < 0 ||
+	    lx_rst_fdpass_end(rs, rp, err) < 0)
+		return -1;
+	return lx_rbatch_flush(rp->r.tid, err);
 }

@@ -986,7 +986,9 @@ int lx_rst_mm(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 
 	if (lx_memmap_read(rp->r.pid, false, &m, err) < 0)
 		return -1;
-	rc = unmap_copy(rs, rp, &m, err);
+	rc = lx_rst_rseq_queue(rp, err);
+	if (rc == 0)
+		rc = unmap_copy(rs, rp, &m, err);
 	if (rc == 0)
 		rc = vdso_restore(rs, rp, &m, err);
 	lx_memmap_free(&m);

@@ -38,10 +38,7 @@ static int wait_event_stop(pid_t tid, ferry_err_t *err)
 	}
 }
 
-/* The kernel writes to a registered rseq area on every return to user mode, and kills the
- * thread when that memory is gone: the copy's registration (ferry's libc) goes before its memory.
- * Returns 0 or -1. */
-static int rseq_unregister(struct lx_remote *r, ferry_err_t *err)
+int lx_rst_rseq_queue(struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	struct {
 		uint64_t ptr;
@@ -49,7 +46,7 @@ static int rseq_unregister(struct lx_remote *r, ferry_err_t *err)
 	} cfg = {0};
 	uint64_t a[6];
 
-	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, r->tid, (void *)sizeof(cfg), &cfg) < 0 ||
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, rp->r.tid, (void *)sizeof(cfg), &cfg) < 0 ||
 	    !cfg.ptr)
 		return 0;
 	a[0] = cfg.ptr;
@@ -57,9 +54,8 @@ static int rseq_unregister(struct lx_remote *r, ferry_err_t *err)
 	a[2] = 1; /* RSEQ_FLAG_UNREGISTER */
 	a[3] = cfg.sig;
 	a[4] = a[5] = 0;
-	if (lx_rfast_call(r->tid, r->syscall_ip, SYS_rseq, a, err) < 0)
-		return ferry_error_wrap(err, "unregister rseq");
-	return 0;
+	return lx_rbatch_call(rp->r.tid, "unregister rseq", SYS_rseq, a, 0, NULL, 0, err) < 0 ? -1
+												 : 0;
 }
 
 /* Returns the address of a `syscall` instruction in ferry's own vDSO (the copy, a fork, has it
@@ -102,7 +98,7 @@ static int seize_copy(struct lx_rst_proc *rp, pid_t pid, ferry_err_t *err)
 		return -1;
 	if (!rp->r.syscall_ip)
 		return ferry_error(err, ENOEXEC, "restore: no vDSO to run syscalls through");
-	return rseq_unregister(&rp->r, err);
+	return 0;
 }
 
 int lx_rst_adopt_root(struct lx_rst_proc *rp, pid_t pid, ferry_err_t *err)
