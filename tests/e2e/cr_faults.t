@@ -361,6 +361,22 @@ sleep 0.2
 is "$(pid_alive "$ROOT" && echo alive; pid_alive "$CHILD" && echo alive)" "" \
 	"no process of the tree is left (the parent it made is killed)"
 
+# A file the process has open is gone at restore time: the open fails in a batch of calls (after
+# the files before it) and its error names the fd and the path; the process made is killed.
+start_ready gone "$W/counter" "$T_WORK/count5"
+wait_for test -s "$T_WORK/count5"
+"$FERRY" process checkpoint --pid "$PID" --image-path "$T_WORK/gone"
+ok $? "checkpoint of a counter"
+wait "$PID" 2>/dev/null
+GONE=$PID
+rm "$T_WORK/count5"
+out=$("$FERRY" process restore --image-path "$T_WORK/gone" --detach 2>&1)
+is "$?" 1 "restore with an open file missing fails"
+like "$out" "restore pid $GONE: fd 3: open $T_WORK/count5: .*No such file" \
+	"the error names the process, the fd and the file"
+sleep 0.2
+is "$(pid_alive "$GONE" && echo alive)" "" "the process it made is killed"
+
 # A vDSO of another layout: the image's host facts are forged so that [vdso] is one page longer
 # (its end moved up by 4096 in the inventory's VdsoArea, field 6, end = field 3).
 cp -r "$T_WORK/good" "$T_WORK/vdso"
