@@ -61,10 +61,12 @@ start() {
 	BEFORE=$(snapshot "$PID")
 }
 
-# calls NAME: a complete dump of $PID with the debug log; sets CALLS (one "name guarded|unguarded"
-# a line, in call order) and INJECTED (the number of the injected code's first call, its mmap).
+# calls NAME INJECTED: a complete dump of $PID with the debug log; sets CALLS (one "name
+# guarded|unguarded" a line, in call order) and INJECTED (the number of the injected code's first
+# call, its mmap; past the last call when no code is injected: a small process's pages are copied,
+# and only with INJECTED "all" must code be injected).
 calls() {
-	local st re
+	local st re how
 	rm -rf "$T_WORK/$1.img" "$T_WORK/$1.log"
 	timeout 60 "$FERRY" --debug --log "$T_WORK/$1.log" process checkpoint --pid "$PID" \
 		--image-path "$T_WORK/$1.img" --leave-running </dev/null >/dev/null 2>&1
@@ -73,9 +75,11 @@ calls() {
 	re='.*remote syscall [0-9]+: ([a-z_0-9]+) \([0-9]+\) in [0-9]+, (guarded|unguarded).*'
 	CALLS=$(sed -nE "s/$re/\\1 \\2/p" "$T_WORK/$1.log")
 	INJECTED=$(awk '$1 == "mmap" {print NR; exit}' <<<"$CALLS")
-	ok "$([ -n "$CALLS" ] && [ -n "$INJECTED" ] && echo 0 || echo 1)" \
-		"$1: its remote syscalls are logged ($(wc -l <<<"$CALLS"), the injected code's" \
-		"from $INJECTED)"
+	how="the injected code's from ${INJECTED:-none}"
+	[ "$2" = all ] || how="$how; its pages copied: $(grep -c "pages of process $PID copied" \
+		"$T_WORK/$1.log")"
+	ok "$([ -n "$CALLS" ] && { [ -n "$INJECTED" ] || [ "$2" != all ]; } && echo 0 || echo 1)" \
+		"$1: its remote syscalls are logged ($(wc -l <<<"$CALLS"); $how)"
 	INJECTED=${INJECTED:-$(($(wc -l <<<"$CALLS") + 1))}
 	is "$(head -n $((INJECTED - 1)) <<<"$CALLS" |
 		awk '$2 != "guarded" || $1 ~ /^(mmap|munmap)$/')" "" \
@@ -130,7 +134,7 @@ every_point() {
 	local name=$1 which=$2 point n call guard
 	shift 2
 	start "$name" "$W/$name" "$@"
-	calls "$name"
+	calls "$name" "$which"
 	FAILED_POINTS=0 POINTS=0
 	for point in entry exit done; do
 		n=0

@@ -25,6 +25,9 @@
 #define DUMP_BUF_SIZE (4u << 20) /* pages read per process_vm_readv batch */
 #define DUMP_MAX_RANGES 1024	 /* ranges per batch */
 #define DUMP_MT_MIN (16u << 20)	 /* pages of one process worth several files at once */
+/* Pages of one process copied rather than spliced by injected code: that costs about 2 ms
+ * (inject, cure) whatever the size, a copy about 10 ms a MiB on a VM (docs/benchmarks.md). */
+#define DUMP_COPY_MAX (256u << 10)
 
 static uint32_t vma_flags(const struct lx_area *a)
 {
@@ -258,7 +261,8 @@ struct pages_out {
 	const struct lx_memmap *m;
 	struct lx_parasite ps; /* ps.r.pid 0: not injected */
 	size_t area;	       /* cursor into m->areas for readable() */
-	uint8_t *buf;
+	uint8_t *buf; /* mapped, buf_size bytes */
+	size_t buf_size;
 	int fd; /* the pages file while batches are in flight */
 	struct lx_page_range sent[LX_PARASITE_QUEUE][LX_PARASITE_MAX_RANGES];
 };
@@ -497,10 +501,17 @@ static int write_pages(struct pages_out *o, const struct lx_page_list *l, ferry_
 	if (o->ps.r.pid)
 		size = o->ps.pipe_size, max = LX_PARASITE_MAX_RANGES;
 	size = l->bytes < size ? l->bytes : size;
-	o->buf = malloc(size);
+	size = size ? size : CR_PAGE_SIZE;
+	/* Copied pages go through it: its pages made at once, not one fault each. Else it serves
+	 * only if the injected code fails. */
+	o->buf_size = size;
+	o->buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | (o->ps.r.pid ? 0 : MAP_POPULATE), -1, 0);
 	batch = calloc(max, sizeof(*batch));
-	if (!o->buf || !batch)
+	if (o->buf == MAP_FAILED || !batch) {
+		o->buf = NULL;
 		return ferry_error(err, ENOMEM, "pages");
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		uint64_t at = l->v[i].start;
 
@@ -535,7 +546,11 @@ static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struc
 	uint64_t t0 = lx_dump_now_us(), t1, t2;
 
 	*o = (struct pages_out){.ctx = ctx, .p = p, .m = m, .fd = -1};
-	pages_out_start(o, streams_for(o, l));
+	if (l->bytes > DUMP_COPY_MAX)
+		pages_out_start(o, streams_for(o, l));
+	else
+		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %llu KiB", p->pid,
+			  (unsigned long long)l->bytes >> 10);
 	t1 = lx_dump_now_us();
 	if (o->ps.r.pid && (o->ps.n_writers > 1 || o->ps.n_pipes > 1)) {
 		const struct lx_pages_mt job = {ctx->w, &p->pages, progress_mt, o};
@@ -551,7 +566,8 @@ static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struc
 		  "pages of process %d: inject %.3f ms, write %.3f ms, cure %.3f ms", p->pid,
 		  (double)(t1 - t0) / 1e3, (double)(t2 - t1) / 1e3,
 		  (double)(lx_dump_now_us() - t2) / 1e3);
-	free(o->buf);
+	if (o->buf)
+		munmap(o->buf, o->buf_size);
 	return r;
 }
 
