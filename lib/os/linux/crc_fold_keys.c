@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <string.h>
 #if defined(__x86_64__)
-#include <cpuid.h>
 #endif
 
 #include "image/image.h"
@@ -37,30 +36,15 @@ void crc_fold_keys_init(struct crc_fold_keys *k)
 }
 
 #if defined(__x86_64__)
-static uint64_t xcr0(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return (uint64_t)hi << 32 | lo;
-}
-
 bool crc_fold_usable(void)
 {
-	/* XCR0: SSE, AVX, opmask, upper halves of ZMM0-15, ZMM16-31 */
-	const uint64_t xstate = 1u << 1 | 1u << 2 | 1u << 5 | 1u << 6 | 1u << 7;
-	unsigned a, b, c, d;
-
-	if (!__get_cpuid(1, &a, &b, &c, &d))
-		return false;
-	if (!(c & bit_PCLMUL) || !(c & bit_SSE4_2) || !(c & bit_OSXSAVE))
-		return false;
-	if ((xcr0() & xstate) != xstate)
-		return false;
-	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
-		return false;
-	return (b & bit_AVX512F) && (b & bit_AVX512VL) && (b & bit_AVX512BW) &&
-	       (c & bit_VPCLMULQDQ);
+	/* What the compiler's runtime read once at start (a cpuid traps to the hypervisor on a VM,
+	 * at tens of microseconds each); its AVX-512 features count only when XCR0 shows the OS
+	 * saves those registers. */
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.2") &&
+	       __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+	       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("vpclmulqdq");
 }
 #else
 bool crc_fold_usable(void)
