@@ -91,8 +91,10 @@ struct sum_part {
 };
 
 /* Checksums the part in the page cache, mapped a window at a time with its pages: no copy, and
- * no fresh memory to fault in. A file found shorter than the window stops it (a page past the end
- * would fault). Returns false when the file cannot be mapped at all. */
+ * no fresh memory to fault in (for a small file; a large one is read in parts by several threads
+ * of ferry, whose unmaps would each have to reach the other CPUs). A file found shorter than the
+ * window stops it (a page past the end would fault). Returns false when the file cannot be mapped
+ * at all. */
 static bool sum_mapped(struct sum_part *s)
 {
 	while (s->done < s->len) {
@@ -122,7 +124,7 @@ static void *sum_part(void *arg)
 	uint8_t *buf;
 
 	s->crc = 0, s->done = 0;
-	if (sum_mapped(s))
+	if (s->len < SUM_SPLIT && sum_mapped(s))
 		return NULL;
 	buf = malloc(SUM_CHUNK);
 	while (buf && s->done < s->len) {
