@@ -77,7 +77,7 @@ static ssize_t slurp(int dirfd, const char *name, uint64_t max, uint8_t **buf, f
 
 #define SUM_CHUNK (1u << 20)   /* bytes read at a time */
 #define SUM_WINDOW (64u << 20) /* bytes mapped at a time */
-#define SUM_SPLIT (16u << 20) /* a file this large is checksummed in parts at once */
+#define SUM_SPLIT (16u << 20)  /* a file this large is checksummed in parts at once */
 #define SUM_PARTS 4
 
 /* A part of a file being checksummed. */
@@ -98,7 +98,8 @@ struct sum_part {
 static bool sum_mapped(struct sum_part *s)
 {
 	while (s->done < s->len) {
-		size_t want = s->len - s->done < SUM_WINDOW ? (size_t)(s->len - s->done) : SUM_WINDOW;
+		size_t want =
+		    s->len - s->done < SUM_WINDOW ? (size_t)(s->len - s->done) : SUM_WINDOW;
 		off_t at = (off_t)(s->off + s->done);
 		void *map = mmap(NULL, want, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, at);
 		struct stat st;

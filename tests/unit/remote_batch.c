@@ -78,8 +78,12 @@ static int64_t q(long nr, uint64_t a0, uint64_t a1, uint64_t a2, const char *wha
 
 static int start_child(void)
 {
-	uint64_t a[6] = {0, LX_RBATCH_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
-			 MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0};
+	uint64_t a[6] = {0,
+			 LX_RBATCH_SIZE,
+			 PROT_READ | PROT_WRITE | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS,
+			 (uint64_t)-1,
+			 0};
 	struct lx_remote r;
 	int64_t at;
 	int st;

@@ -261,7 +261,7 @@ struct pages_out {
 	const struct lx_memmap *m;
 	struct lx_parasite ps; /* ps.r.pid 0: not injected */
 	size_t area;	       /* cursor into m->areas for readable() */
-	uint8_t *buf; /* mapped, buf_size bytes */
+	uint8_t *buf;	       /* mapped, buf_size bytes */
 	size_t buf_size;
 	int fd; /* the pages file while batches are in flight */
 	struct lx_page_range sent[LX_PARASITE_QUEUE][LX_PARASITE_MAX_RANGES];

@@ -36,12 +36,11 @@ _Static_assert(DATA_AT < LX_RBATCH_SIZE, "batch area too small");
  * 48: mov %rcx,(%rdx)      4b: jmp 34               4d: int3
  */
 static const uint8_t runner[] = {
-    0x4d, 0x85, 0xe4, 0x74, 0x48, 0x48, 0x8b, 0x03, 0x48, 0x83, 0xf8, 0xff, 0x74, 0x2f,
-    0x48, 0x8b, 0x7b, 0x08, 0x48, 0x8b, 0x73, 0x10, 0x48, 0x8b, 0x53, 0x18, 0x4c, 0x8b,
-    0x53, 0x20, 0x4c, 0x8b, 0x43, 0x28, 0x4c, 0x8b, 0x4b, 0x30, 0x0f, 0x05, 0x48, 0x89,
-    0x43, 0x38, 0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff, 0x73, 0x19, 0x48, 0x83, 0xc3, 0x40,
-    0x49, 0xff, 0xcc, 0xeb, 0xc3, 0x48, 0x8b, 0x4b, 0x08, 0x48, 0x8b, 0x09, 0x48, 0x8b,
-    0x53, 0x10, 0x48, 0x89, 0x0a, 0xeb, 0xe7, 0xcc,
+    0x4d, 0x85, 0xe4, 0x74, 0x48, 0x48, 0x8b, 0x03, 0x48, 0x83, 0xf8, 0xff, 0x74, 0x2f, 0x48, 0x8b,
+    0x7b, 0x08, 0x48, 0x8b, 0x73, 0x10, 0x48, 0x8b, 0x53, 0x18, 0x4c, 0x8b, 0x53, 0x20, 0x4c, 0x8b,
+    0x43, 0x28, 0x4c, 0x8b, 0x4b, 0x30, 0x0f, 0x05, 0x48, 0x89, 0x43, 0x38, 0x48, 0x3d, 0x01, 0xf0,
+    0xff, 0xff, 0x73, 0x19, 0x48, 0x83, 0xc3, 0x40, 0x49, 0xff, 0xcc, 0xeb, 0xc3, 0x48, 0x8b, 0x4b,
+    0x08, 0x48, 0x8b, 0x09, 0x48, 0x8b, 0x53, 0x10, 0x48, 0x89, 0x0a, 0xeb, 0xe7, 0xcc,
 };
 
 _Static_assert(sizeof(runner) <= QUEUE_AT, "runner too long");
@@ -52,7 +51,7 @@ struct entry {
 
 struct batch {
 	pid_t tid;
-	uint64_t at;	      /* the area in the thread's process */
+	uint64_t at;		   /* the area in the thread's process */
 	struct entry q[MAX_CALLS]; /* the calls not run yet */
 	char *what[MAX_CALLS];
 	size_t n;
@@ -287,11 +286,19 @@ static int result_of(struct batch *b, int64_t from, bool *known, uint64_t *v, fe
 	return 0;
 }
 
+/* Queues the copy of the word at src (a result) to dst when the runner gets there. */
+static int append_copy(struct batch *b, uint64_t src, uint64_t dst, ferry_err_t *err)
+{
+	const uint64_t w[7] = {COPY_NR, src, dst};
+
+	return append(b, w, NULL, err) < 0 ? -1 : 0;
+}
+
 int lx_rbatch_next_arg(pid_t tid, int64_t from, int arg, ferry_err_t *err)
 {
 	struct batch *b = get(tid, err);
 	bool known;
-	uint64_t v, w[7] = {COPY_NR};
+	uint64_t v;
 
 	if (!b || result_of(b, from, &known, &v, err) < 0)
 		return -1;
@@ -303,16 +310,15 @@ int lx_rbatch_next_arg(pid_t tid, int64_t from, int arg, ferry_err_t *err)
 		return 0;
 	}
 	/* The copy, then the call: room was made for both. */
-	w[1] = v;
-	w[2] = b->at + QUEUE_AT + (b->n + 1) * sizeof(b->q[0]) + 8 * (1 + (size_t)arg);
-	return append(b, w, NULL, err) < 0 ? -1 : 0;
+	return append_copy(
+	    b, v, b->at + QUEUE_AT + (b->n + 1) * sizeof(b->q[0]) + 8 * (1 + (size_t)arg), err);
 }
 
 int lx_rbatch_result_to(pid_t tid, int64_t from, uint64_t dst, ferry_err_t *err)
 {
 	struct batch *b = get(tid, err);
 	bool known;
-	uint64_t v, w[7] = {COPY_NR};
+	uint64_t v;
 
 	if (!b || result_of(b, from, &known, &v, err) < 0)
 		return -1;
@@ -323,9 +329,7 @@ int lx_rbatch_result_to(pid_t tid, int64_t from, uint64_t dst, ferry_err_t *err)
 		memcpy(b->data + (dst - b->at - DATA_AT), &v, 8);
 		return 0;
 	}
-	w[1] = v;
-	w[2] = dst;
-	return append(b, w, NULL, err) < 0 ? -1 : 0;
+	return append_copy(b, v, dst, err);
 }
 
 int64_t lx_rbatch_call(pid_t tid, const char *what, long nr, const uint64_t args[6], int arg,

@@ -98,8 +98,8 @@ static int itimers(struct lx_rst_proc *rp, ferry_err_t *err)
 	for (int w = 0; w < 3; w++) {
 		const struct cr_itimer *t = &rp->p->itimers[w];
 		/* A periodic timer that had just expired reads 0 until its signal is dequeued (the
-		 * kernel re-arms it then); that signal comes back as an ordinary pending one, so the
-		 * timer is armed here for its next period. */
+		 * kernel re-arms it then); that signal comes back as an ordinary pending one, so
+		 * the timer is armed here for its next period. */
 		uint64_t value = t->value_us ? t->value_us : t->interval_us;
 		struct itimerval v = {
 		    {(time_t)(t->interval_us / 1000000), (suseconds_t)(t->interval_us % 1000000)},

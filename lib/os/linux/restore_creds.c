@@ -146,8 +146,8 @@ int lx_rst_creds(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err
 	caps_change = eff != c->cap_eff || prm != c->cap_prm || inh != c->cap_inh || c->cap_amb;
 	if (securebits(rp, tid, uid_change && c->cap_prm, err) < 0)
 		return -1;
-	if (c->no_new_privs && queue(tid, "no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0,
-				     err) < 0)
+	if (c->no_new_privs &&
+	    queue(tid, "no_new_privs", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, err) < 0)
 		return -1;
 	if (n < 0 || (size_t)n != c->n_groups ||
 	    memcmp(groups, c->groups, (size_t)n * sizeof(gid_t))) {

@@ -91,8 +91,7 @@ static int queue_open(struct lx_rst_proc *rp, struct fdtab *t, const struct cr_f
 		return ferry_error(err, ENOMEM, "fd %d", f->fd);
 	t->opens = v;
 	snprintf(what, sizeof(what), "fd %d: open %s", f->fd, path);
-	if (lx_rbatch_room(tid, 4, len, err) < 0 ||
-	    !(a[1] = lx_rbatch_data(tid, path, len, err)))
+	if (lx_rbatch_room(tid, 4, len, err) < 0 || !(a[1] = lx_rbatch_data(tid, path, len, err)))
 		return -1;
 	v[t->n_opens] = (struct opened){lx_rbatch_add(tid, SYS_openat, a, what, err), want, f->fd};
 	if (v[t->n_opens++].call < 0)
@@ -355,8 +354,7 @@ int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 
 	/* The copy's own fds go first (those passing ferry's fds last, which it keeps). */
 	if (lx_rst_fdpass_close_others(rs, rp, err) < 0 ||
-	    (rs->pass_fd >= 0 &&
-	     (take(&t, rs->pass_fd, err) < 0 || take(&t, rs->procfd, err) < 0)))
+	    (rs->pass_fd >= 0 && (take(&t, rs->pass_fd, err) < 0 || take(&t, rs->procfd, err) < 0)))
 		return -1;
 	for (size_t i = 0; i < rp->p->n_fds; i++)
 		if (fd_restore(rs, rp, &t, &rp->p->fds[i], err) < 0)

@@ -967,8 +967,8 @@ static int mm_fields(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err
 	}
 	at = lx_rbatch_data(tid, &map, sizeof(map), err);
 	if (!at || !lx_rbatch_data(tid, &pad, sizeof(pad), err) ||
-	    (exe && lx_rbatch_result_to(tid, fd, at + offsetof(struct prctl_mm_map, exe_fd),
-					err) < 0))
+	    (exe &&
+	     lx_rbatch_result_to(tid, fd, at + offsetof(struct prctl_mm_map, exe_fd), err) < 0))
 		return -1;
 	memset(a, 0, sizeof(a));
 	a[0] = PR_SET_MM;

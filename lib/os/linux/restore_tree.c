@@ -55,7 +55,7 @@ int lx_rst_rseq_queue(struct lx_rst_proc *rp, ferry_err_t *err)
 	a[3] = cfg.sig;
 	a[4] = a[5] = 0;
 	return lx_rbatch_call(rp->r.tid, "unregister rseq", SYS_rseq, a, 0, NULL, 0, err) < 0 ? -1
-												 : 0;
+											      : 0;
 }
 
 /* Returns the address of a `syscall` instruction in ferry's own vDSO (the copy, a fork, has it
