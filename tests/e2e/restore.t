@@ -71,6 +71,9 @@ ok $? "restore --detach returns"
 at_exit "kill -9 $PID"
 is "$(cat "$T_WORK/pidfile")" "$PID" "--pid-file holds the restored root's pid"
 ok "$(pid_alive "$PID" && echo 0 || echo 1)" "the restored tree runs on"
+# ferry runs on one CPU while it restores; the tree gets the CPUs its caller has
+cpus() { awk '$1 == "Cpus_allowed_list:" {print $2}' "/proc/$1/status"; }
+is "$(cpus "$PID")" "$(cpus $$)" "the restored process may run on every CPU its caller may"
 sleep 0.2
 n2=$(cat "$T_WORK/count")
 ok $((10#$n2 > 10#$n1 ? 0 : 1)) "the counter continues from its checkpointed value ($n1 -> $n2)"
