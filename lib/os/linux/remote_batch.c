@@ -51,13 +51,17 @@ struct entry {
 
 struct batch {
 	pid_t tid;
-	uint64_t at;		   /* the area in the thread's process */
-	struct entry q[MAX_CALLS]; /* the calls not run yet */
-	char *what[MAX_CALLS];
+	uint64_t at; /* the area in the thread's process */
+	/* The queue and its data grow as calls come (a thread's few calls touch little memory of
+	 * ferry's: a new page costs a fault, slow on a VM). */
+	struct entry *q; /* the calls not run yet */
+	char **what;
+	size_t cap;
 	size_t n;
 	size_t first; /* index of q[0] among every call queued since the reset */
 	size_t room;  /* calls of the current group not yet queued (lx_rbatch_room) */
-	uint8_t data[DATA_SIZE];
+	uint8_t *data;
+	size_t dcap;
 	size_t used;
 	int64_t *ret; /* results of the calls run, by index */
 	size_t n_ret;
@@ -85,6 +89,9 @@ void lx_rbatch_reset(void)
 	for (size_t i = 0; i < n_batches; i++) {
 		drop_queue(batches[i]);
 		free(batches[i]->ret);
+		free(batches[i]->q);
+		free(batches[i]->what);
+		free(batches[i]->data);
 		free(batches[i]);
 	}
 	free(batches);
@@ -221,6 +228,29 @@ int lx_rbatch_room(pid_t tid, size_t calls, size_t bytes, ferry_err_t *err)
 	return 0;
 }
 
+/* Makes the queue hold at least want entries (want <= MAX_CALLS); returns 0 or -1. */
+static int grow_queue(struct batch *b, size_t want, ferry_err_t *err)
+{
+	size_t cap = b->cap ? b->cap : 16;
+	struct entry *q;
+	char **what;
+
+	while (cap < want)
+		cap *= 2;
+	cap = cap < MAX_CALLS ? cap : MAX_CALLS;
+	if (cap <= b->cap)
+		return 0;
+	q = realloc(b->q, cap * sizeof(*q));
+	if (q)
+		b->q = q;
+	what = q ? realloc(b->what, cap * sizeof(*what)) : NULL;
+	if (!what)
+		return ferry_error(err, ENOMEM, "batch of %d", b->tid);
+	b->what = what;
+	b->cap = cap;
+	return 0;
+}
+
 /* Appends an entry to the group room was made for; returns its index or -1. */
 static int64_t append(struct batch *b, const uint64_t w[7], const char *what, ferry_err_t *err)
 {
@@ -228,6 +258,8 @@ static int64_t append(struct batch *b, const uint64_t w[7], const char *what, fe
 
 	if (!b->room || b->n == MAX_CALLS)
 		return ferry_error(err, E2BIG, "batch of %d: no room made", b->tid);
+	if (b->n == b->cap && grow_queue(b, b->n + 1, err) < 0)
+		return -1;
 	e = &b->q[b->n];
 	memcpy(e->w, w, 7 * sizeof(uint64_t));
 	e->w[7] = 0;
@@ -265,6 +297,21 @@ uint64_t lx_rbatch_data(pid_t tid, const void *data, size_t len, ferry_err_t *er
 	if (at + len > DATA_SIZE) {
 		ferry_error(err, E2BIG, "batch of %d: no room made for %zu bytes", tid, len);
 		return 0;
+	}
+	if (at + len > b->dcap) {
+		size_t cap = b->dcap ? b->dcap : 256;
+		uint8_t *v;
+
+		while (cap < at + len)
+			cap *= 2;
+		cap = cap < DATA_SIZE ? cap : DATA_SIZE;
+		v = realloc(b->data, cap);
+		if (!v) {
+			ferry_error(err, ENOMEM, "batch of %d", tid);
+			return 0;
+		}
+		b->data = v;
+		b->dcap = cap;
 	}
 	memcpy(b->data + at, data, len);
 	b->used = at + len;
