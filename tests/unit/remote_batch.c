@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,8 @@ static void cleanup(void)
 
 	if (child > 0) {
 		kill(child, SIGKILL);
-		waitpid(child, NULL, __WALL);
+		while (waitpid(-1, NULL, __WALL) > 0) /* the threads the tests made, traced, too */
+			;
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
@@ -97,7 +99,9 @@ static int start_child(void)
 		for (;;)
 			pause();
 	}
-	if (child < 0 || ptrace(PTRACE_SEIZE, child, NULL, (void *)PTRACE_O_EXITKILL) < 0 ||
+	if (child < 0 ||
+	    ptrace(PTRACE_SEIZE, child, NULL,
+		   (void *)(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK)) < 0 ||
 	    ptrace(PTRACE_INTERRUPT, child, NULL, NULL) < 0 || waitpid(child, &st, __WALL) < 0 ||
 	    lx_sigmask_set(child, ~0ULL, NULL) < 0 || lx_remote_init(&r, child, child, NULL) < 0 ||
 	    !r.syscall_ip)
@@ -190,10 +194,37 @@ int main(void)
 	ok(lx_rfast_call(child, ip, SYS_getpid, a, &err) == child && exists("five"),
 	   "a remote syscall runs what was queued before it");
 
-	/* the thread is left as it was: it still takes remote syscalls */
-	a[0] = area;
-	a[1] = LX_RBATCH_SIZE;
-	ok(lx_rfast_call(child, ip, SYS_munmap, a, &err) == 0, "the area goes");
+	/* the thread is left as it was after its batches: it still takes remote syscalls */
+	ok(lx_rfast_call(child, ip, SYS_getppid, a, &err) == getpid(),
+	   "a remote syscall after the batches");
+	/* a thread made by the batch (its first stop reached, never run) */
+	{
+		struct clone_args_ {
+			uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+			    stack_size, tls, set_tid, set_tid_size, cgroup;
+		} ca = {.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD};
+		pid_t made[2];
+		struct lx_rfast_kids kids = {made, 0, 2};
+		char task[64];
+		int64_t idx;
+
+		ok(lx_rbatch_kids(child, &kids, NULL) == 0, "tasks the batch makes are collected");
+		idx = lx_rbatch_call(child, "thread", SYS_clone3, (uint64_t[6]){0, sizeof(ca)}, 0,
+				     &ca, sizeof(ca), NULL);
+		ok(idx >= 0 && lx_rbatch_flush(child, &err) == 0 && kids.n == 1,
+		   "a batch with a clone3 runs, one task made");
+		snprintf(task, sizeof(task), "/proc/%d/task/%d", child, made[0]);
+		ok(kids.n == 1 && lx_rbatch_result(child, idx, &got, NULL) == 0 && got == made[0] &&
+		       access(task, F_OK) == 0,
+		   "the thread is the process's, its tid the clone3's result");
+		lx_rbatch_kids(child, NULL, NULL);
+		lx_rbatch_call(child, "thread", SYS_clone3, (uint64_t[6]){0, sizeof(ca)}, 0, &ca,
+			       sizeof(ca), NULL);
+		ok(lx_rbatch_flush(child, &err) < 0 && err && strstr(err->msg, "made task"),
+		   "a task made where none is expected is an error: %s", err ? err->msg : "");
+		ferry_error_free(&err);
+	}
+
 	ferry_error_free(&err);
 	cleanup();
 	return done_testing();

@@ -67,6 +67,7 @@ struct batch {
 	size_t n_ret;
 	int patch_arg; /* >= 0: the next call's argument patch_arg is patch_val */
 	uint64_t patch_val;
+	struct lx_rfast_kids *kids; /* where the tasks the calls make go, or NULL */
 };
 
 static _Thread_local struct batch **batches;
@@ -132,6 +133,7 @@ int lx_rbatch_open(pid_t tid, uint64_t at, bool write_runner, ferry_err_t *err)
 	if (b) {
 		drop_queue(b);
 		b->at = at;
+		b->kids = NULL;
 		return 0;
 	}
 	b = calloc(1, sizeof(*b));
@@ -182,7 +184,7 @@ static int run(struct batch *b, ferry_err_t *err)
 	if (process_vm_writev(b->tid, loc, b->used ? 2 : 1, rem, b->used ? 2 : 1, 0) !=
 	    (ssize_t)want)
 		return ferry_error_errno(err, "write a batch into %d", b->tid);
-	if (lx_rfast_run(b->tid, b->at, b->at + QUEUE_AT, b->n, &regs, err) < 0)
+	if (lx_rfast_run(b->tid, b->at, b->at + QUEUE_AT, b->n, b->kids, &regs, err) < 0)
 		return ferry_error_wrap(err, "run a batch in %d", b->tid);
 	if (regs.rip != b->at + sizeof(runner) || regs.r12 > b->n ||
 	    regs.rbx != b->at + QUEUE_AT + (b->n - regs.r12) * sizeof(b->q[0]))
@@ -402,5 +404,15 @@ int lx_rbatch_result(pid_t tid, int64_t idx, int64_t *ret, ferry_err_t *err)
 		return ferry_error(err, EINVAL, "batch of %d: call %lld has not run", tid,
 				   (long long)idx);
 	*ret = b->ret[idx];
+	return 0;
+}
+
+int lx_rbatch_kids(pid_t tid, struct lx_rfast_kids *kids, ferry_err_t *err)
+{
+	struct batch *b = get(tid, err);
+
+	if (!b)
+		return -1;
+	b->kids = kids;
 	return 0;
 }

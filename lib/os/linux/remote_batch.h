@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "ferry/error.h"
+#include "os/linux/remote_fast.h"
 
 /* Bytes of the area: the runner, the queue (64 bytes a call), then the calls' data. */
 #define LX_RBATCH_SIZE (32 * 1024u)
@@ -57,6 +58,10 @@ int lx_rbatch_result_to(pid_t tid, int64_t from, uint64_t dst, ferry_err_t *err)
 /* Runs what tid has queued. A call that failed becomes an error naming its syscall, its step and
  * the reason, and the rest of the queue is dropped. Returns 0 or -1. */
 int lx_rbatch_flush(pid_t tid, ferry_err_t *err);
+
+/* The tasks tid's queued calls make (clone3) go into kids (NULL: none may be made) whenever its
+ * queue runs, each left in its first stop. Returns 0 or -1. */
+int lx_rbatch_kids(pid_t tid, struct lx_rfast_kids *kids, ferry_err_t *err);
 
 /* *ret gets the result of queued call idx once it has run; returns 0, or -1 when it has not. */
 int lx_rbatch_result(pid_t tid, int64_t idx, int64_t *ret, ferry_err_t *err);

@@ -150,11 +150,11 @@ static int run_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], boo
 	return 0;
 }
 
-int lx_rfast_run(pid_t tid, uint64_t ip, uint64_t rbx, uint64_t r12, struct user_regs_struct *regs,
-		 ferry_err_t *err)
+int lx_rfast_run(pid_t tid, uint64_t ip, uint64_t rbx, uint64_t r12, struct lx_rfast_kids *kids,
+		 struct user_regs_struct *regs, ferry_err_t *err)
 {
 	struct user_regs_struct *base = base_regs(tid, err);
-	pid_t child = 0;
+	int st;
 
 	if (!base)
 		return -1;
@@ -163,12 +163,25 @@ int lx_rfast_run(pid_t tid, uint64_t ip, uint64_t rbx, uint64_t r12, struct user
 	regs->rbx = rbx;
 	regs->r12 = r12;
 	regs->orig_rax = (uint64_t)-1; /* no syscall to restart */
-	if (lx_regs_set(tid, regs, err) < 0 || run_to(tid, PTRACE_CONT, &child, err) < 0 ||
-	    lx_regs_get(tid, regs, err) < 0)
+	if (lx_regs_set(tid, regs, err) < 0)
 		return -1;
-	if (child)
-		return ferry_error(err, EPROTO, "thread %d made task %d", tid, child);
-	return 0;
+	for (;;) {
+		unsigned long msg;
+
+		if (lx_resume_stop(tid, PTRACE_CONT, &st, err) < 0)
+			return -1;
+		if (st >> 16 != PTRACE_EVENT_CLONE && st >> 16 != PTRACE_EVENT_FORK)
+			break;
+		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) < 0)
+			return ferry_error_errno(err, "new task of %d", tid);
+		if (!kids || kids->n == kids->max)
+			return ferry_error(err, EPROTO, "thread %d made task %lu", tid, msg);
+		kids->v[kids->n++] = (pid_t)msg;
+	}
+	if (WSTOPSIG(st) != SIGTRAP || st >> 16 != 0)
+		return ferry_error(err, EFAULT, "thread %d got signal %d (%s)", tid, WSTOPSIG(st),
+				   strsignal(WSTOPSIG(st) & 0x7f));
+	return lx_regs_get(tid, regs, err);
 }
 
 int lx_rfast_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], bool step, int64_t *ret,

@@ -24,11 +24,18 @@
 int lx_rfast_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t args[6], bool step,
 		     int64_t *ret, ferry_err_t *err);
 
+/* Tasks made by a thread's code, as ferry sees them, in the order it made them. */
+struct lx_rfast_kids {
+	pid_t *v;
+	size_t n, max;
+};
+
 /* Runs code in tid (in any ptrace stop, its signals blocked) from the registers kept for it,
  * with rip = ip and rbx, r12 set, until the SIGTRAP of an int3 (a batch's runner, see
- * remote_batch.h); *regs gets the registers there. Runs no queued batch. Returns 0 or -1. */
-int lx_rfast_run(pid_t tid, uint64_t ip, uint64_t rbx, uint64_t r12, struct user_regs_struct *regs,
-		 ferry_err_t *err);
+ * remote_batch.h); *regs gets the registers there. Each task it makes (left in its first stop)
+ * goes into kids, an error when kids is NULL or full. Runs no queued batch. Returns 0 or -1. */
+int lx_rfast_run(pid_t tid, uint64_t ip, uint64_t rbx, uint64_t r12, struct lx_rfast_kids *kids,
+		 struct user_regs_struct *regs, ferry_err_t *err);
 
 /* Runs clone3(args, size) in tid at ip with syscall stops; *child gets the task the kernel
  * reported in a clone or fork event (0: none), *ret the raw result. Returns 0 or -1. */

@@ -135,9 +135,10 @@ static void kill_all(struct lx_rst *rs)
 	for (size_t i = 0; i < rs->n_procs; i++)
 		if (rs->procs[i].n_tids)
 			kill(rs->procs[i].tids[0], SIGKILL);
+	/* threads first: traced by ferry, each must be reaped before its leader can be */
 	for (size_t i = rs->n_procs; i-- > 0;)
-		if (rs->procs[i].n_tids)
-			while (waitpid(rs->procs[i].tids[0], NULL, __WALL) < 0 && errno == EINTR)
+		for (size_t t = rs->procs[i].n_tids; t-- > 0;)
+			while (waitpid(rs->procs[i].tids[t], NULL, __WALL) < 0 && errno == EINTR)
 				;
 }
 

@@ -77,6 +77,11 @@ struct lx_rst {
 	bool pinned;
 };
 
+/* Makes the threads of rp but the leader with their tids (clone3 with set_tid, in batches from
+ * the leader), each left in its first stop with its batch area; returns 0 or -1 (the threads
+ * made are in rp->tids). */
+int lx_rst_make_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
+
 /* The kernel writes to a registered rseq area on every return to user mode, and kills the
  * thread when that memory is gone: a copy's registration (ferry's libc's, which a process
  * inherits from its parent copy) is dropped, queued, before its memory goes. Returns 0 or -1. */

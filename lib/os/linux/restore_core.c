@@ -237,20 +237,8 @@ int lx_rst_proc_state(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
 
 int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
-	const uint64_t flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-			       CLONE_SYSVSEM | CLONE_SETTLS | CLONE_CHILD_CLEARTID;
-
-	if (lx_rst_bounding(rs, rp, err) < 0)
+	if (lx_rst_bounding(rs, rp, err) < 0 || lx_rst_make_threads(rs, rp, err) < 0)
 		return -1;
-	for (size_t i = 1; i < rp->p->n_threads; i++) {
-		const struct cr_thread *t = &rp->p->threads[i];
-		pid_t tid = lx_rst_remote_clone(rs, rp, flags, t->tid, t->regs.fs_base,
-						t->clear_child_tid, err);
-
-		if (tid < 0 || lx_rbatch_open(tid, rs->scratch + LX_RST_BATCH, false, err) < 0)
-			return ferry_error_wrap(err, "thread %d", t->tid);
-		rp->tids[rp->n_tids++] = tid;
-	}
 	/* After the threads: a timer may signal one of them (glibc's SIGEV_THREAD helper). */
 	return posix_timers(rs, rp, err);
 }

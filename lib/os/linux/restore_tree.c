@@ -10,8 +10,11 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include "core/cleanup.h"
 #include "os/linux/ptrace.h"
 #include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
@@ -203,4 +206,67 @@ int64_t lx_rst_call_in(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, lon
 {
 	(void)rs;
 	return lx_rfast_call(tid, rp->r.syscall_ip, nr, args, err);
+}
+
+/* Queues the clone3 of thread t of rp in the leader's batch; returns its index or -1. */
+static int64_t queue_thread(struct lx_rst_proc *rp, const struct cr_thread *t, ferry_err_t *err)
+{
+	struct clone_args args = {
+	    .flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+		     CLONE_SYSVSEM | CLONE_SETTLS | CLONE_CHILD_CLEARTID,
+	    .tls = t->regs.fs_base,
+	    .child_tid = t->clear_child_tid,
+	    .set_tid_size = 1,
+	};
+	pid_t leader = rp->r.tid;
+	uint64_t a[6] = {0, sizeof(args)};
+	char what[32];
+
+	snprintf(what, sizeof(what), "thread %d", t->tid);
+	if (lx_rbatch_room(leader, 1, sizeof(t->tid) + sizeof(args) + 16, err) < 0 ||
+	    !(args.set_tid = lx_rbatch_data(leader, &t->tid, sizeof(t->tid), err)) ||
+	    !(a[0] = lx_rbatch_data(leader, &args, sizeof(args), err)))
+		return -1;
+	return lx_rbatch_add(leader, SYS_clone3, a, what, err);
+}
+
+int lx_rst_make_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+	size_t n = p->n_threads ? p->n_threads - 1 : 0;
+	_cleanup_free_ pid_t *made = calloc(n + 1, sizeof(*made));
+	_cleanup_free_ int64_t *call = calloc(n + 1, sizeof(*call));
+	struct lx_rfast_kids kids = {made, 0, n};
+	int rc = 0;
+
+	if (!made || !call)
+		return ferry_error(err, ENOMEM, "threads");
+	/* The leader's signals are blocked (a copy of ferry's restore), so are its threads'. */
+	if (!n || lx_rbatch_flush(rp->r.tid, err) < 0 || lx_rbatch_kids(rp->r.tid, &kids, err) < 0)
+		return n ? -1 : 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((call[i] = queue_thread(rp, &p->threads[i + 1], err)) < 0)
+			rc = -1;
+	if (rc == 0)
+		rc = lx_rbatch_flush(rp->r.tid, err);
+	lx_rbatch_kids(rp->r.tid, NULL, NULL);
+	/* every thread made is the process's (killed with it), each left in its first stop */
+	for (size_t i = 0; i < kids.n; i++) {
+		const struct cr_thread *t = &p->threads[i + 1];
+		int64_t got = -1;
+
+		if (rc == 0 &&
+		    (lx_rbatch_result(rp->r.tid, call[i], &got, err) < 0 || got != t->tid))
+			rc = got < 0 ? -1
+				     : ferry_error(err, EPROTO, "thread %d: made as %lld", t->tid,
+						   (long long)got);
+		if (rc == 0 &&
+		    (wait_event_stop(made[i], err) < 0 ||
+		     lx_rbatch_open(made[i], rs->scratch + LX_RST_BATCH, false, err) < 0))
+			rc = ferry_error_wrap(err, "thread %d", t->tid);
+		rp->tids[rp->n_tids++] = made[i];
+	}
+	if (rc == 0 && kids.n != n)
+		rc = ferry_error(err, EPROTO, "%zu threads made of %zu", kids.n, n);
+	return rc;
 }
