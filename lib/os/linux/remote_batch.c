@@ -70,6 +70,13 @@ struct batch {
 	struct lx_rfast_kids *kids; /* where the tasks the calls make go, or NULL */
 };
 
+/* The address in the thread's process of word w (0: nr, 1-6: the arguments, 7: the result) of
+ * queue entry i (q[i] once written there). */
+static uint64_t slot(const struct batch *b, size_t i, size_t w)
+{
+	return b->at + QUEUE_AT + i * sizeof(struct entry) + 8 * w;
+}
+
 static _Thread_local struct batch **batches;
 static _Thread_local size_t n_batches;
 static _Thread_local uint64_t calls_run, batches_run;
@@ -176,7 +183,7 @@ static int failed(struct batch *b, size_t k, int64_t ret, ferry_err_t *err)
 static int run(struct batch *b, ferry_err_t *err)
 {
 	struct iovec loc[2] = {{b->q, b->n * sizeof(b->q[0])}, {b->data, b->used}};
-	struct iovec rem[2] = {{(void *)(b->at + QUEUE_AT), loc[0].iov_len},
+	struct iovec rem[2] = {{(void *)slot(b, 0, 0), loc[0].iov_len},
 			       {(void *)(b->at + DATA_AT), b->used}};
 	size_t want = loc[0].iov_len + loc[1].iov_len, done;
 	struct user_regs_struct regs;
@@ -184,10 +191,10 @@ static int run(struct batch *b, ferry_err_t *err)
 	if (process_vm_writev(b->tid, loc, b->used ? 2 : 1, rem, b->used ? 2 : 1, 0) !=
 	    (ssize_t)want)
 		return ferry_error_errno(err, "write a batch into %d", b->tid);
-	if (lx_rfast_run(b->tid, b->at, b->at + QUEUE_AT, b->n, b->kids, &regs, err) < 0)
+	if (lx_rfast_run(b->tid, b->at, slot(b, 0, 0), b->n, b->kids, &regs, err) < 0)
 		return ferry_error_wrap(err, "run a batch in %d", b->tid);
 	if (regs.rip != b->at + sizeof(runner) || regs.r12 > b->n ||
-	    regs.rbx != b->at + QUEUE_AT + (b->n - regs.r12) * sizeof(b->q[0]))
+	    regs.rbx != slot(b, b->n - regs.r12, 0))
 		return ferry_error(err, EFAULT, "batch in %d: stopped at 0x%llx", b->tid,
 				   (unsigned long long)regs.rip);
 	done = b->n - regs.r12;
@@ -321,17 +328,18 @@ uint64_t lx_rbatch_data(pid_t tid, const void *data, size_t len, ferry_err_t *er
 }
 
 /* Where the result of call `from` is: *known set to its value when it has run, else the address
- * of its result in the area. Returns 0 or -1 (no such call). */
+ * of its result in the area. Returns 0 or -1 (no such call, or one a failed batch left undone). */
 static int result_of(struct batch *b, int64_t from, bool *known, uint64_t *v, ferry_err_t *err)
 {
-	if (from < 0 || (size_t)from >= b->first + b->n)
+	if (from < 0 || (size_t)from >= b->first + b->n ||
+	    ((size_t)from < b->first && (size_t)from >= b->n_ret))
 		return ferry_error(err, EINVAL, "batch of %d: no call %lld", b->tid,
 				   (long long)from);
 	*known = (size_t)from < b->first;
 	if (*known)
 		*v = (uint64_t)b->ret[from];
 	else
-		*v = b->at + QUEUE_AT + ((size_t)from - b->first) * sizeof(b->q[0]) + 56;
+		*v = slot(b, (size_t)from - b->first, 7);
 	return 0;
 }
 
@@ -359,8 +367,7 @@ int lx_rbatch_next_arg(pid_t tid, int64_t from, int arg, ferry_err_t *err)
 		return 0;
 	}
 	/* The copy, then the call: room was made for both. */
-	return append_copy(
-	    b, v, b->at + QUEUE_AT + (b->n + 1) * sizeof(b->q[0]) + 8 * (1 + (size_t)arg), err);
+	return append_copy(b, v, slot(b, b->n + 1, 1 + (size_t)arg), err);
 }
 
 int lx_rbatch_result_to(pid_t tid, int64_t from, uint64_t dst, ferry_err_t *err)

@@ -91,9 +91,10 @@ static struct user_regs_struct *base_regs(pid_t tid, ferry_err_t *err)
 }
 
 /* Resumes tid with req until a stop of the kind expected (a syscall stop for PTRACE_SYSCALL, else
- * the SIGTRAP of a step or an int3); a clone or fork event stores the new task in *child and
- * resumes it again. Returns 0 or -1. */
-static int run_to(pid_t tid, enum __ptrace_request req, pid_t *child, ferry_err_t *err)
+ * the SIGTRAP of a step or an int3); a clone or fork event adds the new task to kids (an error
+ * when kids is full) and resumes it again. Returns 0 or -1. */
+static int run_to(pid_t tid, enum __ptrace_request req, struct lx_rfast_kids *kids,
+		  ferry_err_t *err)
 {
 	int want = req == PTRACE_SYSCALL ? SYSCALL_STOP : SIGTRAP;
 
@@ -107,7 +108,10 @@ static int run_to(pid_t tid, enum __ptrace_request req, pid_t *child, ferry_err_
 
 			if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) < 0)
 				return ferry_error_errno(err, "new task of %d", tid);
-			*child = (pid_t)msg;
+			if (kids->n == kids->max)
+				return ferry_error(err, EPROTO, "thread %d made task %lu", tid,
+						   msg);
+			kids->v[kids->n++] = (pid_t)msg;
 			continue;
 		}
 		if (WSTOPSIG(st) == want && st >> 16 == 0)
@@ -117,9 +121,9 @@ static int run_to(pid_t tid, enum __ptrace_request req, pid_t *child, ferry_err_
 	}
 }
 
-/* lx_rfast_syscall, with *child set by a clone or fork event. */
+/* lx_rfast_syscall, with the task a clone or fork event reports in kids. */
 static int run_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], bool step,
-		       int64_t *ret, pid_t *child, ferry_err_t *err)
+		       int64_t *ret, struct lx_rfast_kids *kids, ferry_err_t *err)
 {
 	static const uint64_t none[6];
 	struct user_regs_struct *base = base_regs(tid, err), regs;
@@ -133,9 +137,9 @@ static int run_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], boo
 	lx_regs_syscall_setup(&regs, ip, nr, a);
 	if (lx_regs_set(tid, &regs, err) < 0)
 		return ferry_error_wrap(err, "remote syscall %ld in %d", nr, tid);
-	if (step ? run_to(tid, PTRACE_SINGLESTEP, child, err) < 0
-		 : run_to(tid, PTRACE_SYSCALL, child, err) < 0 ||
-		       run_to(tid, PTRACE_SYSCALL, child, err) < 0)
+	if (step ? run_to(tid, PTRACE_SINGLESTEP, kids, err) < 0
+		 : run_to(tid, PTRACE_SYSCALL, kids, err) < 0 ||
+		       run_to(tid, PTRACE_SYSCALL, kids, err) < 0)
 		return ferry_error_wrap(err, "remote syscall %ld in %d", nr, tid);
 	if (lx_regs_get(tid, &regs, err) < 0)
 		return ferry_error_wrap(err, "remote syscall %ld in %d", nr, tid);
@@ -154,7 +158,7 @@ int lx_rfast_run(pid_t tid, uint64_t ip, uint64_t rbx, uint64_t r12, struct lx_r
 		 struct user_regs_struct *regs, ferry_err_t *err)
 {
 	struct user_regs_struct *base = base_regs(tid, err);
-	int st;
+	struct lx_rfast_kids none = {NULL, 0, 0};
 
 	if (!base)
 		return -1;
@@ -163,42 +167,29 @@ int lx_rfast_run(pid_t tid, uint64_t ip, uint64_t rbx, uint64_t r12, struct lx_r
 	regs->rbx = rbx;
 	regs->r12 = r12;
 	regs->orig_rax = (uint64_t)-1; /* no syscall to restart */
-	if (lx_regs_set(tid, regs, err) < 0)
+	if (lx_regs_set(tid, regs, err) < 0 ||
+	    run_to(tid, PTRACE_CONT, kids ? kids : &none, err) < 0)
 		return -1;
-	for (;;) {
-		unsigned long msg;
-
-		if (lx_resume_stop(tid, PTRACE_CONT, &st, err) < 0)
-			return -1;
-		if (st >> 16 != PTRACE_EVENT_CLONE && st >> 16 != PTRACE_EVENT_FORK)
-			break;
-		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) < 0)
-			return ferry_error_errno(err, "new task of %d", tid);
-		if (!kids || kids->n == kids->max)
-			return ferry_error(err, EPROTO, "thread %d made task %lu", tid, msg);
-		kids->v[kids->n++] = (pid_t)msg;
-	}
-	if (WSTOPSIG(st) != SIGTRAP || st >> 16 != 0)
-		return ferry_error(err, EFAULT, "thread %d got signal %d (%s)", tid, WSTOPSIG(st),
-				   strsignal(WSTOPSIG(st) & 0x7f));
 	return lx_regs_get(tid, regs, err);
 }
 
 int lx_rfast_syscall(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], bool step, int64_t *ret,
 		     ferry_err_t *err)
 {
-	pid_t child = 0;
+	pid_t child;
+	struct lx_rfast_kids kids = {&child, 0, 1};
 
-	return run_syscall(tid, ip, nr, a, step, ret, &child, err);
+	return run_syscall(tid, ip, nr, a, step, ret, &kids, err);
 }
 
 int lx_rfast_clone3(pid_t tid, uint64_t ip, uint64_t args, uint64_t size, pid_t *child,
 		    int64_t *ret, ferry_err_t *err)
 {
 	const uint64_t a[6] = {args, size};
+	struct lx_rfast_kids kids = {child, 0, 1};
 
 	*child = 0;
-	return run_syscall(tid, ip, SYS_clone3, a, false, ret, child, err);
+	return run_syscall(tid, ip, SYS_clone3, a, false, ret, &kids, err);
 }
 
 static int64_t call(pid_t tid, uint64_t ip, long nr, const uint64_t a[6], bool step,
