@@ -129,7 +129,7 @@ const char *lx_rst_host_path(const struct lx_rst *rs, const char *path, char *bu
 	return buf;
 }
 
-/* Kills every process made so far and reaps the root. */
+/* Kills every process made so far and reaps every task of them. */
 static void kill_all(struct lx_rst *rs)
 {
 	for (size_t i = 0; i < rs->n_procs; i++)
@@ -174,7 +174,7 @@ static int make_tree(struct lx_rst *rs, ferry_err_t *err)
 			parent = find_proc(rs, rp->p->ppid);
 			if (rp->n_tids || !parent || !parent->n_tids)
 				continue;
-			pid = lx_rst_remote_clone(rs, parent, 0, rp->p->pid, 0, 0, err);
+			pid = lx_rst_remote_clone(rs, parent, rp->p->pid, err);
 			if (pid < 0)
 				return ferry_error_wrap(err, "restore pid %d", rp->p->pid);
 			rp->tids[0] = pid;

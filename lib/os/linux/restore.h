@@ -149,11 +149,11 @@ int lx_rst_adopt_root(struct lx_rst_proc *rp, pid_t pid, ferry_err_t *err);
 /* Creates the root as a stopped, seized copy of ferry with pid p->pid; returns 0 or -1. */
 int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err);
 
-/* Creates a child of parent (seized and stopped, gadget mapped) as a stopped copy of it, by a
- * remote clone3 with set_tid; flags 0 makes a process, else a thread (tls, child_tid as given).
- * Returns the new pid/tid or -1. */
-pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags, pid_t tid,
-			  uint64_t tls, uint64_t child_tid, ferry_err_t *err);
+/* Creates process pid, a child of parent (seized and stopped, gadget mapped), as a stopped copy
+ * of it, by a remote clone3 with set_tid (threads: lx_rst_make_threads). Returns the new pid as
+ * ferry sees it, or -1. */
+pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, pid_t pid,
+			  ferry_err_t *err);
 
 /* Copies len bytes into the scratch data of rp at offset off (from LX_RST_DATA); returns the
  * address in the tracee or 0 (err set). */

@@ -75,6 +75,13 @@ static int take(struct fdtab *t, int fd, ferry_err_t *err)
 	return 0;
 }
 
+/* Whether f's file offset is set again (a file read or written at a position). */
+static bool seeks(const struct cr_fd *f)
+{
+	return (f->kind == CR_FD_REG || f->kind == CR_FD_DELETED || f->kind == CR_FD_MEMFD) &&
+	       !f->inherit && f->offset;
+}
+
 /* Queues f's open of path at the lowest free fd, its move to f's number (dup3, close) and its
  * offset; returns 0 or -1. */
 static int queue_open(struct lx_rst_proc *rp, struct fdtab *t, const struct cr_fd *f,
@@ -105,8 +112,7 @@ static int queue_open(struct lx_rst_proc *rp, struct fdtab *t, const struct cr_f
 		    lx_rbatch_add(tid, SYS_close, cl, what, err) < 0)
 			return -1;
 	}
-	if ((f->kind == CR_FD_REG || f->kind == CR_FD_DELETED || f->kind == CR_FD_MEMFD) &&
-	    f->offset) {
+	if (seeks(f)) {
 		uint64_t seek[6] = {(uint64_t)f->fd, f->offset, SEEK_SET};
 
 		if (lx_rbatch_add(tid, SYS_lseek, seek, what, err) < 0)
@@ -315,9 +321,7 @@ static int own_restore(struct lx_rst *rs, struct lx_rst_proc *rp, const struct c
 	}
 	if (given && handed_flags(rp, f, fd, err) < 0)
 		return -1;
-	if ((f->kind == CR_FD_REG || f->kind == CR_FD_DELETED || f->kind == CR_FD_MEMFD) &&
-	    !f->inherit && f->offset &&
-	    rcall(rp, SYS_lseek, (uint64_t)f->fd, f->offset, SEEK_SET, err) < 0)
+	if (seeks(f) && rcall(rp, SYS_lseek, (uint64_t)f->fd, f->offset, SEEK_SET, err) < 0)
 		return -1;
 	return 0;
 }
@@ -330,22 +334,24 @@ static int fd_restore(struct lx_rst *rs, struct lx_rst_proc *rp, struct fdtab *t
 	char path[PATH_MAX + 32];
 	uint64_t flags = (f->flags & ~(uint32_t)STRIP_FLAGS) | (f->cloexec ? O_CLOEXEC : 0);
 	bool special = lx_rst_fd_special(f);
-	int own = -1, rc;
+	int own = -1;
 
 	if (f->fd < 0)
 		return ferry_error(err, EBADF, "fd %d", f->fd);
 	if (!special && fd_source(rs, f, path, sizeof(path), &own, err) < 0)
 		return ferry_error_wrap(err, "fd %d", f->fd);
-	if (!special && own < 0)
-		rc = queue_open(rp, t, f, path, flags, err);
-	else if (lx_rbatch_flush(rp->r.tid, err) < 0) /* before remote syscalls */
-		return -1;
-	else if ((special ? special_restore(rs, rp, f, err)
-			  : own_restore(rs, rp, f, own, flags, err)) < 0)
-		return ferry_error_wrap(err, "fd %d", f->fd);
-	else
-		rc = 0;
-	return rc < 0 ? -1 : take(t, f->fd, err);
+	if (!special && own < 0) {
+		if (queue_open(rp, t, f, path, flags, err) < 0)
+			return -1;
+	} else {
+		/* remote syscalls, which run the queue first: flushed here, it names its own fd */
+		if (lx_rbatch_flush(rp->r.tid, err) < 0)
+			return -1;
+		if ((special ? special_restore(rs, rp, f, err)
+			     : own_restore(rs, rp, f, own, flags, err)) < 0)
+			return ferry_error_wrap(err, "fd %d", f->fd);
+	}
+	return take(t, f->fd, err);
 }
 
 int lx_rst_files(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)

@@ -306,11 +306,9 @@ static int64_t rcall(struct lx_rst_proc *rp, long nr, uint64_t a0, uint64_t a1, 
 static int64_t qcall(struct lx_rst_proc *rp, const char *what, long nr, uint64_t a0, uint64_t a1,
 		     uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, ferry_err_t *err)
 {
-	uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
+	const uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
 
-	if (lx_rbatch_room(rp->r.tid, 1, 0, err) < 0)
-		return -1;
-	return lx_rbatch_add(rp->r.tid, nr, a, what, err);
+	return lx_rbatch_call(rp->r.tid, what, nr, a, -1, NULL, 0, err);
 }
 
 static bool is_special(const struct lx_area *a)
@@ -530,10 +528,9 @@ static int open_backing(struct lx_rst *rs, struct lx_rst_proc *rp, const struct 
 		flags = O_RDWR | O_CLOEXEC;
 	snprintf(what, sizeof(what), "open %s", v->path);
 	a[2] = (uint64_t)flags;
-	if (lx_rbatch_room(rp->r.tid, 1, strlen(v->path) + 1, err) < 0 ||
-	    !(a[1] = lx_rbatch_data(rp->r.tid, v->path, strlen(v->path) + 1, err)))
-		return -1;
-	*fd = (struct rfd){lx_rbatch_add(rp->r.tid, SYS_openat, a, what, err), true};
+	*fd = (struct rfd){
+	    lx_rbatch_call(rp->r.tid, what, SYS_openat, a, 1, v->path, strlen(v->path) + 1, err),
+	    true};
 	return fd->v < 0 ? -1 : 0;
 }
 
@@ -772,9 +769,11 @@ static int area_finish(struct lx_rst_proc *rp, const struct cr_vma *v, ferry_err
 	for (size_t i = 0; v->madv && i < sizeof(madvs) / sizeof(madvs[0]); i++) {
 		char step[sizeof(what) + 16];
 
+		if (!(v->madv & madvs[i].flag))
+			continue;
 		snprintf(step, sizeof(step), "%s: madvise %d", what, madvs[i].advice);
-		if ((v->madv & madvs[i].flag) && qcall(rp, step, SYS_madvise, v->start, len,
-						       (uint64_t)madvs[i].advice, 0, 0, 0, err) < 0)
+		if (qcall(rp, step, SYS_madvise, v->start, len, (uint64_t)madvs[i].advice, 0, 0, 0,
+			  err) < 0)
 			return -1;
 	}
 	if ((v->flags & CR_VMA_LOCKED) &&

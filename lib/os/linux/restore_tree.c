@@ -148,16 +148,10 @@ int lx_rst_create_root(struct lx_rst_proc *rp, ferry_err_t *err)
 	return 0;
 }
 
-pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_t flags, pid_t tid,
-			  uint64_t tls, uint64_t child_tid, ferry_err_t *err)
+pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, pid_t tid,
+			  ferry_err_t *err)
 {
-	struct clone_args args = {
-	    .flags = flags,
-	    .exit_signal = flags ? 0 : SIGCHLD,
-	    .tls = tls,
-	    .child_tid = child_tid,
-	    .set_tid_size = 1,
-	};
+	struct clone_args args = {.exit_signal = SIGCHLD, .set_tid_size = 1};
 	uint64_t at_tid, at_args;
 	pid_t child = 0;
 	int64_t ret = 0;
@@ -177,7 +171,7 @@ pid_t lx_rst_remote_clone(struct lx_rst *rs, struct lx_rst_proc *parent, uint64_
 	if (ret < 0) {
 		if (ret == -EEXIST)
 			return ferry_error(err, EEXIST, "pid %d is in use", tid);
-		return ferry_error(err, (int)-ret, "create %s %d", flags ? "thread" : "pid", tid);
+		return ferry_error(err, (int)-ret, "create pid %d", tid);
 	}
 	/* ret is the pid in the tree's namespace, child the one ferry sees */
 	if (child <= 0 || (pid_t)ret != tid)
@@ -233,17 +227,21 @@ static int64_t queue_thread(struct lx_rst_proc *rp, const struct cr_thread *t, f
 int lx_rst_make_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 {
 	const struct cr_process *p = rp->p;
-	size_t n = p->n_threads ? p->n_threads - 1 : 0;
-	_cleanup_free_ pid_t *made = calloc(n + 1, sizeof(*made));
-	_cleanup_free_ int64_t *call = calloc(n + 1, sizeof(*call));
-	struct lx_rfast_kids kids = {made, 0, n};
+	size_t n = p->n_threads > 1 ? p->n_threads - 1 : 0;
+	_cleanup_free_ pid_t *made = NULL;
+	_cleanup_free_ int64_t *call = NULL;
+	struct lx_rfast_kids kids = {NULL, 0, n};
 	int rc = 0;
 
+	if (!n)
+		return 0;
+	kids.v = made = calloc(n, sizeof(*made));
+	call = calloc(n, sizeof(*call));
 	if (!made || !call)
 		return ferry_error(err, ENOMEM, "threads");
 	/* The leader's signals are blocked (a copy of ferry's restore), so are its threads'. */
-	if (!n || lx_rbatch_flush(rp->r.tid, err) < 0 || lx_rbatch_kids(rp->r.tid, &kids, err) < 0)
-		return n ? -1 : 0;
+	if (lx_rbatch_flush(rp->r.tid, err) < 0 || lx_rbatch_kids(rp->r.tid, &kids, err) < 0)
+		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if ((call[i] = queue_thread(rp, &p->threads[i + 1], err)) < 0)
 			rc = -1;
@@ -253,13 +251,13 @@ int lx_rst_make_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *
 	/* every thread made is the process's (killed with it), each left in its first stop */
 	for (size_t i = 0; i < kids.n; i++) {
 		const struct cr_thread *t = &p->threads[i + 1];
-		int64_t got = -1;
+		int64_t got;
 
-		if (rc == 0 &&
-		    (lx_rbatch_result(rp->r.tid, call[i], &got, err) < 0 || got != t->tid))
-			rc = got < 0 ? -1
-				     : ferry_error(err, EPROTO, "thread %d: made as %lld", t->tid,
-						   (long long)got);
+		if (rc == 0 && lx_rbatch_result(rp->r.tid, call[i], &got, err) < 0)
+			rc = -1;
+		else if (rc == 0 && got != t->tid)
+			rc = ferry_error(err, EPROTO, "thread %d: made as %lld", t->tid,
+					 (long long)got);
 		if (rc == 0 &&
 		    (wait_event_stop(made[i], err) < 0 ||
 		     lx_rbatch_open(made[i], rs->scratch + LX_RST_BATCH, false, err) < 0))
