@@ -75,9 +75,8 @@ static ssize_t slurp(int dirfd, const char *name, uint64_t max, uint8_t **buf, f
 #define MAP_POPULATE 0 /* not on FreeBSD: the pages fault in */
 #endif
 
-#define SUM_CHUNK (1u << 20)   /* bytes read at a time */
-#define SUM_WINDOW (64u << 20) /* bytes mapped at a time */
-#define SUM_SPLIT (16u << 20)  /* a file this large is checksummed in parts at once */
+#define SUM_CHUNK (1u << 20)  /* bytes read at a time */
+#define SUM_SPLIT (16u << 20) /* a file this large is checksummed in parts at once */
 #define SUM_PARTS 4
 
 /* A part of a file being checksummed. */
@@ -90,31 +89,23 @@ struct sum_part {
 	bool started;
 };
 
-/* Checksums the part in the page cache, mapped a window at a time with its pages: no copy, and
- * no fresh memory to fault in (for a small file; a large one is read in parts by several threads
- * of ferry, whose unmaps would each have to reach the other CPUs). A file found shorter than the
- * window stops it (a page past the end would fault). Returns false when the file cannot be mapped
- * at all. */
+/* Checksums a part checksummed by one thread (less than SUM_SPLIT) in the page cache, mapped
+ * with its pages: no copy, and no fresh memory to fault in (a large file is read in parts by
+ * several threads of ferry, whose unmaps would each have to reach the other CPUs). A file found
+ * shorter than the part leaves it unread (a page past the end would fault). Returns false when
+ * the part cannot be mapped. */
 static bool sum_mapped(struct sum_part *s)
 {
-	while (s->done < s->len) {
-		size_t want =
-		    s->len - s->done < SUM_WINDOW ? (size_t)(s->len - s->done) : SUM_WINDOW;
-		off_t at = (off_t)(s->off + s->done);
-		void *map = mmap(NULL, want, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, at);
-		struct stat st;
-		bool whole;
+	void *map = mmap(NULL, s->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)s->off);
+	struct stat st;
 
-		if (map == MAP_FAILED)
-			return s->done != 0;
-		whole = fstat(s->fd, &st) == 0 && st.st_size >= at + (off_t)want;
-		if (whole)
-			s->crc = image_crc32c(s->crc, map, want);
-		munmap(map, want);
-		if (!whole)
-			return true;
-		s->done += want;
+	if (map == MAP_FAILED)
+		return false;
+	if (fstat(s->fd, &st) == 0 && st.st_size >= (off_t)(s->off + s->len)) {
+		s->crc = image_crc32c(s->crc, map, s->len);
+		s->done = s->len;
 	}
+	munmap(map, s->len);
 	return true;
 }
 
@@ -176,7 +167,7 @@ static int sum_file(int fd, uint64_t size, uint32_t *crc)
 static int check_pages_file(struct reader *rd, struct rfile *f, ferry_err_t *err)
 {
 	_cleanup_close_ int fd = openat(rd->dirfd, f->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	_cleanup_free_ uint8_t *buf = malloc(IMG_HEADER_SIZE);
+	uint8_t buf[IMG_HEADER_SIZE];
 	struct stat st;
 	uint32_t crc = 0;
 
@@ -188,8 +179,6 @@ static int check_pages_file(struct reader *rd, struct rfile *f, ferry_err_t *err
 	if (f->size < IMAGE_PAGES_DATA_START || (f->size - IMAGE_PAGES_DATA_START) % CR_PAGE_SIZE)
 		return ferry_error(err, 0, "%s: %llu bytes is not a header and whole pages",
 				   f->name, (unsigned long long)f->size);
-	if (!buf)
-		return ferry_error(err, ENOMEM, "%s", f->name);
 	if (pread(fd, buf, IMG_HEADER_SIZE, 0) != IMG_HEADER_SIZE || memcmp(buf, IMG_MAGIC, 4) ||
 	    buf[4] != IMG_PAGES || buf[5] || buf[6] || buf[7] || buf[8] != IMAGE_FORMAT_VERSION ||
 	    buf[9] || buf[10] || buf[11])
