@@ -65,6 +65,7 @@ struct mt {
 	struct stream *s;
 	size_t n;
 	size_t batch; /* bytes per command at most */
+	size_t piece; /* bytes per range at most */
 	struct inflight q[LX_PARASITE_QUEUE];
 	struct inflight wq[LX_PARASITE_MAX_WRITERS][LX_PARASITE_QUEUE]; /* writers' in flight */
 	atomic_bool stop;
@@ -151,7 +152,7 @@ static int split(struct mt *m, const struct lx_page_list *l, ferry_err_t *err)
 	return 0;
 }
 
-/* Fills q with the stream's next ranges, up to m->batch bytes. */
+/* Fills q with the stream's next ranges, each up to m->piece bytes, up to m->batch in all. */
 static void next_batch(struct mt *m, size_t k, struct inflight *q)
 {
 	struct stream *s = &m->s[k];
@@ -164,6 +165,8 @@ static void next_batch(struct mt *m, size_t k, struct inflight *q)
 
 		if (take > m->batch - bytes)
 			take = m->batch - bytes;
+		if (take > m->piece)
+			take = m->piece;
 		q->r[q->n++] = (struct lx_page_range){start, start + take};
 		bytes += take, s->at += take;
 		if (v->start + s->at == v->end)
@@ -399,6 +402,7 @@ int lx_pages_mt(struct lx_parasite *ps, const struct lx_pages_mt *job, const str
 	m->ps = ps, m->job = job, m->n = n;
 	m->batch =
 	    writers ? LX_PARASITE_WRITE_BATCH : ps->pipe_size / 2 / CR_PAGE_SIZE * CR_PAGE_SIZE;
+	m->piece = writers ? LX_PARASITE_WRITE_PIECE : m->batch;
 	atomic_init(&m->stop, false);
 	if (m->batch && split(m, l, err) == 0 &&
 	    (writers			  ? pump_writers(m, err)

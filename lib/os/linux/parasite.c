@@ -39,6 +39,7 @@ static const unsigned char parasite_blob[1];
 #define LEAVE_STOPS 10000	 /* ptrace stops the code may take to leave */
 
 _Static_assert(LX_PARASITE_MAX_RANGES == PARASITE_MAX_IOV, "one command's ranges");
+_Static_assert(LX_PARASITE_WRITE_PIECE == PARASITE_WRITE_PIECE, "one piece of a write command");
 
 /* Sets ps to the state of nothing injected. */
 static void reset(struct lx_parasite *ps)

@@ -51,12 +51,13 @@
 #include "os/linux/pages.h"
 #include "os/linux/remote.h"
 
-#define LX_PARASITE_PIPE_SIZE (1u << 20)   /* wanted pipe size; fs.pipe-max-size may cut it */
-#define LX_PARASITE_MAX_RANGES 256	   /* ranges per command */
-#define LX_PARASITE_QUEUE 2		   /* commands sent and not yet received */
-#define LX_PARASITE_MAX_PIPES 4		   /* pipes (streams of pages) at most */
-#define LX_PARASITE_MAX_WRITERS 4	   /* threads writing pages files at most */
-#define LX_PARASITE_WRITE_BATCH (2u << 20) /* bytes per write command at most */
+#define LX_PARASITE_PIPE_SIZE (1u << 20)    /* wanted pipe size; fs.pipe-max-size may cut it */
+#define LX_PARASITE_MAX_RANGES 256	    /* ranges per command */
+#define LX_PARASITE_QUEUE 2		    /* commands sent and not yet received */
+#define LX_PARASITE_MAX_PIPES 4		    /* pipes (streams of pages) at most */
+#define LX_PARASITE_MAX_WRITERS 4	    /* threads writing pages files at most */
+#define LX_PARASITE_WRITE_BATCH (32u << 20) /* bytes per write command at most */
+#define LX_PARASITE_WRITE_PIECE (2u << 20)  /* bytes per range of a write command at most */
 
 /* How far the injection went (what the cure undoes). */
 enum lx_parasite_stage {

@@ -256,18 +256,14 @@ static int64_t do_vmsplice(const struct self *s, struct parasite_cmd *cmd)
 	return total;
 }
 
-/* Writes every range of cmd at cmd->off of the thread's pages file (cmd left as it is: a short
- * write goes on from a copy of the rest); returns the bytes written or -errno. */
-static int64_t do_write(const struct self *s, const struct parasite_cmd *cmd)
+/* Writes v[0..n) at off of the thread's pages file (v left as it is: a short write goes on from
+ * a copy of the rest); returns the bytes written or -errno. */
+static int64_t write_ranges(const struct self *s, const struct parasite_iov *v, uint32_t n,
+			    uint64_t off)
 {
 	struct parasite_iov rest[PARASITE_MAX_IOV];
-	const struct parasite_iov *v = cmd->iov;
-	uint32_t n = cmd->n_iov;
-	uint64_t off = cmd->off;
 	int64_t total = 0;
 
-	if (s->file < 0)
-		return -E_BADF;
 	while (n) {
 		long k = sys6(NR_PWRITEV, s->file, (long)v, n, (long)off, 0, 0);
 
@@ -286,6 +282,38 @@ static int64_t do_write(const struct self *s, const struct parasite_cmd *cmd)
 		v = rest;
 	}
 	return total;
+}
+
+/* Writes every range of cmd at cmd->off of the thread's pages file, a piece of at most
+ * PARASITE_WRITE_PIECE bytes at a time, each checksummed right after its write (the pages then
+ * come from the cache) into res->crc; returns the bytes written or -errno. */
+static int64_t do_write(struct self *s, const struct parasite_cmd *cmd, struct parasite_res *res)
+{
+	uint64_t off = cmd->off;
+	uint32_t i = 0;
+
+	if (s->file < 0)
+		return -E_BADF;
+	if (cmd->crc_set)
+		s->crc_file = cmd->crc_in;
+	while (i < cmd->n_iov) {
+		uint64_t bytes = cmd->iov[i].len;
+		uint32_t j = i + 1;
+		int64_t k;
+
+		while (j < cmd->n_iov && bytes + cmd->iov[j].len <= PARASITE_WRITE_PIECE)
+			bytes += cmd->iov[j++].len;
+		k = write_ranges(s, &cmd->iov[i], j - i, off);
+		if (k < 0)
+			return k;
+		for (; i < j; i++) {
+			s->crc_file = crc32c(s, s->crc_file, (const uint8_t *)cmd->iov[i].base,
+					     cmd->iov[i].len);
+			res->crc[i] = s->crc_file;
+		}
+		off += bytes;
+	}
+	return (int64_t)(off - cmd->off);
 }
 
 /* Checksums every range of cmd from *crc (or cmd->crc_in) into res->crc. */
@@ -319,10 +347,7 @@ static int serve(struct self *s, int32_t fd)
 	if (cmd->n_iov == 0 || cmd->n_iov > PARASITE_MAX_IOV) {
 		res->ret = -E_INVAL;
 	} else if (cmd->nr == PARASITE_WRITE) {
-		/* written first: the checksum then reads the pages from the cache */
-		res->ret = do_write(s, cmd);
-		if (res->ret >= 0)
-			checksum(s, cmd, res, &s->crc_file);
+		res->ret = do_write(s, cmd, res);
 	} else if (cmd->nr == PARASITE_VMSPLICE && cmd->pipe < (uint32_t)s->a->n_pipes) {
 		checksum(s, cmd, res, &s->crc_pipe[cmd->pipe]);
 		res->ret = do_vmsplice(s, cmd);

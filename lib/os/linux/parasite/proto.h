@@ -23,6 +23,9 @@
 #define PARASITE_CRC_SHORT 256
 #define PARASITE_MAX_PIPES 4
 #define PARASITE_MAX_WRITERS 4
+/* a write command's ranges go out in pieces of at most this many bytes, each written and then
+ * checksummed while its pages are still in the cache */
+#define PARASITE_WRITE_PIECE (2u << 20)
 #define PARASITE_WORKER_STACK (32u << 10) /* each started thread's stack, in the area */
 
 enum parasite_cmd_nr {
@@ -30,8 +33,9 @@ enum parasite_cmd_nr {
 	PARASITE_FILE = 2,     /* take the descriptor passed with it (SCM_RIGHTS) as this thread's
 				* pages file, closing the previous one; none passed: just close it.
 				* ret: the descriptor's number in the process, or -errno */
-	PARASITE_WRITE = 3, /* write iov[0..n_iov) at `off` of this thread's pages file (pwritev);
-			     * crc[i]: after iov[i]; ret: bytes written or -errno */
+	PARASITE_WRITE = 3,    /* write iov[0..n_iov) at `off` of this thread's pages file (pwritev,
+				* PARASITE_WRITE_PIECE bytes at a time); crc[i]: after iov[i]; ret:
+				* bytes written or -errno */
 };
 
 struct parasite_iov {
