@@ -4,8 +4,9 @@
 # memory cgroup or with a file size limit gets its pages spliced by ferry instead, so that the
 # image is never charged to it and never raises SIGXFSZ. Either way the process runs on with its
 # one thread, its maps, fds and signals as before, also when ferry is killed while the threads
-# write, and its memory checks out; a process where no thread can start (a pids limit) or that has
-# no descriptor to spare gets its pages copied.
+# write, and its memory checks out; where one thread only can start, it writes them all; a process
+# where no thread can start (a pids limit) or that has no descriptor to spare gets its pages
+# copied.
 . "$(dirname "$0")/../lib.sh"
 
 [ "$(nproc)" -ge 2 ] || skip_all "one CPU: pages go into one file"
@@ -152,6 +153,20 @@ if [ -n "$PIDCG" ] && mkdir "$PIDCG"; then
 	echo 1 >"$PIDCG/pids.max"
 	before=$(snapshot "$PID")
 	copied pids "pids limit" "no thread of the process could start"
+	# ---- one thread can start (pids.max 2): it writes every page, into one file ----
+	start 32 bash -c 'echo $$ >"$0/cgroup.procs" && exec "$1" "${@:2}"' "$PIDCG"
+	echo 2 >"$PIDCG/pids.max"
+	before=$(snapshot "$PID")
+	dump onewriter
+	is "$?" 0 "one thread can start: checkpoint --leave-running"
+	like "$(cat "$T_WORK/onewriter.log")" "pages of process $PID: written by 1 of its threads" \
+		"one thread can start: it writes the pages"
+	ok "$([ -s "$T_WORK/onewriter/pages-1.img" ] && [ ! -e "$T_WORK/onewriter/pages-2.img" ] &&
+		echo 0 || echo 1)" "one thread can start: one pages file"
+	"$FERRY" image check "$T_WORK/onewriter" >/dev/null
+	is "$?" 0 "one thread can start: the image checks"
+	settled "$PID" "$before" "one thread can start"
+	verify "one thread can start"
 else
 	ok 0 "# SKIP no pids cgroup to make"
 fi

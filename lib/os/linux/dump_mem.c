@@ -480,15 +480,15 @@ static void pages_out_start(struct pages_out *o, size_t n)
 
 	if (o->p->n_threads == 0 || !o->p->threads)
 		return;
-	if (lx_parasite_start(&o->ps, o->m, o->p->pid, o->p->threads[0].tid, writers ? 1 : n,
+	if (lx_parasite_start(&o->ps, o->m, o->p->pid, o->p->threads[0].tid, writers ? 0 : n,
 			      writers ? n : 1, &e) < 0)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %s", o->p->pid, e->msg);
-	else if (o->ps.n_writers > 1)
+	else if (writers)
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: written by %zu of its threads",
 			  o->p->pid, o->ps.n_writers);
 	else
-		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: spliced from %zu pipes%s",
-			  o->p->pid, o->ps.n_pipes, writers ? " (one thread could start)" : "");
+		ferry_log(FERRY_LOG_DEBUG, "pages of process %d: spliced from %zu pipes", o->p->pid,
+			  o->ps.n_pipes);
 	ferry_error_free(&e);
 }
 
@@ -552,7 +552,7 @@ static int dump_pages(struct lx_dump_ctx *ctx, struct cr_process *p, const struc
 		ferry_log(FERRY_LOG_DEBUG, "pages of process %d copied: %llu KiB", p->pid,
 			  (unsigned long long)l->bytes >> 10);
 	t1 = lx_dump_now_us();
-	if (o->ps.r.pid && (o->ps.n_writers > 1 || o->ps.n_pipes > 1)) {
+	if (o->ps.r.pid && o->ps.n_pipes != 1) {
 		const struct lx_pages_mt job = {ctx->w, &p->pages, progress_mt, o};
 
 		r = lx_pages_mt(&o->ps, &job, l, err);

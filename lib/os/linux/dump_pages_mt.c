@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* A large address space moved into several pages files at once (parasite.h, lx_pages_mt): its
  * present pages are cut into as many contiguous chunks of about the same size as the injected
- * code has writers (or else pipes), one stream each. With writers, this thread (the tracer) hands
- * each writer its stream's pages file and keeps two batches in flight per writer; the process's
- * own threads write them (one copy, on as many CPUs). With pipes, it sends the streams' batches
- * to the code in turn and records the checksums it answers, while one thread per stream splices
- * that stream's pipe into its own pages file. Filling one tmpfs file costs a page-cache page
- * allocated and copied per page under the file's lock; several files fill on several CPUs at once.
+ * code has writers (when it has no pipes) or else pipes, one stream each. With writers, this thread
+ * (the tracer) hands each writer its stream's pages file and keeps two batches in flight per
+ * writer; the process's own threads write them (one copy, on as many CPUs). With pipes, it sends
+ * the streams' batches to the code in turn and records the checksums it answers, while one thread
+ * per stream splices that stream's pipe into its own pages file. Filling one tmpfs file costs a
+ * page-cache page allocated and copied per page under the file's lock; several files fill on
+ * several CPUs at once.
  *
  * The splicing threads touch nothing but their pipe, their file and their own stream record: the
  * image writer, the error objects and every ptrace call stay in this thread. They stop at the end
@@ -393,7 +394,7 @@ int lx_pages_mt(struct lx_parasite *ps, const struct lx_pages_mt *job, const str
 		ferry_err_t *err)
 {
 	_cleanup_free_ struct mt *m = calloc(1, sizeof(*m));
-	bool writers = ps->n_writers > 1;
+	bool writers = ps->n_pipes == 0;
 	size_t n = writers ? ps->n_writers : ps->n_pipes;
 	int r = -1;
 

@@ -394,7 +394,7 @@ int lx_parasite_start(struct lx_parasite *ps, const struct lx_memmap *m, pid_t p
 	const char *why = unusable(pid, tid);
 
 	reset(ps);
-	if (!why && (n_pipes == 0 || n_pipes > LX_PARASITE_MAX_PIPES))
+	if (!why && n_pipes > LX_PARASITE_MAX_PIPES)
 		why = "bad number of pipes";
 	if (!why && (n_socks == 0 || n_socks > LX_PARASITE_MAX_WRITERS))
 		why = "bad number of writers";
@@ -773,14 +773,15 @@ static int strand_cure(struct lx_parasite *ps, ferry_err_t *err)
 	bool stayed = false;
 	int rc = 0;
 
-	if (lx_remote_read(ps->r.pid, ps->args, &a, offsetof(struct parasite_args, crc_long), err) <
-	    0)
-		return -1;
 	if (lx_sigmask_set(ps->r.tid, ps->mask, err) < 0 ||
 	    lx_regs_set(ps->r.tid, &ps->saved, err) < 0)
 		return -1;
 	if (writers_gone(ps, err) < 0)
 		stayed = true, rc = -1;
+	/* read after: a thread that left closed its own socket */
+	if (lx_remote_read(ps->r.pid, ps->args, &a, offsetof(struct parasite_args, crc_long), err) <
+	    0)
+		return -1;
 	for (size_t k = 0; k < PARASITE_MAX_WRITERS; k++)
 		if ((a.socks[k] >= 0 && call(ps, SYS_close, (uint64_t)a.socks[k], 0, 0, err) < 0) ||
 		    (a.peers[k] >= 0 && call(ps, SYS_close, (uint64_t)a.peers[k], 0, 0, err) < 0))

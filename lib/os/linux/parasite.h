@@ -101,10 +101,10 @@ struct lx_parasite {
 };
 
 /* Injects the code into process pid (mapped as m says, read while it is stopped) through thread
- * tid (held in a ptrace stop) with n_pipes pipes (1..LX_PARASITE_MAX_PIPES) and n_socks sockets
- * (1..LX_PARASITE_MAX_WRITERS: the threads wanted for writing; ps->n_writers says how many the
- * process let start) and starts it. Returns 0, or -1 with err saying why it cannot be used (the
- * process left as it was). */
+ * tid (held in a ptrace stop) with n_pipes pipes (0..LX_PARASITE_MAX_PIPES; none when the threads
+ * write the pages files) and n_socks sockets (1..LX_PARASITE_MAX_WRITERS: the threads wanted;
+ * ps->n_writers says how many the process let start) and starts it. Returns 0, or -1 with err
+ * saying why it cannot be used (the process left as it was). */
 int lx_parasite_start(struct lx_parasite *ps, const struct lx_memmap *m, pid_t pid, pid_t tid,
 		      size_t n_pipes, size_t n_socks, ferry_err_t *err);
 
@@ -160,8 +160,8 @@ struct lx_pages_mt {
 };
 
 /* Moves the pages of l (every range readable by the process) into as many pages files at once
- * (pm->pages_id's, then new ones) as the code has writers (ps->n_writers > 1: each writes its
- * own file) or else pipes (one ferry thread splicing each; lib/os/linux/dump_pages_mt.c), and
+ * (pm->pages_id's, then new ones) as the code has writers (no pipes: each writes its own file)
+ * or else pipes (one ferry thread splicing each; lib/os/linux/dump_pages_mt.c), and
  * records the runs in job->pm. Returns 0 or -1 (the files may then hold part of the pages). */
 int lx_pages_mt(struct lx_parasite *ps, const struct lx_pages_mt *job, const struct lx_page_list *l,
 		ferry_err_t *err);

@@ -92,8 +92,7 @@ struct self {
 /* Starts a thread of the process on stack top running fn(a, k), its id in *tid (entry.S);
  * returns its id or -errno. */
 long parasite_clone(unsigned long flags, uint64_t top, int32_t *tid,
-		    void (*fn)(const struct parasite_args *, long), const struct parasite_args *a,
-		    long k);
+		    void (*fn)(struct parasite_args *, long), struct parasite_args *a, long k);
 
 static long sys6(long nr, long a, long b, long c, long d, long e, long f)
 {
@@ -417,8 +416,10 @@ static void self_init(struct self *s, const struct parasite_args *a, int32_t soc
 }
 
 /* A started thread: serves socket k with buffers on its own stack, then returns (and leaves,
- * entry.S). */
-static void worker_main(const struct parasite_args *a, long k)
+ * entry.S). It closes its socket itself but for socket 0, which the injected thread also uses
+ * (the hello): the fewer syscalls the injected thread makes on its way out, the fewer stops the
+ * cure follows. */
+static void worker_main(struct parasite_args *a, long k)
 {
 	struct parasite_cmd cmd;
 	struct parasite_res res;
@@ -426,6 +427,8 @@ static void worker_main(const struct parasite_args *a, long k)
 
 	self_init(&s, a, a->socks[k], &cmd, &res);
 	serve_all(&s);
+	if (k)
+		drop(&a->socks[k]);
 }
 
 /* Starts a thread for each socket while the kernel lets it; returns how many started. */
