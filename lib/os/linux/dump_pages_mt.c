@@ -2,12 +2,12 @@
 /* A large address space moved into several pages files at once (parasite.h, lx_pages_mt): its
  * present pages are cut into as many contiguous chunks of about the same size as the injected
  * code has writers (when it has no pipes) or else pipes, one stream each. With writers, this thread
- * (the tracer) hands each writer its stream's pages file and keeps two batches in flight per
- * writer; the process's own threads write them (one copy, on as many CPUs). With pipes, it sends
- * the streams' batches to the code in turn and records the checksums it answers, while one thread
- * per stream splices that stream's pipe into its own pages file. Filling one tmpfs file costs a
- * page-cache page allocated and copied per page under the file's lock; several files fill on
- * several CPUs at once.
+ * (the tracer) hands each writer its stream's pages file with its first batch and keeps two in
+ * flight per writer; the process's own threads write them (one copy, on as many CPUs). With pipes,
+ * it sends the streams' batches to the code in turn and records the checksums it answers, while one
+ * thread per stream splices that stream's pipe into its own pages file. Filling one tmpfs file
+ * costs a page-cache page allocated and copied per page under the file's lock; several files fill
+ * on several CPUs at once.
  *
  * The splicing threads touch nothing but their pipe, their file and their own stream record: the
  * image writer, the error objects and every ptrace call stay in this thread. They stop at the end
@@ -263,7 +263,7 @@ static int feed(struct mt *m, size_t k, ferry_err_t *err)
 		for (size_t i = 0; i < q->n; i++)
 			bytes += q->r[i].end - q->r[i].start;
 		if (lx_parasite_write(m->ps, k, q->r, q->n, s->off, s->sent_any ? NULL : &s->crc0,
-				      err) < 0)
+				      s->sent_any ? -1 : s->file, err) < 0)
 			return -1;
 		s->sent_any = true;
 		s->off += bytes;
@@ -282,10 +282,10 @@ static int open_file(struct mt *m, size_t k, ferry_err_t *err)
 	return s->file < 0 ? -1 : 0;
 }
 
-/* Hands each writer its stream's pages file (open for appending through the image writer; the
- * writers write at known offsets and the file position is put at the end afterwards). Returns 0
- * or -1. */
-static int give_files(struct mt *m, ferry_err_t *err)
+/* Opens each writer's pages file (for appending through the image writer; the writers write at
+ * known offsets, and the file position is put at the end afterwards): its first command hands it
+ * over. Returns 0 or -1. */
+static int open_files(struct mt *m, ferry_err_t *err)
 {
 	for (size_t k = 0; k < m->n; k++) {
 		struct stream *s = &m->s[k];
@@ -297,8 +297,6 @@ static int give_files(struct mt *m, ferry_err_t *err)
 		if (at < 0)
 			return ferry_error_errno(err, "pages-%u.img", s->id);
 		s->off = (uint64_t)at;
-		if (lx_parasite_give_file(m->ps, k, s->file, err) < 0)
-			return ferry_error_wrap(err, "pages-%u.img", s->id);
 	}
 	return 0;
 }
@@ -306,7 +304,7 @@ static int give_files(struct mt *m, ferry_err_t *err)
 /* Writes every stream through its writer; returns 0 or -1. */
 static int pump_writers(struct mt *m, ferry_err_t *err)
 {
-	if (give_files(m, err) < 0)
+	if (open_files(m, err) < 0)
 		return -1;
 	for (;;) {
 		bool busy = false;

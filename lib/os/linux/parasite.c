@@ -540,45 +540,17 @@ static int answer(struct lx_parasite *ps, size_t k, struct parasite_res *res, si
 	return 0;
 }
 
-int lx_parasite_give_file(struct lx_parasite *ps, size_t k, int fd, ferry_err_t *err)
+int lx_parasite_write(struct lx_parasite *ps, size_t k, const struct lx_page_range *r, size_t n,
+		      uint64_t off, const uint32_t *crc_in, int fd, ferry_err_t *err)
 {
-	struct parasite_cmd cmd = {.nr = PARASITE_FILE};
-	struct parasite_res res;
+	struct parasite_cmd cmd = {.nr = PARASITE_WRITE, .n_iov = (uint32_t)n, .off = off};
+	size_t size = PARASITE_CMD_SIZE(n);
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} c = {0};
-	struct iovec v = {&cmd, PARASITE_CMD_SIZE(0)};
+	struct iovec v = {&cmd, size};
 	struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1};
-	int r;
-
-	if (k >= ps->n_writers || ps->wqueued[k])
-		return ferry_error(err, EINVAL, "file for writer %zu", k);
-	if (fd >= 0) {
-		m.msg_control = c.buf, m.msg_controllen = sizeof(c.buf);
-		c.h.cmsg_level = SOL_SOCKET, c.h.cmsg_type = SCM_RIGHTS;
-		c.h.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&c.h), &fd, sizeof(int));
-	}
-	if (sendmsg(ps->wsock[k], &m, MSG_NOSIGNAL) != (ssize_t)PARASITE_CMD_SIZE(0))
-		return ferry_error_errno(err, "hand a file to %d", ps->r.pid);
-	ps->wqueued[k] = 1, ps->wq[k][0].n = 0;
-	while ((r = answer(ps, k, &res, PARASITE_RES_SIZE(0), err)) == 1)
-		if (lx_parasite_wait_writers(ps, err) < 0)
-			return -1;
-	ps->wqueued[k] = 0;
-	if (r < 0)
-		return -1;
-	if (res.ret < 0)
-		return ferry_error(err, (int)-res.ret, "hand a file to %d", ps->r.pid);
-	return 0;
-}
-
-int lx_parasite_write(struct lx_parasite *ps, size_t k, const struct lx_page_range *r, size_t n,
-		      uint64_t off, const uint32_t *crc_in, ferry_err_t *err)
-{
-	struct parasite_cmd cmd = {.nr = PARASITE_WRITE, .n_iov = (uint32_t)n, .off = off};
-	size_t size = PARASITE_CMD_SIZE(n);
 	uint64_t total = 0;
 
 	if (k >= ps->n_writers || n == 0 || n > PARASITE_MAX_IOV ||
@@ -590,7 +562,13 @@ int lx_parasite_write(struct lx_parasite *ps, size_t k, const struct lx_page_ran
 	}
 	if (crc_in)
 		cmd.crc_in = *crc_in, cmd.crc_set = 1;
-	if (send(ps->wsock[k], &cmd, size, MSG_NOSIGNAL) != (ssize_t)size)
+	if (fd >= 0) {
+		m.msg_control = c.buf, m.msg_controllen = sizeof(c.buf);
+		c.h.cmsg_level = SOL_SOCKET, c.h.cmsg_type = SCM_RIGHTS;
+		c.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&c.h), &fd, sizeof(int));
+	}
+	if (sendmsg(ps->wsock[k], &m, MSG_NOSIGNAL) != (ssize_t)size)
 		return ferry_error_errno(err, "send a command to %d", ps->r.pid);
 	ps->wq[k][ps->wqueued[k]].n = n;
 	ps->wq[k][ps->wqueued[k]++].len = total;

@@ -108,16 +108,14 @@ struct lx_parasite {
 int lx_parasite_start(struct lx_parasite *ps, const struct lx_memmap *m, pid_t pid, pid_t tid,
 		      size_t n_pipes, size_t n_socks, ferry_err_t *err);
 
-/* Hands fd (a pages file opened for writing; -1: none) to writer k (< ps->n_writers), which
- * closes the one it had. Returns 0 or -1. */
-int lx_parasite_give_file(struct lx_parasite *ps, size_t k, int fd, ferry_err_t *err);
-
 /* Sends the n ranges (page aligned, readable by the process, at most LX_PARASITE_MAX_RANGES and
- * LX_PARASITE_WRITE_BATCH bytes) to writer k, to be written at off of its file, checksummed on the
- * way from *crc_in (NULL: from where its previous command ended). At most LX_PARASITE_QUEUE
- * commands per writer may be outstanding. Returns 0 or -1. */
+ * LX_PARASITE_WRITE_BATCH bytes) to writer k (< ps->n_writers), to be written at off of its
+ * pages file, checksummed on the way from *crc_in (NULL: from where its previous command ended).
+ * fd (a pages file opened for writing, or -1) goes along and becomes that file first, in place of
+ * the one the writer had: its first command must carry one. At most LX_PARASITE_QUEUE commands
+ * per writer may be outstanding. Returns 0 or -1. */
 int lx_parasite_write(struct lx_parasite *ps, size_t k, const struct lx_page_range *r, size_t n,
-		      uint64_t off, const uint32_t *crc_in, ferry_err_t *err);
+		      uint64_t off, const uint32_t *crc_in, int fd, ferry_err_t *err);
 
 /* Waits (at most about 100 ms) until writers with commands outstanding have an answer; returns
  * the mask of those that have (bit k: writer k; 0: none yet), or -1 when the process or one of

@@ -334,15 +334,13 @@ static int serve(struct self *s, int32_t fd)
 	struct parasite_cmd *cmd = s->cmd;
 	struct parasite_res *res = s->res;
 
-	if (cmd->nr == PARASITE_FILE) {
+	if (cmd->nr == PARASITE_WRITE && fd >= 0) {
 		if (s->file >= 0)
 			sys3(NR_CLOSE, s->file, 0, 0);
 		s->file = fd;
-		res->ret = fd >= 0 ? fd : 0;
-		return 0;
-	}
-	if (fd >= 0)
+	} else if (fd >= 0) {
 		sys3(NR_CLOSE, fd, 0, 0);
+	}
 	if (cmd->n_iov == 0 || cmd->n_iov > PARASITE_MAX_IOV) {
 		res->ret = -E_INVAL;
 	} else if (cmd->nr == PARASITE_WRITE) {

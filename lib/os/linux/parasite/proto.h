@@ -30,12 +30,10 @@
 
 enum parasite_cmd_nr {
 	PARASITE_VMSPLICE = 1, /* vmsplice iov[0..n_iov) into pipe `pipe`; crc[i]: after iov[i] */
-	PARASITE_FILE = 2,     /* take the descriptor passed with it (SCM_RIGHTS) as this thread's
-				* pages file, closing the previous one; none passed: just close it.
-				* ret: the descriptor's number in the process, or -errno */
-	PARASITE_WRITE = 3,    /* write iov[0..n_iov) at `off` of this thread's pages file (pwritev,
-				* PARASITE_WRITE_PIECE bytes at a time); crc[i]: after iov[i]; ret:
-				* bytes written or -errno */
+	/* write iov[0..n_iov) at `off` of this thread's pages file (pwritev, PARASITE_WRITE_PIECE
+	 * bytes at a time; a descriptor passed with it, SCM_RIGHTS, first becomes that file in
+	 * place of the one it had); crc[i]: after iov[i]; ret: bytes written or -errno */
+	PARASITE_WRITE = 3,
 };
 
 struct parasite_iov {
