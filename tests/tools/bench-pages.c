@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-/* bench-pages [-s MIB] [-n RUNS] [-c CHUNK_KIB] [-d DIR]: reading a process's memory into a file.
- * A child holds MIB MiB of random data; each round, in alternation, times
+/* bench-pages [-p] [-s MIB] [-n RUNS] [-c CHUNK_KIB] [-d DIR]: reading a process's memory into a
+ * file. A child holds MIB MiB of random data; each round, in alternation, times
  *   plain   write(2) of the same bytes from this program's own memory to a new file in DIR,
  *   copy    find the child's pages (PAGEMAP_SCAN) + process_vm_readv into a buffer + write(2),
  *   splice  find + process_vm_readv into a buffer + vmsplice to a pipe + splice to the file,
  *   memory  find + process_vm_readv of everything into one buffer (no file),
- * and the finding alone, by PAGEMAP_SCAN and by reading /proc/PID/pagemap. Prints medians. */
+ * and the finding alone, by PAGEMAP_SCAN and by reading /proc/PID/pagemap. Prints medians. With
+ * -p, the plain write alone (no child, nothing else in between: the yardstick a checkpoint run
+ * next to it is held to, bench/cr-pages). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,14 +183,38 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The plain write of size random bytes alone, runs times after one not counted; prints the
+ * median. */
+static int plain_alone(const char *dir, size_t size, int runs)
+{
+	char *own = malloc(size);
+	double *t = calloc((size_t)runs, sizeof(double));
+
+	if (!own || !t)
+		die("memory", NULL);
+	fill_random((uint64_t *)own, size / 8);
+	plain(dir, own, size);
+	for (int r = 0; r < runs; r++)
+		t[r] = plain(dir, own, size);
+	printf("  %-32s %9.2f ms   %.2f GB/s\n", names[T_PLAIN], median(t, runs),
+	       size / median(t, runs) / 1e6);
+	free(t);
+	free(own);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t mib = 128, chunk = 0;
 	int runs = 7, opt;
 	const char *dir = "/dev/shm";
+	bool plain_only = false;
 
-	while ((opt = getopt(argc, argv, "s:n:c:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "ps:n:c:d:")) != -1) {
 		switch (opt) {
+		case 'p':
+			plain_only = true;
+			break;
 		case 's':
 			mib = strtoul(optarg, NULL, 10);
 			break;
@@ -201,8 +228,9 @@ int main(int argc, char **argv)
 			dir = optarg;
 			break;
 		default:
-			fprintf(stderr,
-				"usage: bench-pages [-s MIB] [-n RUNS] [-c CHUNK_KIB] [-d DIR]\n");
+			fprintf(
+			    stderr,
+			    "usage: bench-pages [-p] [-s MIB] [-n RUNS] [-c CHUNK_KIB] [-d DIR]\n");
 			return 2;
 		}
 	}
@@ -216,6 +244,8 @@ int main(int argc, char **argv)
 	uint64_t bytes = 0;
 	struct lx_page_list pl;
 
+	if (plain_only)
+		return plain_alone(dir, size, runs);
 	child = start_child(size); /* first: it must not inherit the buffers below */
 	own = malloc(size);
 	mem = malloc(bufsize);
