@@ -292,7 +292,7 @@ static void check_parse_text(void)
 	ok(m.areas[4].kind == LX_AREA_SHMEM && m.areas[4].name && !strcmp(m.areas[4].name, "sh"),
 	   "maps text: [anon_shmem:NAME]");
 	ok(m.areas[5].kind == LX_AREA_SHMEM && m.areas[5].deleted, "maps text: shared anonymous");
-	ok(m.areas[6].kind == LX_AREA_SPECIAL && !lx_area_wants_pages(&m.areas[6], 0),
+	ok(m.areas[6].kind == LX_AREA_SPECIAL && !lx_area_wants_pages(&m.areas[6]),
 	   "maps text: [uprobes] is special, no pages");
 	ok(m.areas[7].kind == LX_AREA_ANON && m.areas[7].prot == 0 && !m.areas[7].path,
 	   "maps text: PROT_NONE anonymous");
@@ -359,13 +359,12 @@ static void check_backed_areas(const struct lx_memmap *m, const struct layout *l
 	ok(a && (a->vmflags & LX_VM_GD), "MAP_GROWSDOWN area: gd");
 
 	a = area_at(m, l->dontdump, 4 * PS);
-	ok(a && (a->vmflags & LX_VM_DD) && !lx_area_wants_pages(a, 0) &&
-	       lx_area_wants_pages(a, LX_PAGES_DONTDUMP),
-	   "MADV_DONTDUMP area: dd, no pages unless asked");
+	ok(a && (a->vmflags & LX_VM_DD) && lx_area_wants_pages(a),
+	   "MADV_DONTDUMP area: dd, and its pages are dumped (only core dumps leave them out)");
 
 	a = area_at(m, l->deleted, 2 * PS);
 	ok(a && a->kind == LX_AREA_FILE && a->deleted && a->shared && a->offset == PS &&
-	       a->prot == PROT_READ && !lx_area_wants_pages(a, 0),
+	       a->prot == PROT_READ && !lx_area_wants_pages(a),
 	   "deleted shared file: deleted, offset 4096, no pages (the file holds them)");
 	is_str(a ? a->path : NULL, deleted_path, "deleted file: path without ' (deleted)'");
 
@@ -390,10 +389,10 @@ static void check_backed_areas(const struct lx_memmap *m, const struct layout *l
 	bool vdso = false, vvar = false, heap = false, stack = false;
 	for (size_t i = 0; i < m->n; i++) {
 		a = &m->areas[i];
-		vdso |= a->kind == LX_AREA_VDSO && !lx_area_wants_pages(a, 0);
-		vvar |= a->kind == LX_AREA_VVAR && !lx_area_wants_pages(a, 0);
-		heap |= a->kind == LX_AREA_HEAP && lx_area_wants_pages(a, 0);
-		stack |= a->kind == LX_AREA_STACK && lx_area_wants_pages(a, 0);
+		vdso |= a->kind == LX_AREA_VDSO && !lx_area_wants_pages(a);
+		vvar |= a->kind == LX_AREA_VVAR && !lx_area_wants_pages(a);
+		heap |= a->kind == LX_AREA_HEAP && lx_area_wants_pages(a);
+		stack |= a->kind == LX_AREA_STACK && lx_area_wants_pages(a);
 	}
 	ok(vdso && vvar && heap && stack, "[vdso] [vvar] no pages; [heap] [stack] pages");
 }
@@ -430,7 +429,7 @@ static void check_small_areas(struct lx_pagemap *pm, const struct layout *l)
 		return;
 	static const size_t fpriv[] = {3, 4, 7, 8}, shanon[] = {0, 3, 5, 6}, memfd[] = {1, 2},
 			    pnone[] = {0, 1, 2, 3}, gdown[] = {15, 16}, one[] = {0, 1},
-			    zread[] = {0, 8};
+			    zread[] = {0, 8}, dontdump[] = {0, 4};
 	const struct {
 		uintptr_t base;
 		size_t len;
@@ -443,7 +442,7 @@ static void check_small_areas(struct lx_pagemap *pm, const struct layout *l)
 	    {l->memfd, 4, memfd, 1, "memfd: its one written page"},
 	    {l->pnone, 4, pnone, 2, "PROT_NONE: the 2 pages written before mprotect"},
 	    {l->gdown, 16, gdown, 1, "grows-down: the touched top page"},
-	    {l->dontdump, 4, NULL, 0, "dontdump: nothing"},
+	    {l->dontdump, 4, dontdump, 1, "MADV_DONTDUMP: its 4 written pages"},
 	    {l->deleted, 2, NULL, 0, "deleted shared file: nothing"},
 	    {l->sysv, 4, one, 1, "SysV shm: its written page"},
 	    {l->zread, 8, zread, zero_page_used ? 0 : 1,

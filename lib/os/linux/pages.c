@@ -158,7 +158,7 @@ void lx_pagemap_close(struct lx_pagemap *pm)
 	pm->fd = -1;
 }
 
-bool lx_area_wants_pages(const struct lx_area *a, unsigned flags)
+bool lx_area_wants_pages(const struct lx_area *a)
 {
 	switch (a->kind) {
 	case LX_AREA_VDSO:
@@ -171,8 +171,6 @@ bool lx_area_wants_pages(const struct lx_area *a, unsigned flags)
 		break;
 	}
 	if (a->vmflags & (LX_VM_IO | LX_VM_PF))
-		return false;
-	if ((a->vmflags & LX_VM_DD) && !(flags & LX_PAGES_DONTDUMP))
 		return false;
 	if (a->shared && !lx_area_is_shmem(a))
 		return false;
@@ -315,7 +313,7 @@ int lx_pages_find(struct lx_pagemap *pm, const struct lx_area *a, struct lx_page
 {
 	uint64_t exclude = 0;
 
-	if (!lx_area_wants_pages(a, pm->flags))
+	if (!lx_area_wants_pages(a))
 		return 0;
 	if (a->shared) {
 		int r = find_shmem(pm, a, out, err);

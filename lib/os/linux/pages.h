@@ -3,9 +3,10 @@
  *
  * Which pages of an area are dumped (lx_area_wants_pages, then lx_pages_find):
  * - No page data for [vsyscall], [vvar], [vvar_vclock], [vdso] (the kernel provides them again on
- *   restore), other "[...]" kernel areas, VM_IO/VM_PFNMAP areas ("io"/"pf"), MADV_DONTDUMP areas
- *   ("dd", unless LX_PAGES_DONTDUMP), and shared mappings of ordinary files (the file holds the
- *   data).
+ *   restore), other "[...]" kernel areas, VM_IO/VM_PFNMAP areas ("io"/"pf"), and shared mappings
+ *   of ordinary files (the file holds the data). MADV_DONTDUMP areas ("dd") are dumped like any
+ *   other: the advice keeps them out of core dumps, and what programs put there (keys in a secure
+ *   heap, a guest's memory, thread stacks) they need back after a restore.
  * - Private anonymous areas (heap, stack, [anon:NAME] ...): every present or swapped page, except
  *   pages mapping the kernel's zero page (a read-only fault of untouched memory: reading them back
  *   as zeroes is the same thing as leaving them unmapped).
@@ -39,8 +40,7 @@
 #include "os/linux/memmap.h"
 
 enum {
-	LX_PAGES_NO_SCAN = 1 << 0,  /* read /proc/PID/pagemap even where PAGEMAP_SCAN works */
-	LX_PAGES_DONTDUMP = 1 << 1, /* also dump MADV_DONTDUMP areas */
+	LX_PAGES_NO_SCAN = 1 << 0, /* read /proc/PID/pagemap even where PAGEMAP_SCAN works */
 };
 
 /* A range of pages [start, end), page aligned. */
@@ -72,7 +72,7 @@ int lx_pagemap_open(pid_t pid, unsigned flags, struct lx_pagemap *pm, ferry_err_
 void lx_pagemap_close(struct lx_pagemap *pm);
 
 /* Returns whether an area needs any page data in a dump (the rules above). */
-bool lx_area_wants_pages(const struct lx_area *a, unsigned flags);
+bool lx_area_wants_pages(const struct lx_area *a);
 
 /* Appends the ranges of a to dump to out (nothing when !lx_area_wants_pages); returns 0 or -1. */
 int lx_pages_find(struct lx_pagemap *pm, const struct lx_area *a, struct lx_page_list *out,
