@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* madvise [DIR]: areas with madvise flags, each holding a pattern: MADV_DONTDUMP (left out of core
  * dumps, as secret keys, guest memory or thread stacks are: a restore must still bring it back),
- * MADV_DONTFORK, MADV_WIPEONFORK, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_RANDOM and MADV_SEQUENTIAL;
- * prints READY. On SIGUSR1 it checks every area's pattern and that /proc/self/smaps still shows
- * its flag, prints PASS or FAIL and exits 0 or 1. */
+ * MADV_DONTFORK, MADV_WIPEONFORK, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_RANDOM, MADV_SEQUENTIAL,
+ * and one locked with mlock; prints READY. On SIGUSR1 it checks every area's pattern and that
+ * /proc/self/smaps still shows its flag, prints PASS or FAIL and exits 0 or 1. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
@@ -14,13 +14,14 @@
 
 #define AREA_PAGES 64
 #define PAGE 4096
+#define MLOCKED -1 /* not an advice: mlock */
 
 static const struct {
 	int advice;
 	const char *flag; /* its VmFlags mnemonic in smaps */
 } advice[] = {
     {MADV_DONTDUMP, "dd"},   {MADV_DONTFORK, "dc"}, {MADV_WIPEONFORK, "wf"}, {MADV_HUGEPAGE, "hg"},
-    {MADV_NOHUGEPAGE, "nh"}, {MADV_RANDOM, "rr"},   {MADV_SEQUENTIAL, "sr"},
+    {MADV_NOHUGEPAGE, "nh"}, {MADV_RANDOM, "rr"},   {MADV_SEQUENTIAL, "sr"}, {MLOCKED, "lo"},
 };
 #define N_AREAS (sizeof(advice) / sizeof(advice[0]))
 
@@ -71,7 +72,9 @@ int main(void)
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (p == MAP_FAILED || mprotect(p + AREA_PAGES * PAGE, PAGE, PROT_NONE) < 0 ||
-		    madvise(p, AREA_PAGES * PAGE, advice[a].advice) < 0) {
+		    (advice[a].advice == MLOCKED
+			 ? mlock(p, AREA_PAGES * PAGE)
+			 : madvise(p, AREA_PAGES * PAGE, advice[a].advice)) < 0) {
 			printf("FAIL area %s: %m\n", advice[a].flag);
 			return 1;
 		}
