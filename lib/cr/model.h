@@ -67,7 +67,8 @@ enum {
 	CR_VMA_VVAR_VCLOCK = 1u << 7, /* [vvar_vclock] (Linux 6.13+) */
 	CR_VMA_VSYSCALL = 1u << 8,    /* [vsyscall]: recorded, never mapped again */
 	CR_VMA_LOCKED = 1u << 9,      /* mlock */
-	CR_VMA_ALL = (1u << 10) - 1,
+	CR_VMA_NORESERVE = 1u << 10,  /* MAP_NORESERVE: no swap space set aside (sparse reservations) */
+	CR_VMA_ALL = (1u << 11) - 1,
 };
 
 /* madvise state of an area (VmFlags of smaps). */

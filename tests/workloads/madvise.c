@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/* madvise [DIR]: areas with madvise flags, each holding a pattern: MADV_DONTDUMP (left out of core
- * dumps, as secret keys, guest memory or thread stacks are: a restore must still bring it back),
- * MADV_DONTFORK, MADV_WIPEONFORK, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_RANDOM, MADV_SEQUENTIAL,
- * and one locked with mlock; prints READY. On SIGUSR1 it checks every area's pattern and that
- * /proc/self/smaps still shows its flag, prints PASS or FAIL and exits 0 or 1. */
+/* madvise [DIR]: memory areas with flags of their own, each holding a pattern: advised
+ * MADV_DONTDUMP (left out of core dumps, as secret keys, guest memory or thread stacks are: a
+ * restore must still bring it back), MADV_DONTFORK, MADV_WIPEONFORK, MADV_HUGEPAGE,
+ * MADV_NOHUGEPAGE, MADV_RANDOM or MADV_SEQUENTIAL; locked with mlock; and a sparse reservation of
+ * 1 TiB mapped MAP_NORESERVE (as sanitizers and runtimes make: without the flag no such mapping
+ * fits), three of its pages written. Prints READY. On SIGUSR1 it checks every area's pattern and
+ * that /proc/self/smaps still shows its flag, prints PASS or FAIL and exits 0 or 1. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
@@ -14,14 +16,17 @@
 
 #define AREA_PAGES 64
 #define PAGE 4096
-#define MLOCKED -1 /* not an advice: mlock */
+#define MLOCKED -1   /* not an advice: mlock */
+#define NORESERVE -2 /* not an advice: a reservation mapped MAP_NORESERVE */
+#define RESERVED (1ULL << 40)
 
 static const struct {
 	int advice;
 	const char *flag; /* its VmFlags mnemonic in smaps */
 } advice[] = {
-    {MADV_DONTDUMP, "dd"},   {MADV_DONTFORK, "dc"}, {MADV_WIPEONFORK, "wf"}, {MADV_HUGEPAGE, "hg"},
-    {MADV_NOHUGEPAGE, "nh"}, {MADV_RANDOM, "rr"},   {MADV_SEQUENTIAL, "sr"}, {MLOCKED, "lo"},
+    {MADV_DONTDUMP, "dd"},   {MADV_DONTFORK, "dc"},   {MADV_WIPEONFORK, "wf"},
+    {MADV_HUGEPAGE, "hg"},   {MADV_NOHUGEPAGE, "nh"}, {MADV_RANDOM, "rr"},
+    {MADV_SEQUENTIAL, "sr"}, {MLOCKED, "lo"},	      {NORESERVE, "nr"},
 };
 #define N_AREAS (sizeof(advice) / sizeof(advice[0]))
 
@@ -61,44 +66,77 @@ static int has_flag(uintptr_t start, const char *flag)
 	return found;
 }
 
+/* The pages of area a holding the pattern: every page, or three of the reservation's. */
+static size_t n_pages(size_t a)
+{
+	return advice[a].advice == NORESERVE ? 3 : AREA_PAGES;
+}
+
+static uint64_t *page(uint8_t *base, size_t a, size_t k)
+{
+	size_t last = RESERVED / PAGE - 1;
+
+	if (advice[a].advice != NORESERVE)
+		return (uint64_t *)(base + k * PAGE);
+	return (uint64_t *)(base + (k == 0 ? 0 : k == 1 ? last / 2 : last) * PAGE);
+}
+
+/* Maps area a (a page of PROT_NONE after it keeps the kernel from merging it with the next),
+ * gives it its flag and fills its pages; returns its start or NULL. */
+static uint8_t *make_area(size_t a)
+{
+	int noreserve = advice[a].advice == NORESERVE;
+	size_t len = noreserve ? RESERVED : AREA_PAGES * PAGE;
+	uint8_t *p = mmap(NULL, len + PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0), -1, 0);
+
+	if (p == MAP_FAILED || mprotect(p + len, PAGE, PROT_NONE) < 0)
+		return NULL;
+	if (advice[a].advice == MLOCKED && mlock(p, len) < 0)
+		return NULL;
+	if (advice[a].advice >= 0 && madvise(p, len, advice[a].advice) < 0)
+		return NULL;
+	for (size_t k = 0; k < n_pages(a); k++)
+		for (size_t i = 0; i < PAGE / 8; i++)
+			page(p, a, k)[i] = word_of(a, k * PAGE / 8 + i);
+	return p;
+}
+
+/* Checks area a's pattern and flag; returns 0 or -1 (printed). */
+static int check_area(uint8_t *p, size_t a)
+{
+	for (size_t k = 0; k < n_pages(a); k++)
+		for (size_t i = 0; i < PAGE / 8; i++)
+			if (page(p, a, k)[i] != word_of(a, k * PAGE / 8 + i)) {
+				printf("FAIL area %s: page %zu word %zu is %#llx\n", advice[a].flag,
+				       k, i, (unsigned long long)page(p, a, k)[i]);
+				return -1;
+			}
+	if (!has_flag((uintptr_t)p, advice[a].flag)) {
+		printf("FAIL area %s: the flag is gone from smaps\n", advice[a].flag);
+		return -1;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	struct timespec step = {0, 1000000};
-	uint64_t *area[N_AREAS];
+	uint8_t *area[N_AREAS];
 
-	for (size_t a = 0; a < N_AREAS; a++) {
-		/* a page of PROT_NONE between the areas keeps the kernel from merging them */
-		uint8_t *p = mmap(NULL, (AREA_PAGES + 1) * PAGE, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED || mprotect(p + AREA_PAGES * PAGE, PAGE, PROT_NONE) < 0 ||
-		    (advice[a].advice == MLOCKED
-			 ? mlock(p, AREA_PAGES * PAGE)
-			 : madvise(p, AREA_PAGES * PAGE, advice[a].advice)) < 0) {
+	for (size_t a = 0; a < N_AREAS; a++)
+		if (!(area[a] = make_area(a))) {
 			printf("FAIL area %s: %m\n", advice[a].flag);
 			return 1;
 		}
-		area[a] = (uint64_t *)p;
-		for (size_t i = 0; i < AREA_PAGES * PAGE / 8; i++)
-			area[a][i] = word_of(a, i);
-	}
 	signal(SIGUSR1, on_usr1);
 	printf("READY\n");
 	fflush(stdout);
 	while (!verify)
 		nanosleep(&step, NULL);
-	for (size_t a = 0; a < N_AREAS; a++) {
-		for (size_t i = 0; i < AREA_PAGES * PAGE / 8; i++)
-			if (area[a][i] != word_of(a, i)) {
-				printf("FAIL area %s: word %zu is %#llx\n", advice[a].flag, i,
-				       (unsigned long long)area[a][i]);
-				return 1;
-			}
-		if (!has_flag((uintptr_t)area[a], advice[a].flag)) {
-			printf("FAIL area %s: the flag is gone from smaps\n", advice[a].flag);
+	for (size_t a = 0; a < N_AREAS; a++)
+		if (check_area(area[a], a) < 0)
 			return 1;
-		}
-	}
 	printf("PASS %zu areas, their contents and flags\n", N_AREAS);
 	return 0;
 }

@@ -51,6 +51,8 @@ static uint32_t vma_flags(const struct lx_area *a)
 		f |= CR_VMA_GROWSDOWN;
 	if (a->vmflags & LX_VM_LO)
 		f |= CR_VMA_LOCKED;
+	if (a->vmflags & LX_VM_NR)
+		f |= CR_VMA_NORESERVE;
 	return f;
 }
 

@@ -705,6 +705,8 @@ static int map_area_in(struct lx_rst *rs, struct lx_rst_proc *rp, struct backing
 
 	if (v->flags & CR_VMA_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
+	if (v->flags & CR_VMA_NORESERVE)
+		flags |= MAP_NORESERVE;
 	if (v->shm_id) {
 		int i = shm_index(rs->img, v->shm_id);
 
@@ -843,7 +845,7 @@ static int fill_pages(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *er
  * areas alike), though the image has them apart. */
 static bool merges_with_prev(const struct cr_process *p, size_t i)
 {
-	const uint32_t kept = CR_VMA_SHARED | CR_VMA_GROWSDOWN | CR_VMA_LOCKED;
+	const uint32_t kept = CR_VMA_SHARED | CR_VMA_GROWSDOWN | CR_VMA_LOCKED | CR_VMA_NORESERVE;
 	const struct cr_vma *a = &p->vmas[i - 1], *b = &p->vmas[i];
 
 	return a->end == b->start && !a->path && !b->path && !a->shm_id && !b->shm_id &&
