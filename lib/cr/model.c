@@ -48,6 +48,9 @@ void cr_process_free(struct cr_process *p)
 	free(p->root);
 	free(p->creds.groups);
 	free(p->timers);
+	for (size_t i = 0; i < p->n_seccomp; i++)
+		free(p->seccomp[i].bpf);
+	free(p->seccomp);
 	for (size_t i = 0; i < p->n_fds; i++)
 		cr_fd_free(&p->fds[i]);
 	free(p->fds);

@@ -142,6 +142,20 @@ struct cr_posix_timer {
 	int32_t overrun;
 };
 
+/* A seccomp filter: its BPF program and the flags it was installed with. */
+enum {
+	CR_SECCOMP_LOG = 1u << 1,	 /* SECCOMP_FILTER_FLAG_LOG */
+	CR_SECCOMP_SPEC_ALLOW = 1u << 2, /* SECCOMP_FILTER_FLAG_SPEC_ALLOW */
+	CR_SECCOMP_FLAGS = CR_SECCOMP_LOG | CR_SECCOMP_SPEC_ALLOW,
+	CR_SECCOMP_MAX_INSNS = 32768, /* in a chain, 4 more counted per filter (the kernel's) */
+};
+
+struct cr_seccomp_filter {
+	uint8_t *bpf; /* struct sock_filter[len / 8] */
+	size_t len;
+	uint32_t flags; /* CR_SECCOMP_LOG, CR_SECCOMP_SPEC_ALLOW */
+};
+
 struct cr_creds {
 	uint32_t uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
 	uint32_t *groups;
@@ -264,6 +278,8 @@ struct cr_process {
 	struct cr_itimer itimers[3]; /* ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF */
 	struct cr_posix_timer *timers;
 	size_t n_timers;
+	struct cr_seccomp_filter *seccomp; /* oldest first; every thread has them */
+	size_t n_seccomp;
 	struct cr_fd *fds; /* sorted by fd number */
 	size_t n_fds;
 };

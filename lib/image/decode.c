@@ -276,6 +276,39 @@ static int dec_proc_arrays(struct img_in *in, struct cr_process *p, const FerryI
 	return 0;
 }
 
+/* The seccomp filters: each a whole number of instructions, at most BPF_MAXINSNS, flags known,
+ * the chain within the kernel's limit. Returns 0 or -1. */
+static int dec_seccomp(struct img_in *in, struct cr_process *p, const FerryImg__ProcCore *c,
+		       ferry_err_t *err)
+{
+	size_t insns = 0;
+
+	if (!c->n_seccomp)
+		return 0;
+	p->seccomp = calloc(c->n_seccomp, sizeof(*p->seccomp));
+	if (!p->seccomp)
+		return NOMEM(in, err);
+	for (size_t i = 0; i < c->n_seccomp; i++) {
+		const FerryImg__SeccompFilter *f = c->seccomp[i];
+		size_t n = f->bpf.len / 8;
+
+		if (f->bpf.len % 8 || n == 0 || n > 4096 || f->flags & ~CR_SECCOMP_FLAGS)
+			return img_in_error(in, err, "seccomp filter %zu: %zu bytes, flags 0x%x", i,
+					    f->bpf.len, f->flags);
+		insns += n + 4;
+		if (insns > CR_SECCOMP_MAX_INSNS)
+			return img_in_error(in, err, "seccomp filters: more than %d instructions",
+					    CR_SECCOMP_MAX_INSNS);
+		p->seccomp[i].bpf = malloc(f->bpf.len);
+		if (!p->seccomp[i].bpf)
+			return NOMEM(in, err);
+		memcpy(p->seccomp[i].bpf, f->bpf.data, f->bpf.len);
+		p->seccomp[i].len = f->bpf.len, p->seccomp[i].flags = f->flags;
+		p->n_seccomp = i + 1;
+	}
+	return 0;
+}
+
 int dec_proc(struct img_in *in, struct cr_process *p, ferry_err_t *err)
 {
 	_cleanup_pb_ FerryImg__ProcCore *c = NULL;
@@ -287,6 +320,7 @@ int dec_proc(struct img_in *in, struct cr_process *p, ferry_err_t *err)
 	if (c->umask & ~0777u)
 		return img_in_error(in, err, "umask 0%o", c->umask);
 	if (dec_proc_arrays(in, p, c, err) < 0 || dec_creds(in, &p->creds, c->creds, err) < 0 ||
+	    dec_seccomp(in, p, c, err) < 0 ||
 	    dup_str(in, &p->comm, c->comm, false, "comm", err) < 0 ||
 	    dup_str(in, &p->cwd, c->cwd, true, "cwd", err) < 0 ||
 	    dup_str(in, &p->root, c->root, true, "root", err) < 0)

@@ -134,17 +134,43 @@ static int enc_proc_lists(FerryImg__ProcCore *c, const struct cr_process *p, voi
 	return 0;
 }
 
+/* The process's seccomp filters as records in *mem; returns 0 or -1. */
+static int enc_seccomp(FerryImg__ProcCore *c, const struct cr_process *p, void **mem,
+		       ferry_err_t *err)
+{
+	size_t n = p->n_seccomp;
+	FerryImg__SeccompFilter *f, **fp;
+
+	if (!n)
+		return 0;
+	f = calloc(n, sizeof(*f) + sizeof(*fp));
+	if (!f)
+		return ferry_error(err, ENOMEM, "proc-%d.img", p->pid);
+	*mem = f;
+	fp = (void *)(f + n);
+	for (size_t i = 0; i < n; i++) {
+		ferry_img__seccomp_filter__init(&f[i]);
+		f[i].bpf = (ProtobufCBinaryData){p->seccomp[i].len, p->seccomp[i].bpf};
+		f[i].flags = p->seccomp[i].flags;
+		fp[i] = &f[i];
+	}
+	c->n_seccomp = n, c->seccomp = fp;
+	return 0;
+}
+
 int enc_proc(struct img_out *o, const struct cr_process *p, ferry_err_t *err)
 {
 	FerryImg__ProcCore c = FERRY_IMG__PROC_CORE__INIT;
 	FerryImg__Creds cr = FERRY_IMG__CREDS__INIT;
 	const struct cr_creds *k = &p->creds;
-	_cleanup_free_ void *mem = NULL;
+	_cleanup_free_ void *mem = NULL, *filters = NULL;
 	_cleanup_free_ ProtobufCBinaryData *pend =
 	    siginfo_views(p->shared_pending, p->n_shared_pending);
 
 	if (!pend || enc_proc_lists(&c, p, &mem, err) < 0)
 		return ferry_error(err, ENOMEM, "proc-%d.img", p->pid);
+	if (enc_seccomp(&c, p, &filters, err) < 0)
+		return -1;
 	cr.uid = k->uid, cr.euid = k->euid, cr.suid = k->suid, cr.fsuid = k->fsuid;
 	cr.gid = k->gid, cr.egid = k->egid, cr.sgid = k->sgid, cr.fsgid = k->fsgid;
 	cr.n_groups = k->n_groups, cr.groups = k->groups;
@@ -230,8 +256,10 @@ static void enc_tcp(FerryImg__TcpSocket *m, const struct cr_tcp *t)
 	m->sport = t->sport, m->dport = t->dport, m->backlog = t->backlog;
 	m->has_snd_seq = m->has_rcv_seq = m->has_unsent = true;
 	m->snd_seq = t->snd_seq, m->rcv_seq = t->rcv_seq, m->unsent = t->unsent;
-	m->has_sendq = t->sendq.len > 0, m->sendq = (ProtobufCBinaryData){t->sendq.len, t->sendq.data};
-	m->has_recvq = t->recvq.len > 0, m->recvq = (ProtobufCBinaryData){t->recvq.len, t->recvq.data};
+	m->has_sendq = t->sendq.len > 0,
+	m->sendq = (ProtobufCBinaryData){t->sendq.len, t->sendq.data};
+	m->has_recvq = t->recvq.len > 0,
+	m->recvq = (ProtobufCBinaryData){t->recvq.len, t->recvq.data};
 	m->has_mss = m->has_snd_wscale = m->has_rcv_wscale = m->has_timestamp = true;
 	m->mss = t->mss, m->snd_wscale = t->snd_wscale, m->rcv_wscale = t->rcv_wscale;
 	m->timestamp = t->timestamp;

@@ -136,17 +136,18 @@ static json_t *tcp_addr(const struct cr_tcp *t, const uint8_t *a)
 static json_t *tcp_json(const struct cr_tcp *t)
 {
 	static const char *const states[] = {"same socket as an earlier fd", "ESTABLISHED"};
-	json_t *o = json_pack(
-	    "{s:i,s:s,s:o,s:i,s:o,s:i,s:b}", "family", (int)t->family, "state",
-	    t->state == 10 ? "LISTEN" : states[t->state == 1], "src", tcp_addr(t, t->src), "sport",
-	    (int)t->sport, "dst", tcp_addr(t, t->dst), "dport", (int)t->dport, "netns_locked",
-	    t->netns_locked);
-	json_t *opts = json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:i,s:i,s:i}", "reuseaddr",
-				 t->reuseaddr, "reuseport", t->reuseport, "keepalive", t->keepalive,
-				 "nodelay", t->nodelay, "sack", (t->options & CR_TCP_OPT_SACK) != 0,
-				 "timestamps", (t->options & CR_TCP_OPT_TIMESTAMPS) != 0, "keepidle",
-				 (int)t->keepidle, "keepintvl", (int)t->keepintvl, "keepcnt",
-				 (int)t->keepcnt, "rcvbuf", (int)t->rcvbuf, "sndbuf", (int)t->sndbuf);
+	json_t *o =
+	    json_pack("{s:i,s:s,s:o,s:i,s:o,s:i,s:b}", "family", (int)t->family, "state",
+		      t->state == 10 ? "LISTEN" : states[t->state == 1], "src", tcp_addr(t, t->src),
+		      "sport", (int)t->sport, "dst", tcp_addr(t, t->dst), "dport", (int)t->dport,
+		      "netns_locked", t->netns_locked);
+	json_t *opts =
+	    json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:i,s:i,s:i}", "reuseaddr", t->reuseaddr,
+		      "reuseport", t->reuseport, "keepalive", t->keepalive, "nodelay", t->nodelay,
+		      "sack", (t->options & CR_TCP_OPT_SACK) != 0, "timestamps",
+		      (t->options & CR_TCP_OPT_TIMESTAMPS) != 0, "keepidle", (int)t->keepidle,
+		      "keepintvl", (int)t->keepintvl, "keepcnt", (int)t->keepcnt, "rcvbuf",
+		      (int)t->rcvbuf, "sndbuf", (int)t->sndbuf);
 
 	json_object_set_new(o, "options", opts);
 	if (t->state == 10)
@@ -156,18 +157,19 @@ static json_t *tcp_json(const struct cr_tcp *t)
 	json_object_set_new(
 	    o, "repair",
 	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:I}", "snd_seq", (json_int_t)t->snd_seq,
-		      "rcv_seq", (json_int_t)t->rcv_seq, "send_queue_bytes", (json_int_t)t->sendq.len,
-		      "unsent_bytes", (json_int_t)t->unsent, "recv_queue_bytes",
-		      (json_int_t)t->recvq.len, "mss", (int)t->mss, "snd_wscale",
-		      (int)(t->options & CR_TCP_OPT_WSCALE ? t->snd_wscale : 0), "rcv_wscale",
-		      (int)(t->options & CR_TCP_OPT_WSCALE ? t->rcv_wscale : 0), "timestamp",
-		      (json_int_t)t->timestamp));
+		      "rcv_seq", (json_int_t)t->rcv_seq, "send_queue_bytes",
+		      (json_int_t)t->sendq.len, "unsent_bytes", (json_int_t)t->unsent,
+		      "recv_queue_bytes", (json_int_t)t->recvq.len, "mss", (int)t->mss,
+		      "snd_wscale", (int)(t->options & CR_TCP_OPT_WSCALE ? t->snd_wscale : 0),
+		      "rcv_wscale", (int)(t->options & CR_TCP_OPT_WSCALE ? t->rcv_wscale : 0),
+		      "timestamp", (json_int_t)t->timestamp));
 	if (t->has_window)
-		json_object_set_new(o, "window",
-				    json_pack("{s:I,s:I,s:I,s:I,s:I}", "snd_wl1",
-					      (json_int_t)t->snd_wl1, "snd_wnd", (json_int_t)t->snd_wnd,
-					      "max_window", (json_int_t)t->max_window, "rcv_wnd",
-					      (json_int_t)t->rcv_wnd, "rcv_wup", (json_int_t)t->rcv_wup));
+		json_object_set_new(
+		    o, "window",
+		    json_pack("{s:I,s:I,s:I,s:I,s:I}", "snd_wl1", (json_int_t)t->snd_wl1, "snd_wnd",
+			      (json_int_t)t->snd_wnd, "max_window", (json_int_t)t->max_window,
+			      "rcv_wnd", (json_int_t)t->rcv_wnd, "rcv_wup",
+			      (json_int_t)t->rcv_wup));
 	return o;
 }
 
@@ -240,7 +242,8 @@ static json_t *creds_json(const struct cr_creds *c)
 
 static json_t *limits_json(const struct cr_process *p)
 {
-	json_t *sa = json_array(), *rl = json_array(), *it = json_array(), *tm = json_array();
+	json_t *sa = json_array(), *rl = json_array(), *it = json_array(), *tm = json_array(),
+	       *sc = json_array();
 
 	for (int i = 0; i < CR_NSIG; i++) {
 		const struct cr_sigaction *a = &p->sigactions[i];
@@ -267,8 +270,12 @@ static json_t *limits_json(const struct cr_process *p)
 				  (json_int_t)t->interval_ns, "value_ns", (json_int_t)t->value_ns,
 				  "overrun", t->overrun));
 	}
-	return json_pack("{s:o,s:o,s:o,s:o}", "sigactions", sa, "rlimits", rl, "itimers", it,
-			 "posix_timers", tm);
+	for (size_t i = 0; i < p->n_seccomp; i++)
+		json_array_append_new(sc, json_pack("{s:I,s:i}", "instructions",
+						    (json_int_t)(p->seccomp[i].len / 8), "flags",
+						    (int)p->seccomp[i].flags));
+	return json_pack("{s:o,s:o,s:o,s:o,s:o}", "sigactions", sa, "rlimits", rl, "itimers", it,
+			 "posix_timers", tm, "seccomp", sc);
 }
 
 static json_t *process_json(const struct cr_process *p)

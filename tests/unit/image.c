@@ -57,6 +57,10 @@ static bool bytes_equal(const struct cr_image *a, const struct cr_image *b)
 		}
 		if (memcmp(p->shared_pending, q->shared_pending, sizeof(*p->shared_pending)))
 			return false;
+		if (p->n_seccomp != q->n_seccomp ||
+		    (p->n_seccomp && (p->seccomp[0].len != q->seccomp[0].len ||
+				      memcmp(p->seccomp[0].bpf, q->seccomp[0].bpf, p->seccomp[0].len))))
+			return false;
 		for (size_t k = 0; k < p->n_fds; k++) {
 			const struct cr_fd *x = &p->fds[k], *y = &q->fds[k];
 
@@ -193,6 +197,14 @@ static void t_rlimit(struct cr_image *img)
 {
 	img->procs[0].rlimits[3].max = 0, img->procs[0].rlimits[3].cur = 5;
 }
+static void t_seccomp_len(struct cr_image *img)
+{
+	img->procs[1].seccomp[0].len = 30;
+}
+static void t_seccomp_flags(struct cr_image *img)
+{
+	img->procs[0].seccomp[0].flags = 1; /* TSYNC: not a flag of a filter once installed */
+}
 static void t_orphan(struct cr_image *img)
 {
 	img->procs[1].ppid = 4000;
@@ -218,6 +230,10 @@ static void test_semantic(void)
 	    {t_no_ghost, "is not in the image", "deleted file without contents"},
 	    {t_rlimit, "soft limit above the hard one", "rlimit soft above hard"},
 	    {t_orphan, "parent 4000 is not in the tree", "parent outside the tree"},
+	    {t_seccomp_len, "proc-50.img: record 1: seccomp filter 0: 30 bytes",
+	     "seccomp filter not a whole number of instructions"},
+	    {t_seccomp_flags, "proc-42.img: record 1: seccomp filter 0: 32 bytes, flags 0x1",
+	     "seccomp filter with an unknown flag"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)

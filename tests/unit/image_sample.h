@@ -120,6 +120,10 @@ static void sample_process(struct cr_process *p, int32_t pid, int32_t ppid, int 
 	p->n_timers = 1;
 	p->timers = xcalloc(1, sizeof(*p->timers));
 	p->timers[0] = (struct cr_posix_timer){0, 1, 0, 14, 99, pid, 5, 6, 0};
+	p->n_seccomp = 1;
+	p->seccomp = xcalloc(1, sizeof(*p->seccomp));
+	p->seccomp[0] = (struct cr_seccomp_filter){xcalloc(4, 8), 32, CR_SECCOMP_LOG};
+	p->seccomp[0].bpf[0] = 0x20, p->seccomp[0].bpf[31] = (uint8_t)pid;
 	p->n_shared_pending = 1;
 	p->shared_pending = xcalloc(1, sizeof(*p->shared_pending));
 	p->shared_pending[0].raw[0] = 15;

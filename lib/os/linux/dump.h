@@ -58,6 +58,10 @@ int lx_host_facts(struct cr_host *host, ferry_err_t *err);
  * credentials, cwd, root, personality); returns 0 or -1. */
 int lx_dump_proc_facts(struct cr_process *p, ferry_err_t *err);
 
+/* Fills p->seccomp from the threads of lx (seized and stopped): the chain of seccomp filters they
+ * all have. Returns 0, or -1 (also for threads with chains of their own, and the strict mode). */
+int lx_dump_seccomp(const struct lx_proc *lx, struct cr_process *p, ferry_err_t *err);
+
 /* Reads /proc/PID/task/TID/comm (tid 0: /proc/PID/comm) without its newline; returns a new
  * string or NULL. */
 char *lx_dump_comm(pid_t pid, pid_t tid);

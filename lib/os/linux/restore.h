@@ -121,7 +121,8 @@ int lx_rst_bounding(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
  * image has them; returns 0 or -1. */
 int lx_rst_creds(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err_t *err);
 
-/* Installs rs->seccomp on every thread of rp (TSYNC); returns 0 or -1. */
+/* Installs the seccomp filters of rp (the image's chain, else rs->seccomp) on every thread of rp
+ * (TSYNC); returns 0 or -1. */
 int lx_rst_seccomp(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err);
 
 /* Before any socket is made: locks the traffic of the image's TCP connections in the network

@@ -2,8 +2,9 @@
 /* Restore: what a process may do. Credentials are per thread: groups, gids, uids, then the
  * capability sets the image holds (the copy of ferry has all of them), kept across the uid
  * change with keep-caps as a runtime does it; the bounding set is dropped per process before its
- * threads are made; a container's seccomp filter (its config's, which every process of it had)
- * is installed on all threads at once while they can still do it. The restore's tracees are
+ * threads are made; the process's seccomp filters (the image's chain, or for an image without
+ * one a container's config filter, which every process of it had) are installed on all threads
+ * at once while they can still do it. The restore's tracees are
  * seized with their filters suspended, so the remote calls that follow are not filtered. */
 #include <errno.h>
 #include <linux/capability.h>
@@ -171,31 +172,45 @@ int lx_rst_creds(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err
 	return 0;
 }
 
-int lx_rst_seccomp(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+/* Installs the filter bpf (len bytes) with flags on every thread of rp (TSYNC); returns 0 or -1. */
+static int install_filter(struct lx_rst *rs, struct lx_rst_proc *rp, const void *bpf, size_t len,
+			  uint32_t flags, ferry_err_t *err)
 {
 	struct sock_fprog prog;
 	uint64_t at, at_prog;
 	int64_t r;
 
-	if (!rs->seccomp_len)
-		return 0;
-	if (rs->seccomp_len % sizeof(struct sock_filter) ||
-	    rs->seccomp_len / sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return ferry_error(err, EINVAL, "seccomp filter of %zu bytes", rs->seccomp_len);
-	at = lx_rst_put(rs, rp, 64, rs->seccomp, rs->seccomp_len, err);
+	if (len % sizeof(struct sock_filter) || !len ||
+	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return ferry_error(err, EINVAL, "seccomp filter of %zu bytes", len);
+	at = lx_rst_put(rs, rp, 64, bpf, len, err);
 	if (!at)
-		return ferry_error_wrap(err, "seccomp filter");
-	prog.len = (unsigned short)(rs->seccomp_len / sizeof(struct sock_filter));
+		return -1;
+	prog.len = (unsigned short)(len / sizeof(struct sock_filter));
 	prog.filter = (struct sock_filter *)(uintptr_t)at;
 	at_prog = lx_rst_put(rs, rp, 0, &prog, sizeof(prog), err);
 	if (!at_prog)
 		return -1;
-	r = call(rp, rp->r.tid, SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
-		 at_prog, err);
+	r = call(rp, rp->r.tid, SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		 SECCOMP_FILTER_FLAG_TSYNC | flags, at_prog, err);
 	if (r < 0)
-		return ferry_error_wrap(err, "seccomp filter");
+		return -1;
 	if (r > 0)
-		return ferry_error(err, EBUSY, "seccomp filter: thread %lld could not take it",
-				   (long long)r);
+		return ferry_error(err, EBUSY, "thread %lld could not take it", (long long)r);
+	return 0;
+}
+
+int lx_rst_seccomp(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+
+	/* The image's chain where it has one (a container's config filter is its first) */
+	for (size_t i = 0; i < p->n_seccomp; i++)
+		if (install_filter(rs, rp, p->seccomp[i].bpf, p->seccomp[i].len,
+				   p->seccomp[i].flags, err) < 0)
+			return ferry_error_wrap(err, "seccomp filter %zu", i + 1);
+	if (!p->n_seccomp && rs->seccomp_len &&
+	    install_filter(rs, rp, rs->seccomp, rs->seccomp_len, 0, err) < 0)
+		return ferry_error_wrap(err, "seccomp filter");
 	return 0;
 }
