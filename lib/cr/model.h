@@ -53,6 +53,8 @@ struct cr_thread {
 	struct cr_sigaltstack altstack;
 	uint64_t robust_list, robust_list_len; /* set_robust_list(head, len) */
 	uint64_t clear_child_tid;	       /* set_tid_address(), 0 if unset */
+	uint64_t rseq;			       /* its registered rseq area, 0 if none */
+	uint32_t rseq_len, rseq_sig;	       /* and the length and signature it was given */
 };
 
 /* Area flags. */
@@ -67,7 +69,8 @@ enum {
 	CR_VMA_VVAR_VCLOCK = 1u << 7, /* [vvar_vclock] (Linux 6.13+) */
 	CR_VMA_VSYSCALL = 1u << 8,    /* [vsyscall]: recorded, never mapped again */
 	CR_VMA_LOCKED = 1u << 9,      /* mlock */
-	CR_VMA_NORESERVE = 1u << 10,  /* MAP_NORESERVE: no swap space set aside (sparse reservations) */
+	CR_VMA_NORESERVE =
+	    1u << 10, /* MAP_NORESERVE: no swap space set aside (sparse reservations) */
 	CR_VMA_ALL = (1u << 11) - 1,
 };
 

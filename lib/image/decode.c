@@ -216,6 +216,12 @@ int dec_thread(struct img_in *in, struct cr_thread *t, int32_t tid, ferry_err_t 
 	t->robust_list = c->robust_list;
 	t->robust_list_len = c->robust_list_len;
 	t->clear_child_tid = c->has_clear_child_tid ? c->clear_child_tid : 0;
+	if (c->has_rseq && c->rseq &&
+	    (c->rseq % 32 || !c->has_rseq_len || c->rseq_len < 32 || c->rseq_len > 4096))
+		return img_in_error(in, err, "rseq area 0x%llx of %u bytes",
+				    (unsigned long long)c->rseq, c->rseq_len);
+	if (c->has_rseq && c->rseq)
+		t->rseq = c->rseq, t->rseq_len = c->rseq_len, t->rseq_sig = c->rseq_sig;
 	return dup_siginfo(in, &t->pending, &t->n_pending, c->pending, c->n_pending, err);
 }
 

@@ -75,6 +75,8 @@ int enc_thread(struct img_out *o, const struct cr_thread *t, ferry_err_t *err)
 	c.robust_list_len = t->robust_list_len;
 	c.has_clear_child_tid = t->clear_child_tid != 0;
 	c.clear_child_tid = t->clear_child_tid;
+	c.has_rseq = c.has_rseq_len = c.has_rseq_sig = t->rseq != 0;
+	c.rseq = t->rseq, c.rseq_len = t->rseq_len, c.rseq_sig = t->rseq_sig;
 	return img_out_record(o, &c.base, err);
 }
 

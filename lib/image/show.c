@@ -88,13 +88,15 @@ static json_t *siginfo_json(const struct cr_siginfo *s, size_t n)
 static json_t *thread_json(const struct cr_thread *t)
 {
 	return json_pack(
-	    "{s:i,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:{s:o,s:I,s:i},s:o,s:I,s:o}", "tid", t->tid, "comm",
-	    str(t->comm), "regs", regs_json(&t->regs), "xsave_bytes", (json_int_t)t->xsave_len,
-	    "xsave_mask", hex(t->xsave_mask), "sigmask", hex(t->sigmask), "pending",
-	    siginfo_json(t->pending, t->n_pending), "clear_child_tid", hex(t->clear_child_tid),
-	    "sigaltstack", "sp", hex(t->altstack.sp), "size", (json_int_t)t->altstack.size, "flags",
-	    (int)t->altstack.flags, "robust_list", hex(t->robust_list), "robust_list_len",
-	    (json_int_t)t->robust_list_len, "xsave_present", json_boolean(t->xsave != NULL));
+	    "{s:i,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:{s:o,s:I,s:i},s:o,s:I,s:o,s:{s:o,s:I,s:o}}", "tid",
+	    t->tid, "comm", str(t->comm), "regs", regs_json(&t->regs), "xsave_bytes",
+	    (json_int_t)t->xsave_len, "xsave_mask", hex(t->xsave_mask), "sigmask", hex(t->sigmask),
+	    "pending", siginfo_json(t->pending, t->n_pending), "clear_child_tid",
+	    hex(t->clear_child_tid), "sigaltstack", "sp", hex(t->altstack.sp), "size",
+	    (json_int_t)t->altstack.size, "flags", (int)t->altstack.flags, "robust_list",
+	    hex(t->robust_list), "robust_list_len", (json_int_t)t->robust_list_len, "xsave_present",
+	    json_boolean(t->xsave != NULL), "rseq", "area", hex(t->rseq), "len",
+	    (json_int_t)t->rseq_len, "sig", hex(t->rseq_sig));
 }
 
 static json_t *vma_json(const struct cr_vma *a)

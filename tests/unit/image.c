@@ -205,6 +205,10 @@ static void t_seccomp_flags(struct cr_image *img)
 {
 	img->procs[0].seccomp[0].flags = 1; /* TSYNC: not a flag of a filter once installed */
 }
+static void t_rseq_align(struct cr_image *img)
+{
+	img->procs[1].threads[1].rseq += 4;
+}
 static void t_orphan(struct cr_image *img)
 {
 	img->procs[1].ppid = 4000;
@@ -230,6 +234,7 @@ static void test_semantic(void)
 	    {t_no_ghost, "is not in the image", "deleted file without contents"},
 	    {t_rlimit, "soft limit above the hard one", "rlimit soft above hard"},
 	    {t_orphan, "parent 4000 is not in the tree", "parent outside the tree"},
+	    {t_rseq_align, "record 1: rseq area 0x", "rseq area not aligned"},
 	    {t_seccomp_len, "proc-50.img: record 1: seccomp filter 0: 30 bytes",
 	     "seccomp filter not a whole number of instructions"},
 	    {t_seccomp_flags, "proc-42.img: record 1: seccomp filter 0: 32 bytes, flags 0x1",

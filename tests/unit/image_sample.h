@@ -40,6 +40,8 @@ static void sample_thread(struct cr_thread *t, int32_t tid)
 	t->altstack = (struct cr_sigaltstack){S_BASE + 0x8000, 8192, 0};
 	t->robust_list = S_BASE + 0x100 + tid, t->robust_list_len = 24;
 	t->clear_child_tid = S_BASE + 0x200;
+	t->rseq = S_BASE + 0x300 + 32 * (uint64_t)(tid % 4), t->rseq_len = 32;
+	t->rseq_sig = 0x53053053;
 }
 
 static void sample_fds(struct cr_process *p, int32_t pid)

@@ -71,7 +71,8 @@ static int dump_process(struct lx_dump_ctx *ctx, struct lx_proc *lx, struct cr_p
 	leader_first(lx);
 	*p =
 	    (struct cr_process){.pid = lx->pid, .ppid = lx->ppid, .pgid = lx->pgid, .sid = lx->sid};
-	if (lx_dump_proc_facts(p, err) < 0 || lx_dump_seccomp(lx, p, err) < 0)
+	if (lx_dump_proc_facts(p, err) < 0 || lx_dump_seccomp(lx, p, err) < 0 ||
+	    lx_rseq_abort_sections(lx, err) < 0)
 		return ferry_error_wrap(err, "process %d", p->pid);
 	if (dump_inside(ctx, lx, p, err) < 0)
 		return -1;

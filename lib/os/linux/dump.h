@@ -58,6 +58,14 @@ int lx_host_facts(struct cr_host *host, ferry_err_t *err);
  * credentials, cwd, root, personality); returns 0 or -1. */
 int lx_dump_proc_facts(struct cr_process *p, ferry_err_t *err);
 
+/* Moves every thread of lx stopped inside an rseq critical section to its abort_ip, as a
+ * preemption would (before any remote syscall returns it to user mode elsewhere); returns 0 or
+ * -1. */
+int lx_rseq_abort_sections(const struct lx_proc *lx, ferry_err_t *err);
+
+/* Reads thread tid's rseq registration into t (none: zeroes); returns 0 or -1. */
+int lx_rseq_get(pid_t tid, struct cr_thread *t, ferry_err_t *err);
+
 /* Fills p->seccomp from the threads of lx (seized and stopped): the chain of seccomp filters they
  * all have. Returns 0, or -1 (also for threads with chains of their own, and the strict mode). */
 int lx_dump_seccomp(const struct lx_proc *lx, struct cr_process *p, ferry_err_t *err);

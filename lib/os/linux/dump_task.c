@@ -128,7 +128,8 @@ static int thread_ptrace_state(pid_t tid, struct cr_thread *t, ferry_err_t *err)
 	if (lx_sigmask_get(tid, &t->sigmask, err) < 0 ||
 	    lx_sigqueue_peek(tid, false, &pend, &n_pend, err) < 0 ||
 	    copy_siginfo(pend, n_pend, &t->pending, &t->n_pending, err) < 0 ||
-	    lx_robust_list_get(tid, &t->robust_list, &rl_len, err) < 0)
+	    lx_robust_list_get(tid, &t->robust_list, &rl_len, err) < 0 ||
+	    lx_rseq_get(tid, t, err) < 0)
 		return -1;
 	t->robust_list_len = rl_len;
 	return 0;

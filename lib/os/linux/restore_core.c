@@ -277,6 +277,11 @@ static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, fe
 	}
 	if (lx_rst_creds(rs, rp, tid, err) < 0)
 		return -1;
+	/* last: from here the kernel updates the area on every return to user mode */
+	snprintf(what, sizeof(what), "thread %d: rseq", tid);
+	if (t->rseq && queue_in(tid, what, SYS_rseq, t->rseq, t->rseq_len, 0, t->rseq_sig, -1, NULL,
+				0, err) < 0)
+		return -1;
 	return lx_rbatch_flush(tid, err);
 }
 
