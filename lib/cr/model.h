@@ -40,6 +40,19 @@ struct cr_sigaltstack {
 	uint32_t flags; /* SS_ONSTACK 1, SS_DISABLE 2, SS_AUTODISARM 1u << 31 */
 };
 
+/* A thread's scheduling, as sched_getattr(2) gives it. */
+enum {
+	CR_SCHED_RESET_ON_FORK = 1u << 0, /* SCHED_FLAG_RESET_ON_FORK */
+};
+
+struct cr_sched {
+	uint32_t policy;   /* SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6 */
+	uint32_t flags;	   /* CR_SCHED_RESET_ON_FORK */
+	int32_t nice;	   /* -20..19 (OTHER, BATCH) */
+	uint32_t priority; /* 1..99 (FIFO, RR), else 0 */
+	uint64_t runtime, deadline, period; /* ns (DEADLINE) */
+};
+
 struct cr_thread {
 	int32_t tid;
 	char *comm; /* thread name, may be NULL */
@@ -55,6 +68,9 @@ struct cr_thread {
 	uint64_t clear_child_tid;	       /* set_tid_address(), 0 if unset */
 	uint64_t rseq;			       /* its registered rseq area, 0 if none */
 	uint32_t rseq_len, rseq_sig;	       /* and the length and signature it was given */
+	bool has_sched;			       /* sched holds the thread's (older images: no) */
+	struct cr_sched sched;
+	int32_t pdeath_sig; /* PR_SET_PDEATHSIG: the signal it gets when its parent dies (leader) */
 };
 
 /* Area flags. */
@@ -283,7 +299,12 @@ struct cr_process {
 	size_t n_timers;
 	struct cr_seccomp_filter *seccomp; /* oldest first; every thread has them */
 	size_t n_seccomp;
-	struct cr_fd *fds; /* sorted by fd number */
+	bool has_prctl;	       /* the four below are the process's (older images: no) */
+	int32_t oom_score_adj; /* -1000..1000 */
+	uint32_t dumpable;     /* PR_GET_DUMPABLE: 0, 1 or 2 */
+	bool child_subreaper;  /* PR_SET_CHILD_SUBREAPER */
+	bool thp_disable;      /* PR_SET_THP_DISABLE */
+	struct cr_fd *fds;     /* sorted by fd number */
 	size_t n_fds;
 };
 

@@ -187,6 +187,25 @@ static void dec_regs(struct cr_regs *g, const FerryImg__Regs *r)
 	g->ds = r->ds, g->es = r->es, g->fs = r->fs, g->gs = r->gs;
 }
 
+/* A thread's scheduling: a policy Linux has, its parameters in range. Returns 0 or -1. */
+static int dec_sched(struct img_in *in, struct cr_sched *s, const FerryImg__Sched *c,
+		     ferry_err_t *err)
+{
+	bool rt = c->policy == 1 || c->policy == 2;
+
+	if ((c->policy > 3 && c->policy != 5 && c->policy != 6) ||
+	    c->flags & ~CR_SCHED_RESET_ON_FORK || c->nice < -20 || c->nice > 19 ||
+	    (rt ? c->priority < 1 || c->priority > 99 : c->priority) ||
+	    (c->policy == 6 &&
+	     (!c->runtime || c->runtime > c->deadline || (c->period && c->deadline > c->period))))
+		return img_in_error(in, err,
+				    "scheduling: policy %u, flags 0x%x, nice %d, priority %u",
+				    c->policy, c->flags, c->nice, c->priority);
+	*s = (struct cr_sched){c->policy,  c->flags,	c->nice,  c->priority,
+			       c->runtime, c->deadline, c->period};
+	return 0;
+}
+
 int dec_thread(struct img_in *in, struct cr_thread *t, int32_t tid, ferry_err_t *err)
 {
 	_cleanup_pb_ FerryImg__ThreadCore *c = NULL;
@@ -222,6 +241,12 @@ int dec_thread(struct img_in *in, struct cr_thread *t, int32_t tid, ferry_err_t 
 				    (unsigned long long)c->rseq, c->rseq_len);
 	if (c->has_rseq && c->rseq)
 		t->rseq = c->rseq, t->rseq_len = c->rseq_len, t->rseq_sig = c->rseq_sig;
+	if (c->has_pdeath_sig && (c->pdeath_sig < 1 || c->pdeath_sig > 64))
+		return img_in_error(in, err, "parent death signal %u", c->pdeath_sig);
+	t->pdeath_sig = c->has_pdeath_sig ? (int32_t)c->pdeath_sig : 0;
+	if (c->sched && dec_sched(in, &t->sched, c->sched, err) < 0)
+		return -1;
+	t->has_sched = c->sched != NULL;
 	return dup_siginfo(in, &t->pending, &t->n_pending, c->pending, c->n_pending, err);
 }
 
@@ -333,6 +358,13 @@ int dec_proc(struct img_in *in, struct cr_process *p, ferry_err_t *err)
 		return -1;
 	p->umask = c->umask;
 	p->personality = c->personality;
+	p->has_prctl = c->has_oom_score_adj && c->has_dumpable;
+	if (p->has_prctl &&
+	    (c->oom_score_adj < -1000 || c->oom_score_adj > 1000 || c->dumpable > 2))
+		return img_in_error(in, err, "oom_score_adj %d, dumpable %u", c->oom_score_adj,
+				    c->dumpable);
+	p->oom_score_adj = c->oom_score_adj, p->dumpable = c->dumpable;
+	p->child_subreaper = c->child_subreaper, p->thp_disable = c->thp_disable;
 	return dup_siginfo(in, &p->shared_pending, &p->n_shared_pending, c->shared_pending,
 			   c->n_shared_pending, err);
 }

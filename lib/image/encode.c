@@ -49,6 +49,7 @@ int enc_thread(struct img_out *o, const struct cr_thread *t, ferry_err_t *err)
 	FerryImg__ThreadCore c = FERRY_IMG__THREAD_CORE__INIT;
 	FerryImg__Regs r = FERRY_IMG__REGS__INIT;
 	FerryImg__SigAltStack ss = FERRY_IMG__SIG_ALT_STACK__INIT;
+	FerryImg__Sched sc = FERRY_IMG__SCHED__INIT;
 	_cleanup_free_ ProtobufCBinaryData *pend = siginfo_views(t->pending, t->n_pending);
 	const struct cr_regs *g = &t->regs;
 
@@ -77,6 +78,14 @@ int enc_thread(struct img_out *o, const struct cr_thread *t, ferry_err_t *err)
 	c.clear_child_tid = t->clear_child_tid;
 	c.has_rseq = c.has_rseq_len = c.has_rseq_sig = t->rseq != 0;
 	c.rseq = t->rseq, c.rseq_len = t->rseq_len, c.rseq_sig = t->rseq_sig;
+	if (t->has_sched) {
+		sc.policy = t->sched.policy, sc.flags = t->sched.flags, sc.nice = t->sched.nice;
+		sc.priority = t->sched.priority, sc.runtime = t->sched.runtime;
+		sc.deadline = t->sched.deadline, sc.period = t->sched.period;
+		c.sched = &sc;
+	}
+	c.has_pdeath_sig = t->pdeath_sig != 0;
+	c.pdeath_sig = (uint32_t)t->pdeath_sig;
 	return img_out_record(o, &c.base, err);
 }
 
@@ -188,6 +197,10 @@ int enc_proc(struct img_out *o, const struct cr_process *p, ferry_err_t *err)
 	c.root = p->root ? p->root : "/";
 	c.creds = &cr;
 	c.personality = p->personality;
+	c.has_oom_score_adj = c.has_dumpable = c.has_child_subreaper = c.has_thp_disable =
+	    p->has_prctl;
+	c.oom_score_adj = p->oom_score_adj, c.dumpable = p->dumpable;
+	c.child_subreaper = p->child_subreaper, c.thp_disable = p->thp_disable;
 	return img_out_record(o, &c.base, err);
 }
 

@@ -85,9 +85,22 @@ static json_t *siginfo_json(const struct cr_siginfo *s, size_t n)
 	return a;
 }
 
+/* A thread's scheduling, or null. */
+static json_t *sched_json(const struct cr_thread *t)
+{
+	const struct cr_sched *s = &t->sched;
+
+	if (!t->has_sched)
+		return json_null();
+	return json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:I}", "policy", (int)s->policy, "flags",
+			 (int)s->flags, "nice", s->nice, "priority", (int)s->priority, "runtime",
+			 (json_int_t)s->runtime, "deadline", (json_int_t)s->deadline, "period",
+			 (json_int_t)s->period);
+}
+
 static json_t *thread_json(const struct cr_thread *t)
 {
-	return json_pack(
+	json_t *o = json_pack(
 	    "{s:i,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:{s:o,s:I,s:i},s:o,s:I,s:o,s:{s:o,s:I,s:o}}", "tid",
 	    t->tid, "comm", str(t->comm), "regs", regs_json(&t->regs), "xsave_bytes",
 	    (json_int_t)t->xsave_len, "xsave_mask", hex(t->xsave_mask), "sigmask", hex(t->sigmask),
@@ -97,6 +110,10 @@ static json_t *thread_json(const struct cr_thread *t)
 	    hex(t->robust_list), "robust_list_len", (json_int_t)t->robust_list_len, "xsave_present",
 	    json_boolean(t->xsave != NULL), "rseq", "area", hex(t->rseq), "len",
 	    (json_int_t)t->rseq_len, "sig", hex(t->rseq_sig));
+
+	json_object_set_new(o, "sched", sched_json(t));
+	json_object_set_new(o, "pdeath_sig", json_integer(t->pdeath_sig));
+	return o;
 }
 
 static json_t *vma_json(const struct cr_vma *a)
@@ -299,6 +316,12 @@ static json_t *process_json(const struct cr_process *p)
 		      "personality", hex(p->personality), "shared_pending",
 		      siginfo_json(p->shared_pending, p->n_shared_pending), "fds", fds);
 	json_object_update_new(o, limits_json(p));
+	if (p->has_prctl)
+		json_object_set_new(o, "prctl",
+				    json_pack("{s:i,s:i,s:b,s:b}", "oom_score_adj",
+					      p->oom_score_adj, "dumpable", (int)p->dumpable,
+					      "child_subreaper", p->child_subreaper, "thp_disable",
+					      p->thp_disable));
 	return o;
 }
 

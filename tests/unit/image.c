@@ -209,6 +209,14 @@ static void t_rseq_align(struct cr_image *img)
 {
 	img->procs[1].threads[1].rseq += 4;
 }
+static void t_sched(struct cr_image *img)
+{
+	img->procs[0].threads[0].sched = (struct cr_sched){.policy = 1, .priority = 0};
+}
+static void t_oom(struct cr_image *img)
+{
+	img->procs[1].oom_score_adj = 2000;
+}
 static void t_orphan(struct cr_image *img)
 {
 	img->procs[1].ppid = 4000;
@@ -235,6 +243,9 @@ static void test_semantic(void)
 	    {t_rlimit, "soft limit above the hard one", "rlimit soft above hard"},
 	    {t_orphan, "parent 4000 is not in the tree", "parent outside the tree"},
 	    {t_rseq_align, "record 1: rseq area 0x", "rseq area not aligned"},
+	    {t_sched, "record 1: scheduling: policy 1, flags 0x0, nice 0, priority 0",
+	     "SCHED_FIFO without a priority"},
+	    {t_oom, "proc-50.img: record 1: oom_score_adj 2000", "oom_score_adj out of range"},
 	    {t_seccomp_len, "proc-50.img: record 1: seccomp filter 0: 30 bytes",
 	     "seccomp filter not a whole number of instructions"},
 	    {t_seccomp_flags, "proc-42.img: record 1: seccomp filter 0: 32 bytes, flags 0x1",

@@ -42,6 +42,9 @@ static void sample_thread(struct cr_thread *t, int32_t tid)
 	t->clear_child_tid = S_BASE + 0x200;
 	t->rseq = S_BASE + 0x300 + 32 * (uint64_t)(tid % 4), t->rseq_len = 32;
 	t->rseq_sig = 0x53053053;
+	t->has_sched = true;
+	t->sched = (struct cr_sched){.policy = 3, .nice = 7};
+	t->pdeath_sig = tid % 2 ? 1 : 0;
 }
 
 static void sample_fds(struct cr_process *p, int32_t pid)
@@ -122,6 +125,8 @@ static void sample_process(struct cr_process *p, int32_t pid, int32_t ppid, int 
 	p->n_timers = 1;
 	p->timers = xcalloc(1, sizeof(*p->timers));
 	p->timers[0] = (struct cr_posix_timer){0, 1, 0, 14, 99, pid, 5, 6, 0};
+	p->has_prctl = true;
+	p->oom_score_adj = -17, p->dumpable = 0, p->child_subreaper = true;
 	p->n_seccomp = 1;
 	p->seccomp = xcalloc(1, sizeof(*p->seccomp));
 	p->seccomp[0] = (struct cr_seccomp_filter){xcalloc(4, 8), 32, CR_SECCOMP_LOG};

@@ -208,6 +208,8 @@ static int status_line(struct cr_process *p, const char *key, const char *v, fer
 		c->cap_amb = strtoull(v, NULL, 16);
 	else if (!strcmp(key, "NoNewPrivs"))
 		c->no_new_privs = strtoul(v, NULL, 10) != 0;
+	else if (!strcmp(key, "THP_enabled"))
+		p->thp_disable = strtoul(v, NULL, 10) == 0;
 	return 0;
 }
 

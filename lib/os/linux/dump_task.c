@@ -3,6 +3,7 @@
  * writing into a scratch page): registers, xsave, signals, sigaltstack, clear_child_tid, brk,
  * signal actions, itimers, securebits. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/prctl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,10 +11,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core/cleanup.h"
 #include "os/linux/dump.h"
 #include "os/linux/remote_exit.h"
+#include "os/linux/sched_attr.h"
 
 _Static_assert(sizeof(struct user_regs_struct) == sizeof(struct cr_regs),
 	       "cr_regs mirrors user_regs_struct");
@@ -129,8 +132,9 @@ static int thread_ptrace_state(pid_t tid, struct cr_thread *t, ferry_err_t *err)
 	    lx_sigqueue_peek(tid, false, &pend, &n_pend, err) < 0 ||
 	    copy_siginfo(pend, n_pend, &t->pending, &t->n_pending, err) < 0 ||
 	    lx_robust_list_get(tid, &t->robust_list, &rl_len, err) < 0 ||
-	    lx_rseq_get(tid, t, err) < 0)
+	    lx_rseq_get(tid, t, err) < 0 || lx_sched_get(tid, &t->sched, err) < 0)
 		return -1;
+	t->has_sched = true;
 	t->robust_list_len = rl_len;
 	return 0;
 }
@@ -263,7 +267,45 @@ static int posix_timers(struct lx_scratch *s, struct cr_process *p, ferry_err_t 
 	return 0;
 }
 
-/* brk, signal actions, itimers, POSIX timers, securebits: per process, through the leader. */
+/* The int prctl(op, &int) of the leader writes; returns it or -1. */
+static int64_t prctl_int(struct lx_scratch *s, pid_t pid, int op, ferry_err_t *err)
+{
+	int32_t v;
+
+	if (call_in(s, s->r.tid, SYS_prctl, (uint64_t)op, s->addr + SCR_INT, 0, 0, err) < 0 ||
+	    lx_remote_read(pid, s->addr + SCR_INT, &v, sizeof(v), err) < 0)
+		return -1;
+	return v;
+}
+
+/* oom_score_adj, dumpable, child subreaper (the process's) and the leader's parent death
+ * signal; THP_enabled came with /proc/PID/status. Returns 0 or -1. */
+static int proc_prctl_state(struct lx_scratch *s, struct cr_process *p, ferry_err_t *err)
+{
+	char path[64], buf[32] = "";
+	_cleanup_close_ int fd = -1;
+	int64_t dumpable, reaper, pdeath;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", p->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return ferry_error_errno(err, "read %s", path);
+	p->oom_score_adj = (int32_t)strtol(buf, NULL, 10);
+	dumpable = call_in(s, s->r.tid, SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, err);
+	if (dumpable < 0 || (reaper = prctl_int(s, p->pid, PR_GET_CHILD_SUBREAPER, err)) < 0 ||
+	    (pdeath = prctl_int(s, p->pid, PR_GET_PDEATHSIG, err)) < 0)
+		return -1;
+	p->dumpable = (uint32_t)dumpable;
+	p->child_subreaper = reaper != 0;
+	p->threads[0].pdeath_sig = (int32_t)pdeath;
+	p->has_prctl = true;
+	return 0;
+}
+
+/* brk, signal actions, itimers, POSIX timers, securebits, prctl state: per process, through the
+ * leader. */
 static int proc_remote_state(struct lx_scratch *s, struct cr_process *p, ferry_err_t *err)
 {
 	uint64_t it[12];
@@ -291,7 +333,7 @@ static int proc_remote_state(struct lx_scratch *s, struct cr_process *p, ferry_e
 	if (r < 0)
 		return -1;
 	p->creds.securebits = (uint32_t)r;
-	return 0;
+	return proc_prctl_state(s, p, err);
 }
 
 int lx_dump_threads(struct lx_scratch *s, const struct lx_proc *lx, struct cr_process *p,

@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -19,9 +20,11 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "ferry/log.h"
 #include "os/linux/ptrace.h"
 #include "os/linux/remote_fast.h"
 #include "os/linux/restore.h"
+#include "os/linux/sched_attr.h"
 
 static int64_t call_in(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, long nr, uint64_t a0,
 		       uint64_t a1, uint64_t a2, uint64_t a3, ferry_err_t *err)
@@ -245,6 +248,55 @@ int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 
 /* What a thread sets from inside: robust list, altstack, clear_child_tid, name, credentials; in
  * one batch. */
+/* Queues the process's prctl state in its leader tid: after the credentials, whose change clears
+ * the parent death signal and resets dumpable. Returns 0 or -1. */
+static int prctl_state(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err_t *err)
+{
+	const struct cr_process *p = rp->p;
+
+	/* the root's parent is not in the image (ferry, gone after the restore, would fire it) */
+	if (p->threads[0].pdeath_sig && p->pid != rs->img->root_pid &&
+	    queue_in(tid, "parent death signal", SYS_prctl, PR_SET_PDEATHSIG,
+		     (uint64_t)p->threads[0].pdeath_sig, 0, 0, -1, NULL, 0, err) < 0)
+		return -1;
+	if (!p->has_prctl)
+		return 0;
+	if (p->child_subreaper && queue_in(tid, "child subreaper", SYS_prctl,
+					   PR_SET_CHILD_SUBREAPER, 1, 0, 0, -1, NULL, 0, err) < 0)
+		return -1;
+	if (p->thp_disable && queue_in(tid, "THP disabled", SYS_prctl, PR_SET_THP_DISABLE, 1, 0, 0,
+				       -1, NULL, 0, err) < 0)
+		return -1;
+	/* 2 (set by an exec of a setuid program) is not for prctl to give */
+	if (p->dumpable < 2 && queue_in(tid, "dumpable", SYS_prctl, PR_SET_DUMPABLE, p->dumpable, 0,
+					0, -1, NULL, 0, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Writes the process's oom_score_adj; lowering it needs CAP_SYS_RESOURCE, without which the
+ * process keeps the one it has (logged). Returns 0 or -1. */
+static int oom_score(struct lx_rst_proc *rp, ferry_err_t *err)
+{
+	char path[64], buf[16];
+	_cleanup_close_ int fd = -1;
+	int len;
+
+	if (!rp->p->has_prctl)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", rp->r.pid);
+	len = snprintf(buf, sizeof(buf), "%d", rp->p->oom_score_adj);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && write(fd, buf, (size_t)len) == len)
+		return 0;
+	if (errno == EACCES || errno == EPERM) {
+		ferry_log(FERRY_LOG_WARN, "restore pid %d: oom_score_adj %d: %s", rp->p->pid,
+			  rp->p->oom_score_adj, strerror(errno));
+		return 0;
+	}
+	return ferry_error_errno(err, "oom_score_adj %d", rp->p->oom_score_adj);
+}
+
 static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, ferry_err_t *err)
 {
 	const struct cr_thread *t = &rp->p->threads[i];
@@ -275,7 +327,7 @@ static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, fe
 			     err) < 0)
 			return -1;
 	}
-	if (lx_rst_creds(rs, rp, tid, err) < 0)
+	if (lx_rst_creds(rs, rp, tid, err) < 0 || (i == 0 && prctl_state(rs, rp, tid, err) < 0))
 		return -1;
 	/* last: from here the kernel updates the area on every return to user mode */
 	snprintf(what, sizeof(what), "thread %d: rseq", tid);
@@ -380,6 +432,13 @@ int lx_rst_finish(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	for (size_t i = 0; i < rp->n_tids; i++)
 		if (thread_regs(rp, i, err) < 0)
 			return -1;
+	/* The scheduling last but for the unmap: a real-time thread runs as soon as it can */
+	for (size_t i = 0; i < rp->n_tids; i++)
+		if (rp->p->threads[i].has_sched &&
+		    lx_sched_set(rp->tids[i], &rp->p->threads[i].sched, err) < 0)
+			return -1;
+	if (oom_score(rp, err) < 0)
+		return -1;
 	/* Every thread must be resumed from a stop inside signal handling (an interrupt stop, or
 	 * the signal-delivery stop of a step's SIGTRAP), where the kernel restarts an interrupted
 	 * syscall of the restored registers; after a syscall-exit stop it would not. The leader's
