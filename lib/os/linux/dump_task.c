@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The state of threads (ptrace) and what a process shows only from inside (remote syscalls
- * writing into a scratch page): registers, xsave, signals, sigaltstack, clear_child_tid, brk,
- * signal actions, itimers, securebits. */
+ * writing into a scratch page): registers, xsave, signals, sigaltstack, clear_child_tid, rseq,
+ * scheduling, brk, signal actions, itimers, securebits, oom_score_adj, dumpable, child subreaper,
+ * parent death signal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/prctl.h>

@@ -4,12 +4,12 @@
  * altstack, pending signals, registers, xsave, signal mask), and the last step: the scratch page
  * unmapped through a `syscall` of the restored vDSO. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -246,8 +246,6 @@ int lx_rst_threads(struct lx_rst *rs, struct lx_rst_proc *rp, ferry_err_t *err)
 	return posix_timers(rs, rp, err);
 }
 
-/* What a thread sets from inside: robust list, altstack, clear_child_tid, name, credentials; in
- * one batch. */
 /* Queues the process's prctl state in its leader tid: after the credentials, whose change clears
  * the parent death signal and resets dumpable. Returns 0 or -1. */
 static int prctl_state(struct lx_rst *rs, struct lx_rst_proc *rp, pid_t tid, ferry_err_t *err)
@@ -297,6 +295,8 @@ static int oom_score(struct lx_rst_proc *rp, ferry_err_t *err)
 	return ferry_error_errno(err, "oom_score_adj %d", rp->p->oom_score_adj);
 }
 
+/* What a thread sets from inside: robust list, altstack, clear_child_tid, name, credentials, the
+ * process's prctl state (the leader), its rseq registration; in one batch. */
 static int thread_inside(struct lx_rst *rs, struct lx_rst_proc *rp, size_t i, ferry_err_t *err)
 {
 	const struct cr_thread *t = &rp->p->threads[i];
