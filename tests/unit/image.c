@@ -58,8 +58,9 @@ static bool bytes_equal(const struct cr_image *a, const struct cr_image *b)
 		if (memcmp(p->shared_pending, q->shared_pending, sizeof(*p->shared_pending)))
 			return false;
 		if (p->n_seccomp != q->n_seccomp ||
-		    (p->n_seccomp && (p->seccomp[0].len != q->seccomp[0].len ||
-				      memcmp(p->seccomp[0].bpf, q->seccomp[0].bpf, p->seccomp[0].len))))
+		    (p->n_seccomp &&
+		     (p->seccomp[0].len != q->seccomp[0].len ||
+		      memcmp(p->seccomp[0].bpf, q->seccomp[0].bpf, p->seccomp[0].len))))
 			return false;
 		for (size_t k = 0; k < p->n_fds; k++) {
 			const struct cr_fd *x = &p->fds[k], *y = &q->fds[k];

@@ -18,7 +18,6 @@
 
 #define SPOILT 0xffffff00u
 
-
 /* spin(area, descriptor, counter): sets the area's rseq_cs and spins in [cs_start, cs_post); the
  * abort handler (after the signature) counts and starts again. Never returns. */
 void spin(volatile struct rseq *r, const struct rseq_cs *d, volatile long *aborts);
