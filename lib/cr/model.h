@@ -51,6 +51,7 @@ struct cr_sched {
 	int32_t nice;	   /* -20..19 (OTHER, BATCH) */
 	uint32_t priority; /* 1..99 (FIFO, RR), else 0 */
 	uint64_t runtime, deadline, period; /* ns (DEADLINE) */
+	uint32_t ioprio;		    /* ioprio_get(2): class << 13 | level; 0: none set */
 };
 
 struct cr_thread {

@@ -201,8 +201,10 @@ static int dec_sched(struct img_in *in, struct cr_sched *s, const FerryImg__Sche
 		return img_in_error(in, err,
 				    "scheduling: policy %u, flags 0x%x, nice %d, priority %u",
 				    c->policy, c->flags, c->nice, c->priority);
-	*s = (struct cr_sched){c->policy,  c->flags,	c->nice,  c->priority,
-			       c->runtime, c->deadline, c->period};
+	if (c->has_ioprio && c->ioprio >> 13 > 3)
+		return img_in_error(in, err, "scheduling: I/O priority class %u", c->ioprio >> 13);
+	*s = (struct cr_sched){c->policy,  c->flags,	c->nice,   c->priority,
+			       c->runtime, c->deadline, c->period, c->has_ioprio ? c->ioprio : 0};
 	return 0;
 }
 

@@ -82,6 +82,7 @@ int enc_thread(struct img_out *o, const struct cr_thread *t, ferry_err_t *err)
 		sc.policy = t->sched.policy, sc.flags = t->sched.flags, sc.nice = t->sched.nice;
 		sc.priority = t->sched.priority, sc.runtime = t->sched.runtime;
 		sc.deadline = t->sched.deadline, sc.period = t->sched.period;
+		sc.has_ioprio = t->sched.ioprio != 0, sc.ioprio = t->sched.ioprio;
 		c.sched = &sc;
 	}
 	c.has_pdeath_sig = t->pdeath_sig != 0;

@@ -92,10 +92,10 @@ static json_t *sched_json(const struct cr_thread *t)
 
 	if (!t->has_sched)
 		return json_null();
-	return json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:I}", "policy", (int)s->policy, "flags",
+	return json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:i}", "policy", (int)s->policy, "flags",
 			 (int)s->flags, "nice", s->nice, "priority", (int)s->priority, "runtime",
 			 (json_int_t)s->runtime, "deadline", (json_int_t)s->deadline, "period",
-			 (json_int_t)s->period);
+			 (json_int_t)s->period, "ioprio", (int)s->ioprio);
 }
 
 static json_t *thread_json(const struct cr_thread *t)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-/* sched [DIR]: what a process sets about how it runs: its main thread at nice 5, a thread under
- * SCHED_BATCH at nice 3, another under SCHED_FIFO at priority 2 (reset on fork), oom_score_adj
+/* sched [DIR]: what a process sets about how it runs: its main thread at nice 5 in the idle I/O
+ * class, a thread under SCHED_BATCH at nice 3 with best-effort I/O at level 6, another under
+ * SCHED_FIFO at priority 2 (reset on fork), oom_score_adj
  * 321, not dumpable, a child subreaper, transparent huge pages disabled; and a child asking for
  * SIGHUP when its parent dies (PR_SET_PDEATHSIG). Prints READY. On SIGUSR1 it checks every one
  * of them (the child its own, told by SIGUSR1 and answering by its exit status), prints PASS or
@@ -27,14 +28,17 @@ struct attr {
 	uint64_t runtime, deadline, period;
 };
 
+#define IOPRIO(class, level) ((class) << 13 | (level))
+
 static const struct {
 	uint32_t policy, priority;
 	uint64_t flags;
 	int nice;
+	int ioprio; /* 0: none set */
 } want[3] = {
-    {SCHED_OTHER, 0, 0, 5},
-    {SCHED_BATCH, 0, 0, 3},
-    {SCHED_FIFO, 2, 1 /* SCHED_FLAG_RESET_ON_FORK */, 0},
+    {SCHED_OTHER, 0, 0, 5, IOPRIO(3, 0)}, /* idle I/O class */
+    {SCHED_BATCH, 0, 0, 3, IOPRIO(2, 6)}, /* best effort, level 6 */
+    {SCHED_FIFO, 2, 1 /* SCHED_FLAG_RESET_ON_FORK */, 0, 0},
 };
 
 static volatile sig_atomic_t verify;
@@ -56,17 +60,22 @@ static int set_sched(int k)
 			 .nice = want[k].nice,
 			 .priority = want[k].priority};
 
-	return (int)syscall(SYS_sched_setattr, 0, &a, 0);
+	if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+		return -1;
+	return want[k].ioprio ? (int)syscall(SYS_ioprio_set, 1, 0, want[k].ioprio) : 0;
 }
 
 /* This thread's scheduling against want[k], into out ("" when it holds). */
 static void check_sched(int k, char *out, size_t size)
 {
 	struct attr a = {0};
+	long io = syscall(SYS_ioprio_get, 1, 0);
 
 	out[0] = 0;
 	if (syscall(SYS_sched_getattr, 0, &a, sizeof(a), 0) < 0)
 		snprintf(out, size, "sched_getattr: %m");
+	else if (want[k].ioprio && io != want[k].ioprio)
+		snprintf(out, size, "I/O priority %#lx, wanted %#x", io, want[k].ioprio);
 	else if (a.policy != want[k].policy || a.priority != want[k].priority ||
 		 (a.flags & 1) != want[k].flags ||
 		 (a.policy != SCHED_FIFO && a.nice != want[k].nice))

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* A thread's scheduling (policy, its flag, nice, priority, deadline parameters) through
- * sched_getattr/sched_setattr on its tid: ferry reads it from a dumped thread and gives it to the
- * restored one, last, as root (a real-time policy and a lower nice need CAP_SYS_NICE). */
+ * sched_getattr/sched_setattr on its tid, and its I/O priority (ioprio_get/ioprio_set): ferry
+ * reads them from a dumped thread and gives them to the restored one, last, as root (a real-time
+ * policy, a lower nice and the real-time I/O class need privileges). */
 #include <errno.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -10,6 +11,7 @@
 #include "os/linux/sched_attr.h"
 
 #define SCHED_FLAG_RESET_ON_FORK_ 1
+#define IOPRIO_WHO_PROCESS_ 1 /* a thread, by its tid */
 
 struct sched_attr_ {
 	uint32_t size, policy;
@@ -22,9 +24,13 @@ struct sched_attr_ {
 int lx_sched_get(pid_t tid, struct cr_sched *s, ferry_err_t *err)
 {
 	struct sched_attr_ a = {0};
+	long io;
 
 	if (syscall(SYS_sched_getattr, tid, &a, sizeof(a), 0) < 0)
 		return ferry_error_errno(err, "scheduling of thread %d", tid);
+	io = syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS_, tid);
+	if (io < 0)
+		return ferry_error_errno(err, "I/O priority of thread %d", tid);
 	*s = (struct cr_sched){
 	    .policy = a.policy,
 	    .flags = a.flags & SCHED_FLAG_RESET_ON_FORK_ ? CR_SCHED_RESET_ON_FORK : 0,
@@ -33,6 +39,7 @@ int lx_sched_get(pid_t tid, struct cr_sched *s, ferry_err_t *err)
 	    .runtime = a.runtime,
 	    .deadline = a.deadline,
 	    .period = a.period,
+	    .ioprio = (uint32_t)io,
 	};
 	return 0;
 }
@@ -54,5 +61,8 @@ int lx_sched_set(pid_t tid, const struct cr_sched *s, ferry_err_t *err)
 		return ferry_error_errno(err,
 					 "scheduling of thread %d: policy %u, nice %d, priority %u",
 					 tid, s->policy, s->nice, s->priority);
+	if (s->ioprio && syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS_, tid, s->ioprio) < 0)
+		return ferry_error_errno(err, "I/O priority of thread %d: class %u, level %u", tid,
+					 s->ioprio >> 13, s->ioprio & 0x1fff);
 	return 0;
 }
