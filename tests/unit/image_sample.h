@@ -43,7 +43,7 @@ static void sample_thread(struct cr_thread *t, int32_t tid)
 	t->rseq = S_BASE + 0x300 + 32 * (uint64_t)(tid % 4), t->rseq_len = 32;
 	t->rseq_sig = 0x53053053;
 	t->has_sched = true;
-	t->sched = (struct cr_sched){.policy = 3, .nice = 7};
+	t->sched = (struct cr_sched){.policy = 3, .nice = 7, .ioprio = 2 << 13 | 3};
 	t->pdeath_sig = tid % 2 ? 1 : 0;
 }
 
