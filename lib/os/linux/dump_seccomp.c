@@ -5,13 +5,13 @@
  * (installed with TSYNC, or inherited before the threads were made): threads with chains of their
  * own, and the strict mode, are refused. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 
 #include "core/cleanup.h"
 #include "os/linux/dump.h"
+#include "os/linux/proc.h"
 
 #ifndef PTRACE_SECCOMP_GET_FILTER
 #define PTRACE_SECCOMP_GET_FILTER 0x420c
@@ -25,21 +25,6 @@
 struct metadata {
 	uint64_t filter_off, flags;
 };
-
-/* The "Seccomp:" mode of thread tid of pid (0 none, 1 strict, 2 filter), or -1. */
-static int seccomp_mode(pid_t pid, pid_t tid)
-{
-	char path[64], line[256];
-	_cleanup_fclose_ FILE *f = NULL;
-	int mode = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Seccomp: %d", &mode) == 1)
-			break;
-	return mode;
-}
 
 static void free_chain(struct cr_seccomp_filter *v, size_t n)
 {
@@ -112,7 +97,7 @@ int lx_dump_seccomp(const struct lx_proc *lx, struct cr_process *p, ferry_err_t 
 {
 	for (size_t i = 0; i < lx->ntids; i++) {
 		pid_t tid = lx->tids[i];
-		int mode = seccomp_mode(lx->pid, tid);
+		int mode = lx_proc_seccomp_mode(lx->pid, tid);
 		struct cr_seccomp_filter *v = NULL;
 		size_t n = 0;
 

@@ -20,6 +20,7 @@
 #include "image/image.h"
 #include "os/linux/parasite.h"
 #include "os/linux/parasite/proto.h"
+#include "os/linux/proc.h"
 #include "os/linux/ptrace.h"
 #include "os/linux/remote_exit.h"
 
@@ -65,19 +66,13 @@ static int64_t call(struct lx_parasite *ps, long nr, uint64_t a0, uint64_t a1, u
  * rt_sigreturn) would meet the filter again. */
 static const char *unusable(pid_t pid, pid_t tid)
 {
-	char path[64], line[256];
-	_cleanup_fclose_ FILE *f = NULL;
-	int mode = -1;
+	int mode;
 
 	if (!HAVE_BLOB)
 		return "not built in";
 	if (!__builtin_cpu_supports("sse4.2"))
 		return "no SSE4.2 crc32 on this CPU";
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Seccomp: %d", &mode) == 1)
-			break;
+	mode = lx_proc_seccomp_mode(pid, tid);
 	if (mode != 0)
 		return mode < 0 ? "no seccomp mode in /proc/PID/status"
 				: "the thread has a seccomp filter";

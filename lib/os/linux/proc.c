@@ -46,6 +46,20 @@ unsigned long long lx_proc_start_time(pid_t pid)
 	return start;
 }
 
+int lx_proc_seccomp_mode(pid_t pid, pid_t tid)
+{
+	char path[64], line[256];
+	_cleanup_fclose_ FILE *f = NULL;
+	int mode = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp: %d", &mode) == 1)
+			break;
+	return mode;
+}
+
 static bool kept(int fd, const int *keep, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -11,6 +11,10 @@
 /* Returns the start time of pid (clock ticks since boot), or 0 when it is gone or a zombie. */
 unsigned long long lx_proc_start_time(pid_t pid);
 
+/* Returns the seccomp mode of thread tid of pid (0 none, 1 strict, 2 filter), or -1 when its
+ * /proc status does not show one. */
+int lx_proc_seccomp_mode(pid_t pid, pid_t tid);
+
 /* Closes every descriptor >= from except the `n` listed in keep; returns 0 or -1. */
 int lx_close_fds_from(int from, const int *keep, size_t n);
 
