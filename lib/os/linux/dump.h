@@ -55,7 +55,7 @@ int lx_dump(const struct os_dump_req *req, struct image_writer *w, struct cr_ima
 int lx_host_facts(struct cr_host *host, ferry_err_t *err);
 
 /* Fills the /proc facts of p->pid (comm, mm fields but brk, auxv, exe, rlimits, umask,
- * credentials, cwd, root, personality); returns 0 or -1. */
+ * credentials, cwd, root, personality, oom_score_adj, THP disabled); returns 0 or -1. */
 int lx_dump_proc_facts(struct cr_process *p, ferry_err_t *err);
 
 /* Moves every thread of lx stopped inside an rseq critical section to its abort_ip, as a

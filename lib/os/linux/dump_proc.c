@@ -255,7 +255,7 @@ static int read_link(pid_t pid, const char *name, char **out, ferry_err_t *err)
 int lx_dump_proc_facts(struct cr_process *p, ferry_err_t *err)
 {
 	char path[64];
-	_cleanup_free_ char *pers = NULL;
+	_cleanup_free_ char *pers = NULL, *oom = NULL;
 
 	p->comm = lx_dump_comm(p->pid, 0);
 	if (read_stat_mm(p, err) < 0 || read_auxv_exe(p, err) < 0 || read_limits(p, err) < 0 ||
@@ -267,5 +267,10 @@ int lx_dump_proc_facts(struct cr_process *p, ferry_err_t *err)
 	if (!pers)
 		return -1;
 	p->personality = (uint32_t)strtoul(pers, NULL, 16);
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", p->pid);
+	oom = read_proc(path, NULL, err);
+	if (!oom)
+		return -1;
+	p->oom_score_adj = (int32_t)strtol(oom, NULL, 10);
 	return 0;
 }

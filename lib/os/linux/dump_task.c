@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The state of threads (ptrace) and what a process shows only from inside (remote syscalls
  * writing into a scratch page): registers, xsave, signals, sigaltstack, clear_child_tid, rseq,
- * scheduling, brk, signal actions, itimers, securebits, oom_score_adj, dumpable, child subreaper,
- * parent death signal. */
+ * scheduling, brk, signal actions, itimers, securebits, dumpable, child subreaper, parent death
+ * signal. */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/prctl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,7 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
 #include "core/cleanup.h"
 #include "os/linux/dump.h"
@@ -279,21 +277,12 @@ static int64_t prctl_int(struct lx_scratch *s, pid_t pid, int op, ferry_err_t *e
 	return v;
 }
 
-/* oom_score_adj, dumpable, child subreaper (the process's) and the leader's parent death
- * signal; THP_enabled came with /proc/PID/status. Returns 0 or -1. */
+/* Dumpable, child subreaper (the process's) and the leader's parent death signal; oom_score_adj
+ * and THP_enabled came with the /proc facts. Returns 0 or -1. */
 static int proc_prctl_state(struct lx_scratch *s, struct cr_process *p, ferry_err_t *err)
 {
-	char path[64], buf[32] = "";
-	_cleanup_close_ int fd = -1;
 	int64_t dumpable, reaper, pdeath;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", p->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return ferry_error_errno(err, "read %s", path);
-	p->oom_score_adj = (int32_t)strtol(buf, NULL, 10);
 	dumpable = call_in(s, s->r.tid, SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, err);
 	if (dumpable < 0 || (reaper = prctl_int(s, p->pid, PR_GET_CHILD_SUBREAPER, err)) < 0 ||
 	    (pdeath = prctl_int(s, p->pid, PR_GET_PDEATHSIG, err)) < 0)
