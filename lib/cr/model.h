@@ -167,6 +167,7 @@ enum {
 	CR_SECCOMP_LOG = 1u << 1,	 /* SECCOMP_FILTER_FLAG_LOG */
 	CR_SECCOMP_SPEC_ALLOW = 1u << 2, /* SECCOMP_FILTER_FLAG_SPEC_ALLOW */
 	CR_SECCOMP_FLAGS = CR_SECCOMP_LOG | CR_SECCOMP_SPEC_ALLOW,
+	CR_SECCOMP_FILTER_MAX_INSNS = 4096, /* in one filter (the kernel's BPF_MAXINSNS) */
 	CR_SECCOMP_MAX_INSNS = 32768, /* in a chain, 4 more counted per filter (the kernel's) */
 };
 

@@ -237,12 +237,12 @@ int dec_thread(struct img_in *in, struct cr_thread *t, int32_t tid, ferry_err_t 
 	t->robust_list = c->robust_list;
 	t->robust_list_len = c->robust_list_len;
 	t->clear_child_tid = c->has_clear_child_tid ? c->clear_child_tid : 0;
-	if (c->has_rseq && c->rseq &&
-	    (c->rseq % 32 || !c->has_rseq_len || c->rseq_len < 32 || c->rseq_len > 4096))
-		return img_in_error(in, err, "rseq area 0x%llx of %u bytes",
-				    (unsigned long long)c->rseq, c->rseq_len);
-	if (c->has_rseq && c->rseq)
+	if (c->has_rseq && c->rseq) {
+		if (c->rseq % 32 || !c->has_rseq_len || c->rseq_len < 32 || c->rseq_len > 4096)
+			return img_in_error(in, err, "rseq area 0x%llx of %u bytes",
+					    (unsigned long long)c->rseq, c->rseq_len);
 		t->rseq = c->rseq, t->rseq_len = c->rseq_len, t->rseq_sig = c->rseq_sig;
+	}
 	if (c->has_pdeath_sig && (c->pdeath_sig < 1 || c->pdeath_sig > 64))
 		return img_in_error(in, err, "parent death signal %u", c->pdeath_sig);
 	t->pdeath_sig = c->has_pdeath_sig ? (int32_t)c->pdeath_sig : 0;
@@ -325,7 +325,8 @@ static int dec_seccomp(struct img_in *in, struct cr_process *p, const FerryImg__
 		const FerryImg__SeccompFilter *f = c->seccomp[i];
 		size_t n = f->bpf.len / 8;
 
-		if (f->bpf.len % 8 || n == 0 || n > 4096 || f->flags & ~CR_SECCOMP_FLAGS)
+		if (f->bpf.len % 8 || n == 0 || n > CR_SECCOMP_FILTER_MAX_INSNS ||
+		    f->flags & ~CR_SECCOMP_FLAGS)
 			return img_in_error(in, err, "seccomp filter %zu: %zu bytes, flags 0x%x", i,
 					    f->bpf.len, f->flags);
 		insns += n + 4;
